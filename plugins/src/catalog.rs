@@ -1,0 +1,131 @@
+//! The tenant's catalog as a bot sees it: menu items, their customer-facing
+//! numbering, and money formatting.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// One sellable item of a tenant's menu or catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MenuItem {
+    /// The tenant's own stable code for the item (for example `margherita`).
+    pub item_id: String,
+    /// Display name.
+    pub name: String,
+    /// Short description, may be empty.
+    #[serde(default)]
+    pub description: String,
+    /// Unit price in the tenant's currency, two decimals.
+    pub price: Decimal,
+    /// Category used to group the menu (for example `Pizzas`).
+    pub category: String,
+    /// Unavailable items are hidden from customers.
+    #[serde(default = "available_by_default")]
+    pub available: bool,
+    /// Optional picture of the item, sent when a customer asks about it.
+    #[serde(default)]
+    pub image_url: Option<String>,
+}
+
+fn available_by_default() -> bool {
+    true
+}
+
+/// The menu as customers see it: available items grouped by category (in the
+/// order categories first appear) and numbered 1..=N in that display order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Menu {
+    numbered: Vec<MenuItem>,
+}
+
+impl Menu {
+    /// Builds the customer view from the tenant's items, in the tenant's order.
+    pub fn new(items: Vec<MenuItem>) -> Self {
+        let mut categories: Vec<String> = Vec::new();
+        for item in items.iter().filter(|i| i.available) {
+            if !categories.contains(&item.category) {
+                categories.push(item.category.clone());
+            }
+        }
+        let numbered = categories
+            .iter()
+            .flat_map(|category| {
+                items
+                    .iter()
+                    .filter(move |i| i.available && &i.category == category)
+                    .cloned()
+            })
+            .collect();
+        Self { numbered }
+    }
+
+    /// The item a customer means by `number` (1-based), if any.
+    pub fn by_number(&self, number: usize) -> Option<&MenuItem> {
+        number.checked_sub(1).and_then(|i| self.numbered.get(i))
+    }
+
+    /// The customer-facing number of the item with this `item_id`.
+    pub fn number_of(&self, item_id: &str) -> Option<usize> {
+        self.numbered
+            .iter()
+            .position(|i| i.item_id == item_id)
+            .map(|i| i + 1)
+    }
+
+    /// Items with their numbers, in display order.
+    pub fn numbered(&self) -> impl Iterator<Item = (usize, &MenuItem)> {
+        self.numbered
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (i + 1, item))
+    }
+
+    /// True when no item is available.
+    pub fn is_empty(&self) -> bool {
+        self.numbered.is_empty()
+    }
+}
+
+/// Formats an amount with the currency symbol and exactly two decimals: `$12.50`.
+pub fn format_money(currency_symbol: &str, amount: Decimal) -> String {
+    format!("{currency_symbol}{:.2}", amount.round_dp(2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, category: &str, available: bool) -> MenuItem {
+        MenuItem {
+            item_id: id.into(),
+            name: id.into(),
+            description: String::new(),
+            price: Decimal::new(500, 2),
+            category: category.into(),
+            available,
+            image_url: None,
+        }
+    }
+
+    #[test]
+    fn numbers_follow_category_grouping_and_skip_unavailable_items() {
+        let menu = Menu::new(vec![
+            item("a", "Pizza", true),
+            item("b", "Drinks", true),
+            item("c", "Pizza", false),
+            item("d", "Pizza", true),
+        ]);
+        let order: Vec<_> = menu
+            .numbered()
+            .map(|(n, i)| (n, i.item_id.as_str()))
+            .collect();
+        assert_eq!(order, vec![(1, "a"), (2, "d"), (3, "b")]);
+        assert_eq!(menu.by_number(0), None);
+        assert_eq!(menu.number_of("b"), Some(3));
+    }
+
+    #[test]
+    fn money_always_has_two_decimals() {
+        assert_eq!(format_money("$", Decimal::new(125, 1)), "$12.50");
+        assert_eq!(format_money("€", Decimal::new(3, 0)), "€3.00");
+    }
+}

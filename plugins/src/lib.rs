@@ -1,0 +1,19 @@
+//! Pure conversation state machines ("bots") for wabot.
+//!
+//! A plugin turns `(tenant context, conversation state, event)` into a list of
+//! [`Action`]s. Plugins never do I/O and never block: the actor runtime carries
+//! the actions out (sending replies, saving orders). That keeps every bot
+//! trivially testable and cheap to benchmark.
+
+pub mod catalog;
+pub mod order;
+pub mod plugin;
+pub mod restaurant;
+
+pub use catalog::{Menu, MenuItem, format_money};
+pub use order::{OrderDraft, OrderLine, OrderStatus, UnknownOrderStatus};
+pub use plugin::{
+    Action, ConversationState, Event, Plugin, PluginKind, TenantContext, UnknownPluginKind,
+    plugin_for,
+};
+pub use restaurant::RestaurantBot;

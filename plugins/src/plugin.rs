@@ -1,0 +1,146 @@
+//! The plugin interface every bot implements, and the values that cross it.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Menu;
+use crate::order::{OrderDraft, OrderStatus};
+use crate::restaurant::{RestaurantBot, RestaurantState};
+
+/// Which bot a tenant runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginKind {
+    /// Menu browsing, cart, delivery address, confirmation.
+    Restaurant,
+}
+
+impl PluginKind {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Restaurant => "restaurant",
+        }
+    }
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A plugin name no bot answers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownPluginKind(pub String);
+
+impl fmt::Display for UnknownPluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown plugin type '{}' (known: restaurant)", self.0)
+    }
+}
+
+impl std::error::Error for UnknownPluginKind {}
+
+impl FromStr for PluginKind {
+    type Err = UnknownPluginKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "restaurant" => Ok(PluginKind::Restaurant),
+            other => Err(UnknownPluginKind(other.to_owned())),
+        }
+    }
+}
+
+/// The bot implementation for a plugin kind.
+pub fn plugin_for(kind: PluginKind) -> Arc<dyn Plugin> {
+    match kind {
+        PluginKind::Restaurant => Arc::new(RestaurantBot),
+    }
+}
+
+/// What a bot knows about the business it speaks for. Owned by the tenant
+/// actor and shared read-only with its conversations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantContext {
+    /// Shown in greetings.
+    pub business_name: String,
+    /// Currency symbol used in prices (`$`, `€`).
+    pub currency_symbol: String,
+    /// The customer-facing menu.
+    pub menu: Menu,
+}
+
+/// Per-customer conversation state, owned by one conversation actor and
+/// persisted as JSON between messages. Tagged by plugin so a tenant that
+/// switches bots starts its customers afresh instead of misreading state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "plugin", rename_all = "snake_case")]
+pub enum ConversationState {
+    /// State of the restaurant bot.
+    Restaurant(RestaurantState),
+}
+
+/// Something that happened in a conversation, fed to [`Plugin::handle`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event<'a> {
+    /// The customer sent a text message.
+    Message {
+        /// The text (or media caption).
+        text: &'a str,
+    },
+    /// The runtime saved the order the plugin asked for.
+    OrderPlaced {
+        /// The customer-facing order number.
+        order_number: i64,
+    },
+    /// The runtime could not save the order the plugin asked for.
+    OrderFailed,
+    /// The business moved one of the customer's orders to a new status.
+    OrderStatusChanged {
+        /// The customer-facing order number.
+        order_number: i64,
+        /// The new status.
+        status: OrderStatus,
+    },
+}
+
+/// What the runtime must do on the plugin's behalf, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Send a text message to the customer.
+    Reply(String),
+    /// Send a picture with a caption to the customer.
+    ReplyImage {
+        /// Public URL of the picture.
+        url: String,
+        /// Caption under the picture.
+        caption: String,
+    },
+    /// Persist this order; the runtime answers with [`Event::OrderPlaced`] or
+    /// [`Event::OrderFailed`].
+    PlaceOrder(OrderDraft),
+}
+
+/// A bot: a pure, synchronous state machine. Implementations must not panic
+/// on any input and must answer every customer message with at least one
+/// action, so a customer never meets silence.
+pub trait Plugin: Send + Sync + 'static {
+    /// Which kind of bot this is.
+    fn kind(&self) -> PluginKind;
+
+    /// The state of a conversation that has never been seen before.
+    fn initial_state(&self) -> ConversationState;
+
+    /// Advances the conversation by one event and says what to do.
+    fn handle(
+        &self,
+        tenant: &TenantContext,
+        state: &mut ConversationState,
+        event: &Event<'_>,
+    ) -> Vec<Action>;
+}

@@ -1,0 +1,213 @@
+//! Conversation-level tests of the restaurant bot, with no runtime at all.
+
+use rust_decimal::Decimal;
+
+use super::*;
+use crate::catalog::{Menu, MenuItem};
+use crate::order::OrderStatus;
+
+fn item(id: &str, name: &str, cents: i64, category: &str) -> MenuItem {
+    MenuItem {
+        item_id: id.into(),
+        name: name.into(),
+        description: String::new(),
+        price: Decimal::new(cents, 2),
+        category: category.into(),
+        available: true,
+        image_url: None,
+    }
+}
+
+fn pizzeria() -> TenantContext {
+    TenantContext {
+        business_name: "Luigi's".into(),
+        currency_symbol: "$".into(),
+        menu: Menu::new(vec![
+            item("margherita", "Margherita", 1050, "Pizzas"),
+            item("diavola", "Diavola", 1200, "Pizzas"),
+            item("cola", "Cola", 250, "Drinks"),
+        ]),
+    }
+}
+
+/// Feeds one message and returns the single reply text it produced.
+fn say(tenant: &TenantContext, state: &mut ConversationState, text: &str) -> String {
+    let actions = RestaurantBot.handle(tenant, state, &Event::Message { text });
+    match actions.as_slice() {
+        [Action::Reply(reply)] => reply.clone(),
+        other => panic!("expected one reply to {text:?}, got {other:?}"),
+    }
+}
+
+fn restaurant(state: &ConversationState) -> &RestaurantState {
+    let ConversationState::Restaurant(s) = state;
+    s
+}
+
+#[test]
+fn a_customer_orders_two_items_and_confirms() {
+    let tenant = pizzeria();
+    let mut state = RestaurantBot.initial_state();
+    assert!(say(&tenant, &mut state, "hi").contains("Luigi's"));
+    let menu = say(&tenant, &mut state, "menu");
+    assert!(menu.contains("*Pizzas*\n1. Margherita – $10.50\n2. Diavola – $12.00"));
+    assert!(menu.contains("*Drinks*\n3. Cola – $2.50"));
+    assert!(say(&tenant, &mut state, "2x 1").contains("Cart total: $21.00"));
+    assert!(say(&tenant, &mut state, "3").contains("Cart total: $23.50"));
+    assert!(say(&tenant, &mut state, "checkout").contains("delivery address"));
+    let summary = say(&tenant, &mut state, "12 Baker Street, London");
+    assert!(summary.contains("*Total: $23.50*"), "{summary}");
+    assert!(summary.contains("12 Baker Street, London"));
+
+    let actions = RestaurantBot.handle(&tenant, &mut state, &Event::Message { text: "yes" });
+    let [Action::PlaceOrder(draft)] = actions.as_slice() else {
+        panic!("expected an order, got {actions:?}");
+    };
+    assert_eq!(draft.total, Decimal::new(2350, 2));
+    assert_eq!(draft.lines.len(), 2);
+    assert_eq!(draft.delivery_address, "12 Baker Street, London");
+
+    let placed = RestaurantBot.handle(
+        &tenant,
+        &mut state,
+        &Event::OrderPlaced { order_number: 1001 },
+    );
+    assert!(
+        matches!(placed.as_slice(), [Action::Reply(t)] if t.contains("#1001") && t.contains("$23.50"))
+    );
+    assert_eq!(restaurant(&state), &RestaurantState::default());
+}
+
+#[test]
+fn menu_cart_help_and_cancel_work_in_the_middle_of_checkout() {
+    let tenant = pizzeria();
+    let mut state = RestaurantBot.initial_state();
+    say(&tenant, &mut state, "2");
+    say(&tenant, &mut state, "checkout");
+    assert!(say(&tenant, &mut state, "cart").contains("Diavola"));
+    assert!(say(&tenant, &mut state, "MENU").contains("Margherita"));
+    assert!(say(&tenant, &mut state, "help").contains("checkout"));
+    assert_eq!(restaurant(&state).step, Step::AwaitingAddress);
+    assert!(say(&tenant, &mut state, "cancel").contains("cancelled"));
+    assert!(restaurant(&state).cart.is_empty());
+}
+
+#[test]
+fn a_failed_save_keeps_the_cart_for_another_try() {
+    let tenant = pizzeria();
+    let mut state = RestaurantBot.initial_state();
+    say(&tenant, &mut state, "1");
+    say(&tenant, &mut state, "checkout");
+    say(&tenant, &mut state, "1 Main Road");
+    RestaurantBot.handle(&tenant, &mut state, &Event::Message { text: "yes" });
+    let failed = RestaurantBot.handle(&tenant, &mut state, &Event::OrderFailed);
+    assert!(matches!(failed.as_slice(), [Action::Reply(t)] if t.contains("try again")));
+    assert_eq!(restaurant(&state).step, Step::AwaitingConfirmation);
+    assert!(matches!(
+        RestaurantBot
+            .handle(&tenant, &mut state, &Event::Message { text: "yes" })
+            .as_slice(),
+        [Action::PlaceOrder(_)]
+    ));
+}
+
+#[test]
+fn unknown_input_always_gets_a_helpful_reply() {
+    let tenant = pizzeria();
+    let mut state = RestaurantBot.initial_state();
+    assert!(say(&tenant, &mut state, "pineapple please").contains("did not understand"));
+    assert!(say(&tenant, &mut state, "9").contains("items go from 1 to 3"));
+    assert!(say(&tenant, &mut state, "0x 1").contains("quantity"));
+    assert!(say(&tenant, &mut state, "checkout").contains("cart is empty"));
+    assert!(say(&tenant, &mut state, "yes").contains("nothing to confirm"));
+    assert!(say(&tenant, &mut state, "").contains("text messages"));
+}
+
+#[test]
+fn a_short_address_is_refused_and_a_number_is_not_taken_for_an_item() {
+    let tenant = pizzeria();
+    let mut state = RestaurantBot.initial_state();
+    say(&tenant, &mut state, "1");
+    say(&tenant, &mut state, "checkout");
+    assert!(say(&tenant, &mut state, "12").contains("too short"));
+    let summary = say(&tenant, &mut state, "221 Baker Street");
+    assert!(summary.contains("221 Baker Street"));
+    assert_eq!(restaurant(&state).cart.len(), 1);
+}
+
+#[test]
+fn items_removed_from_the_menu_leave_the_cart_at_checkout() {
+    let mut tenant = pizzeria();
+    let mut state = RestaurantBot.initial_state();
+    say(&tenant, &mut state, "1");
+    say(&tenant, &mut state, "3");
+    tenant.menu = Menu::new(vec![item("cola", "Cola", 300, "Drinks")]);
+    let reply = say(&tenant, &mut state, "checkout");
+    assert!(
+        reply.contains("no longer available") && reply.contains("Margherita"),
+        "{reply}"
+    );
+    let summary = say(&tenant, &mut state, "5 Long Lane");
+    assert!(
+        summary.contains("$3.00"),
+        "prices follow the current menu: {summary}"
+    );
+}
+
+#[test]
+fn remove_and_clear_edit_the_cart() {
+    let tenant = pizzeria();
+    let mut state = RestaurantBot.initial_state();
+    say(&tenant, &mut state, "1");
+    say(&tenant, &mut state, "3");
+    assert!(say(&tenant, &mut state, "remove 1").contains("Removed Margherita"));
+    assert!(say(&tenant, &mut state, "remove 1").contains("not in your cart"));
+    assert!(say(&tenant, &mut state, "clear").contains("empty"));
+    assert!(restaurant(&state).cart.is_empty());
+}
+
+#[test]
+fn every_status_change_produces_a_notice_with_the_order_number() {
+    let tenant = pizzeria();
+    let mut state = RestaurantBot.initial_state();
+    for status in OrderStatus::ALL {
+        let actions = RestaurantBot.handle(
+            &tenant,
+            &mut state,
+            &Event::OrderStatusChanged {
+                order_number: 1042,
+                status,
+            },
+        );
+        assert!(
+            matches!(actions.as_slice(), [Action::Reply(t)] if t.contains("#1042")),
+            "{status}"
+        );
+    }
+}
+
+#[test]
+fn info_sends_the_picture_when_there_is_one() {
+    let mut items = vec![item("margherita", "Margherita", 1050, "Pizzas")];
+    items[0].image_url = Some("https://cdn.example.com/m.jpg".into());
+    let tenant = TenantContext {
+        menu: Menu::new(items),
+        ..pizzeria()
+    };
+    let mut state = RestaurantBot.initial_state();
+    let actions = RestaurantBot.handle(&tenant, &mut state, &Event::Message { text: "info 1" });
+    assert!(
+        matches!(actions.as_slice(), [Action::ReplyImage { url, caption }]
+        if url.ends_with("m.jpg") && caption.contains("Margherita"))
+    );
+}
+
+#[test]
+fn state_survives_a_json_round_trip() {
+    let tenant = pizzeria();
+    let mut state = RestaurantBot.initial_state();
+    say(&tenant, &mut state, "2x 2");
+    let json = serde_json::to_string(&state).unwrap();
+    let back: ConversationState = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, state);
+}
