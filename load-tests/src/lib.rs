@@ -1,1 +1,14 @@
-//! p
+//! Test and load tooling that talks to wabot only over HTTP, as WAHA and
+//! customers would.
+//!
+//! [`simulator`] is a faithful in-memory WAHA (WhatsApp HTTP API): the REST
+//! API the bot calls, signed webhooks with WAHA's retry policies, and test
+//! hooks that play customers. It backs `wabot demo`, the test suite and the
+//! `waha-sim` binary.
+
+pub mod simulator;
+
+pub use simulator::{
+    DeliveryRecord, Engine, SentRecord, SessionStatus, SimError, Simulator, SimulatorConfig,
+    WebhookConfig,
+};

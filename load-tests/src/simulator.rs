@@ -1,0 +1,263 @@
+//! An in-memory WAHA server that follows `waha-api.md`: sessions and their
+//! status machine, QR codes, the send endpoints, `X-Api-Key` auth, and
+//! webhooks signed with HMAC-SHA512 and retried per the session's policy.
+//!
+//! Start one with [`Simulator::start`]; drive customers and pairing through
+//! the handle's methods or the `/sim/...` HTTP hooks (see [`routes`]).
+
+mod qr;
+mod routes;
+mod state;
+pub mod webhooks;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use state::{SentRecord, SessionStatus, install_tls_provider};
+pub use webhooks::{DeliveryRecord, WebhookConfig, sign};
+
+use state::Shared;
+
+/// Which engine's response shapes the simulator imitates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Engine {
+    /// WebSocket engine in Go: `WAMessage`-like send responses.
+    Gows,
+    /// Baileys engine: raw `{key, message, status}` send responses.
+    Noweb,
+}
+
+impl Engine {
+    /// The name WAHA puts in `engine` fields.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Gows => "GOWS",
+            Engine::Noweb => "NOWEB",
+        }
+    }
+}
+
+/// How the simulator behaves. The defaults follow WAHA's documented timings.
+#[derive(Debug, Clone)]
+pub struct SimulatorConfig {
+    /// Address to listen on; port 0 picks a free one.
+    pub bind: SocketAddr,
+    /// Required `X-Api-Key`: plain, or `sha512:<hex digest>` as WAHA accepts.
+    pub api_key: String,
+    /// Engine whose response shapes to imitate.
+    pub engine: Engine,
+    /// Time a session spends in `STARTING`.
+    pub starting_delay: Duration,
+    /// Lifetime of the first QR code.
+    pub first_qr_ttl: Duration,
+    /// Lifetime of each later QR code (six codes in all, then `FAILED`).
+    pub next_qr_ttl: Duration,
+    /// How long a send waits for a session to become `WORKING` before 422.
+    pub not_working_wait: Duration,
+    /// Delay between the ack levels (1 → 2 → 3) of a sent message.
+    pub ack_delay: Duration,
+    /// `environment.worker.id` in webhook envelopes.
+    pub worker_id: String,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            api_key: "waha-sim-key".to_owned(),
+            engine: Engine::Gows,
+            starting_delay: Duration::from_secs(1),
+            first_qr_ttl: Duration::from_secs(60),
+            next_qr_ttl: Duration::from_secs(20),
+            not_working_wait: Duration::from_secs(5),
+            ack_delay: Duration::from_millis(500),
+            worker_id: "waha-sim-1".to_owned(),
+        }
+    }
+}
+
+impl SimulatorConfig {
+    /// Timings for tests and the demo: no waiting anywhere it can be avoided.
+    pub fn fast() -> Self {
+        Self {
+            starting_delay: Duration::ZERO,
+            not_working_wait: Duration::from_millis(100),
+            ack_delay: Duration::from_millis(20),
+            ..Self::default()
+        }
+    }
+}
+
+/// What the simulator refuses, with the status WAHA would answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    /// 404: no session of that name.
+    #[error("Session not found")]
+    SessionNotFound,
+    /// 422: the session is not in a status that allows the call.
+    #[error("Session status is not as expected: {status:?}, expected {expected:?}")]
+    WrongStatus {
+        /// Session name.
+        session: String,
+        /// Its status now.
+        status: SessionStatus,
+        /// Statuses that would have been accepted.
+        expected: Vec<SessionStatus>,
+    },
+    /// 422: a session with that name exists already.
+    #[error("Session '{0}' already exists. Use PUT to update it.")]
+    SessionExists(String),
+    /// 400: the request body failed validation.
+    #[error("Bad Request: {0:?}")]
+    Invalid(Vec<String>),
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct Simulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Binds, starts serving in the background and returns the handle.
+    pub async fn start(config: SimulatorConfig) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(config.bind).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(config));
+        let app = routes::router(shared.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(error) = serve.await {
+                tracing::error!(%error, "WAHA simulator stopped with an error");
+            }
+        });
+        Ok(Self {
+            addr,
+            shared,
+            stop: Some(stop),
+            server: Some(server),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`, the base URL to give the bot.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The socket address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The plain API key clients must send (unless configured as a digest).
+    pub fn api_key(&self) -> &str {
+        &self.shared.config.api_key
+    }
+
+    /// Creates (and optionally starts) a session, as `POST /api/sessions` does.
+    pub fn create_session(
+        &self,
+        name: &str,
+        webhooks: Vec<WebhookConfig>,
+        metadata: Option<serde_json::Value>,
+        start: bool,
+    ) -> Result<(), SimError> {
+        state::create_session(&self.shared, name, webhooks, metadata, start)
+    }
+
+    /// Plays the phone scanning the QR code: `SCAN_QR_CODE` → `WORKING`.
+    pub fn scan(&self, session: &str, phone: &str, push_name: &str) -> Result<(), SimError> {
+        state::scan(&self.shared, session, phone, push_name)
+    }
+
+    /// Plays the phone unlinking the device: `WORKING` → `FAILED`.
+    pub fn unlink(&self, session: &str) -> Result<(), SimError> {
+        state::unlink(&self.shared, session)
+    }
+
+    /// The status a session is in now.
+    pub fn session_status(&self, session: &str) -> Option<SessionStatus> {
+        self.shared.session_status(session)
+    }
+
+    /// Plays a customer writing to the session's number; emits `message` and
+    /// `message.any`. Returns the WAHA message id.
+    pub fn inject_customer_message(
+        &self,
+        session: &str,
+        from: &str,
+        body: &str,
+    ) -> Result<String, SimError> {
+        state::inject_customer_message(&self.shared, session, from, body)
+    }
+
+    /// Makes the next `count` send calls fail with HTTP `status`.
+    pub fn fail_next_sends(&self, count: u32, status: u16) {
+        self.shared.fail_next_sends(count, status);
+    }
+
+    /// Every send-type call the simulator accepted, oldest first.
+    pub fn sent(&self) -> Vec<SentRecord> {
+        self.shared.sent()
+    }
+
+    /// Every webhook delivery attempt, oldest first.
+    pub fn deliveries(&self) -> Vec<DeliveryRecord> {
+        self.shared.deliveries()
+    }
+
+    /// Waits until at least `count` records match `filter`, or `timeout`
+    /// passes; returns the matching records either way.
+    pub async fn wait_for_sent(
+        &self,
+        filter: impl Fn(&SentRecord) -> bool,
+        count: usize,
+        timeout: Duration,
+    ) -> Vec<SentRecord> {
+        self.shared.wait_for_sent(filter, count, timeout).await
+    }
+
+    /// Waits until `count` webhook delivery attempts were made (or
+    /// `timeout`); returns all delivery records.
+    pub async fn wait_for_deliveries(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Vec<DeliveryRecord> {
+        self.shared.wait_for_deliveries(count, timeout).await
+    }
+
+    /// Stops serving and waits for the server task.
+    pub async fn stop(mut self) {
+        self.shutdown_server().await;
+    }
+
+    async fn shutdown_server(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! The simulator's memory: sessions with WAHA's status machine, what it was
+//! asked to send, and the webhook deliveries it made.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use super::webhooks::{self, DeliveryRecord, WebhookConfig};
+use super::{SimError, SimulatorConfig};
+
+/// WAHA session statuses (waha-api.md §2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SessionStatus {
+    /// Not running.
+    Stopped,
+    /// Booting or connecting.
+    Starting,
+    /// Waiting for a QR scan or pairing code.
+    ScanQrCode,
+    /// Authenticated and connected; the only status that can send.
+    Working,
+    /// Broken: unscanned QR, unlinked phone.
+    Failed,
+}
+
+/// Number of QR codes shown before the session gives up with `FAILED`.
+const QR_CODES_BEFORE_FAILED: u32 = 6;
+
+/// One call to a send-type endpoint that the simulator accepted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SentRecord {
+    /// Session that sent.
+    pub session: String,
+    /// Normalised chat id (`15551234567@c.us`).
+    pub chat_id: String,
+    /// `text`, `image`, `file`, `seen`, `typing_start`, `typing_stop`,
+    /// `reaction`, `poll` or `list`.
+    pub kind: String,
+    /// Text or caption, when the call had one.
+    pub text: Option<String>,
+    /// The WAHA id of the sent message, for message-type sends.
+    pub message_id: Option<String>,
+    /// The request body as received.
+    pub body: Value,
+    /// Unix ms when accepted.
+    pub at_ms: u64,
+}
+
+pub(super) struct Session {
+    pub(super) name: String,
+    pub(super) status: SessionStatus,
+    pub(super) config: Value,
+    pub(super) webhooks: Vec<WebhookConfig>,
+    pub(super) metadata: Option<Value>,
+    pub(super) me: Option<Value>,
+    /// Whether simulated auth data is stored (set by a scan, wiped by logout).
+    pub(super) authenticated: bool,
+    /// Last three `(status, unix ms)` transitions.
+    pub(super) history: VecDeque<(SessionStatus, u64)>,
+    /// Bumped on every transition so stale timers do nothing.
+    pub(super) epoch: u64,
+    pub(super) qr_value: String,
+}
+
+impl Session {
+    pub(super) fn dto(&self) -> Value {
+        json!({"name": self.name, "status": self.status, "config": self.config})
+    }
+
+    pub(super) fn info(&self, engine: &str) -> Value {
+        json!({
+            "name": self.name, "status": self.status, "config": self.config,
+            "me": self.me, "engine": {"engine": engine}, "apps": null,
+            "assignedWorker": null, "presence": null, "timestamps": {"activity": null},
+        })
+    }
+}
+
+struct SendFault {
+    remaining: u32,
+    status: u16,
+}
+
+#[derive(Default)]
+struct Memory {
+    sessions: BTreeMap<String, Session>,
+    sent: Vec<SentRecord>,
+    deliveries: Vec<DeliveryRecord>,
+    send_fault: Option<SendFault>,
+}
+
+/// State shared by the HTTP handlers, timers and webhook senders.
+pub(super) struct Shared {
+    pub(super) config: SimulatorConfig,
+    pub(super) http: reqwest::Client,
+    memory: Mutex<Memory>,
+    /// Bumped whenever a record is added, so waiters wake without polling.
+    changes: watch::Sender<u64>,
+}
+
+/// reqwest is built without a bundled TLS provider (ring keeps builds lean);
+/// install ring once per process before the first client is built.
+pub fn install_tls_provider() {
+    // An error only means a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+pub(super) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A WhatsApp-style message key: `3EB0` and 18 uppercase hex digits.
+pub(super) fn new_wa_id() -> String {
+    let mut rng = rand::rng();
+    format!("3EB0{:018X}", rng.random::<u128>() & ((1u128 << 72) - 1))
+}
+
+/// WAHA adds `@c.us` to bare numbers; everything else passes unchanged.
+pub(super) fn normalise_chat_id(chat_id: &str) -> String {
+    if chat_id.contains('@') {
+        chat_id.to_owned()
+    } else {
+        format!("{}@c.us", chat_id.trim_start_matches('+'))
+    }
+}
+
+impl Shared {
+    pub(super) fn new(config: SimulatorConfig) -> Self {
+        install_tls_provider();
+        Self {
+            config,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("a plain HTTP client always builds"),
+            memory: Mutex::new(Memory::default()),
+            changes: watch::channel(0).0,
+        }
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn bump(&self) {
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    pub(super) fn with_session<T>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut Session) -> T,
+    ) -> Result<T, SimError> {
+        self.memory()
+            .sessions
+            .get_mut(name)
+            .map(f)
+            .ok_or(SimError::SessionNotFound)
+    }
+
+    pub(super) fn session_names(&self) -> Vec<String> {
+        self.memory().sessions.keys().cloned().collect()
+    }
+
+    pub(super) fn insert_session(&self, session: Session) -> Result<(), SimError> {
+        let mut memory = self.memory();
+        if memory.sessions.contains_key(&session.name) {
+            return Err(SimError::SessionExists(session.name));
+        }
+        memory.sessions.insert(session.name.clone(), session);
+        Ok(())
+    }
+
+    pub(super) fn remove_session(&self, name: &str) -> Result<(), SimError> {
+        self.memory()
+            .sessions
+            .remove(name)
+            .map(|_| ())
+            .ok_or(SimError::SessionNotFound)
+    }
+
+    pub(super) fn session_status(&self, name: &str) -> Option<SessionStatus> {
+        self.memory().sessions.get(name).map(|s| s.status)
+    }
+
+    pub(super) fn fail_next_sends(&self, count: u32, status: u16) {
+        self.memory().send_fault = (count > 0).then_some(SendFault {
+            remaining: count,
+            status,
+        });
+    }
+
+    /// The injected failure status for this send, if one is pending.
+    pub(super) fn take_send_fault(&self) -> Option<u16> {
+        let mut memory = self.memory();
+        let fault = memory.send_fault.as_mut()?;
+        fault.remaining -= 1;
+        let status = fault.status;
+        if fault.remaining == 0 {
+            memory.send_fault = None;
+        }
+        Some(status)
+    }
+
+    pub(super) fn record_sent(&self, record: SentRecord) {
+        self.memory().sent.push(record);
+        self.bump();
+    }
+
+    pub(super) fn record_delivery(&self, record: DeliveryRecord) {
+        self.memory().deliveries.push(record);
+        self.bump();
+    }
+
+    pub(super) fn sent(&self) -> Vec<SentRecord> {
+        self.memory().sent.clone()
+    }
+
+    pub(super) fn deliveries(&self) -> Vec<DeliveryRecord> {
+        self.memory().deliveries.clone()
+    }
+
+    async fn wait_until<T>(
+        &self,
+        timeout: Duration,
+        mut probe: impl FnMut(&Memory) -> (bool, T),
+    ) -> T {
+        let mut changes = self.changes.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let (done, value) = probe(&self.memory());
+            if done {
+                return value;
+            }
+            if tokio::time::timeout_at(deadline, changes.changed())
+                .await
+                .is_err()
+            {
+                return probe(&self.memory()).1;
+            }
+        }
+    }
+
+    pub(super) async fn wait_for_sent(
+        &self,
+        filter: impl Fn(&SentRecord) -> bool,
+        count: usize,
+        timeout: Duration,
+    ) -> Vec<SentRecord> {
+        self.wait_until(timeout, |memory| {
+            let matching: Vec<_> = memory.sent.iter().filter(|r| filter(r)).cloned().collect();
+            (matching.len() >= count, matching)
+        })
+        .await
+    }
+
+    pub(super) async fn wait_for_deliveries(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Vec<DeliveryRecord> {
+        self.wait_until(timeout, |memory| {
+            (memory.deliveries.len() >= count, memory.deliveries.clone())
+        })
+        .await
+    }
+
+    /// Waits up to `not_working_wait` for the session to be `WORKING`, as WAHA
+    /// does before answering 422.
+    pub(super) async fn await_working(&self, name: &str) -> Result<(), SimError> {
+        let wait = self.config.not_working_wait;
+        let status = self
+            .wait_until(wait, |memory| {
+                let status = memory.sessions.get(name).map(|s| s.status);
+                (
+                    status != Some(SessionStatus::Starting)
+                        && status != Some(SessionStatus::ScanQrCode),
+                    status,
+                )
+            })
+            .await;
+        match status {
+            None => Err(SimError::SessionNotFound),
+            Some(SessionStatus::Working) => Ok(()),
+            Some(status) => Err(SimError::WrongStatus {
+                session: name.to_owned(),
+                status,
+                expected: vec![SessionStatus::Working],
+            }),
+        }
+    }
+}
+
+/// Moves a session to `status`, emits `session.status`, and arms the timer
+/// that the new status implies (STARTING → next, QR rotation).
+pub(super) fn transition(shared: &Arc<Shared>, name: &str, status: SessionStatus) {
+    transition_with_qr(shared, name, status, 0);
+}
+
+fn transition_with_qr(shared: &Arc<Shared>, name: &str, status: SessionStatus, qr_index: u32) {
+    let now = now_ms();
+    let event = shared.with_session(name, |session| {
+        session.status = status;
+        session.epoch += 1;
+        session.history.push_back((status, now));
+        while session.history.len() > 3 {
+            session.history.pop_front();
+        }
+        if status == SessionStatus::ScanQrCode {
+            session.qr_value = format!("2@{}", new_wa_id());
+        }
+        let statuses: Vec<Value> = session
+            .history
+            .iter()
+            .map(|(s, ts)| json!({"status": s, "timestamp": ts}))
+            .collect();
+        let payload = json!({"name": name, "status": status, "statuses": statuses, "data": null});
+        (
+            session.epoch,
+            webhooks::Emission::new(session, "session.status", payload),
+        )
+    });
+    let Ok((epoch, emission)) = event else { return };
+    webhooks::emit(shared, emission);
+
+    let next = match status {
+        SessionStatus::Starting => Some((shared.config.starting_delay, 0)),
+        SessionStatus::ScanQrCode => {
+            let ttl = if qr_index == 0 {
+                shared.config.first_qr_ttl
+            } else {
+                shared.config.next_qr_ttl
+            };
+            Some((ttl, qr_index + 1))
+        }
+        _ => None,
+    };
+    if let Some((delay, next_qr)) = next {
+        let shared = shared.clone();
+        let name = name.to_owned();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let current = shared
+                .with_session(&name, |s| (s.epoch, s.authenticated))
+                .ok();
+            let Some((now_epoch, authenticated)) = current else {
+                return;
+            };
+            if now_epoch != epoch {
+                return;
+            }
+            match status {
+                SessionStatus::Starting if authenticated => {
+                    transition(&shared, &name, SessionStatus::Working)
+                }
+                SessionStatus::Starting => transition(&shared, &name, SessionStatus::ScanQrCode),
+                _ if next_qr >= QR_CODES_BEFORE_FAILED => {
+                    transition(&shared, &name, SessionStatus::Failed)
+                }
+                _ => transition_with_qr(&shared, &name, SessionStatus::ScanQrCode, next_qr),
+            }
+        });
+    }
+}
+
+pub(super) fn create_session(
+    shared: &Arc<Shared>,
+    name: &str,
+    webhooks: Vec<WebhookConfig>,
+    metadata: Option<Value>,
+    start: bool,
+) -> Result<(), SimError> {
+    let config = json!({"metadata": metadata, "webhooks": webhooks, "proxy": null, "debug": false});
+    shared.insert_session(Session {
+        name: name.to_owned(),
+        status: SessionStatus::Stopped,
+        config,
+        webhooks,
+        metadata,
+        me: None,
+        authenticated: false,
+        history: VecDeque::new(),
+        epoch: 0,
+        qr_value: String::new(),
+    })?;
+    if start {
+        transition(shared, name, SessionStatus::Starting);
+    }
+    Ok(())
+}
+
+pub(super) fn scan(
+    shared: &Arc<Shared>,
+    name: &str,
+    phone: &str,
+    push_name: &str,
+) -> Result<(), SimError> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    shared.with_session(name, |session| {
+        if session.status != SessionStatus::ScanQrCode {
+            return Err(SimError::WrongStatus {
+                session: name.to_owned(),
+                status: session.status,
+                expected: vec![SessionStatus::ScanQrCode],
+            });
+        }
+        session.authenticated = true;
+        session.me = Some(json!({"id": format!("{digits}@c.us"), "pushName": push_name}));
+        Ok(())
+    })??;
+    transition(shared, name, SessionStatus::Working);
+    Ok(())
+}
+
+pub(super) fn unlink(shared: &Arc<Shared>, name: &str) -> Result<(), SimError> {
+    shared.with_session(name, |session| {
+        if session.status != SessionStatus::Working {
+            return Err(SimError::WrongStatus {
+                session: name.to_owned(),
+                status: session.status,
+                expected: vec![SessionStatus::Working],
+            });
+        }
+        session.authenticated = false;
+        session.me = None;
+        Ok(())
+    })??;
+    transition(shared, name, SessionStatus::Failed);
+    Ok(())
+}
+
+pub(super) fn inject_customer_message(
+    shared: &Arc<Shared>,
+    name: &str,
+    from: &str,
+    body: &str,
+) -> Result<String, SimError> {
+    let from = normalise_chat_id(from);
+    let emissions = shared.with_session(name, |session| {
+        if session.status != SessionStatus::Working {
+            return Err(SimError::WrongStatus {
+                session: name.to_owned(),
+                status: session.status,
+                expected: vec![SessionStatus::Working],
+            });
+        }
+        let id = format!("false_{from}_{}", new_wa_id());
+        let to = session.me.as_ref().and_then(|me| me.get("id")).cloned();
+        let payload = json!({
+            "id": id, "timestamp": now_ms() / 1000, "from": from, "fromMe": false,
+            "source": "app", "to": to, "participant": null, "body": body,
+            "hasMedia": false, "media": null, "ack": 2, "ackName": "DEVICE",
+            "replyTo": null, "vCards": [], "_data": {},
+        });
+        Ok((
+            id,
+            [
+                webhooks::Emission::new(session, "message", payload.clone()),
+                webhooks::Emission::new(session, "message.any", payload),
+            ],
+        ))
+    })??;
+    let (id, emissions) = emissions;
+    for emission in emissions {
+        webhooks::emit(shared, emission);
+    }
+    Ok(id)
+}

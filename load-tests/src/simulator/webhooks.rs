@@ -1,0 +1,286 @@
+//! Webhook delivery as WAHA does it (waha-api.md §4): one envelope per event,
+//! built and signed once, POSTed to every matching webhook, retried on
+//! network errors and non-2xx answers per the webhook's retry policy.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::Sha512;
+
+use super::state::{Session, Shared, now_ms};
+
+/// WAHA version the simulator claims to be.
+const WAHA_VERSION: &str = "2026.7.1";
+
+/// One entry of a session's `config.webhooks`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookConfig {
+    /// Where to POST events.
+    pub url: String,
+    /// Event names to deliver; `*` means all.
+    pub events: Vec<String>,
+    /// Signing key; unsigned when absent.
+    #[serde(default)]
+    pub hmac: Option<HmacConfig>,
+    /// Retry policy; WAHA's built-in 15 attempts 2 s apart when absent.
+    #[serde(default)]
+    pub retries: Option<RetryPolicy>,
+    /// Extra request headers.
+    #[serde(default)]
+    pub custom_headers: Option<Vec<CustomHeader>>,
+}
+
+impl WebhookConfig {
+    /// A webhook for `events`, signed with `hmac_key`, with WAHA's default retries.
+    pub fn signed(url: impl Into<String>, events: &[&str], hmac_key: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            events: events.iter().map(|e| (*e).to_owned()).collect(),
+            hmac: Some(HmacConfig {
+                key: Some(hmac_key.into()),
+            }),
+            retries: None,
+            custom_headers: None,
+        }
+    }
+
+    fn wants(&self, event: &str) -> bool {
+        self.events.iter().any(|e| e == "*" || e == event)
+    }
+}
+
+/// `hmac: {key}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HmacConfig {
+    /// The shared secret; `null` means unsigned.
+    pub key: Option<String>,
+}
+
+/// `retries: {policy, delaySeconds, attempts}`; `attempts` counts every try.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryPolicy {
+    /// How delays grow.
+    pub policy: RetryKind,
+    /// Base delay (fractions allowed, for fast tests).
+    pub delay_seconds: f64,
+    /// Total tries, the first included.
+    pub attempts: u32,
+}
+
+/// Delay growth between webhook tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RetryKind {
+    /// d, d, d, …
+    Constant,
+    /// d, 2d, 3d, …
+    Linear,
+    /// d, 2d, 4d, … with ±20 % jitter.
+    Exponential,
+}
+
+impl RetryPolicy {
+    fn waha_default() -> Self {
+        Self {
+            policy: RetryKind::Constant,
+            delay_seconds: 2.0,
+            attempts: 15,
+        }
+    }
+
+    /// Delay before try number `retry + 1` (`retry` starts at 1).
+    fn delay(&self, retry: u32) -> Duration {
+        let base = self.delay_seconds.max(0.0);
+        let seconds = match self.policy {
+            RetryKind::Constant => base,
+            RetryKind::Linear => base * f64::from(retry),
+            RetryKind::Exponential => {
+                let jitter = rand::rng().random_range(0.8..=1.2);
+                base * 2f64.powi(retry.saturating_sub(1).min(20) as i32) * jitter
+            }
+        };
+        Duration::from_secs_f64(seconds)
+    }
+}
+
+/// `{name, value}` of `customHeaders`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomHeader {
+    /// Header name.
+    pub name: String,
+    /// Header value.
+    pub value: String,
+}
+
+/// One attempt to deliver one event to one URL.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeliveryRecord {
+    /// Envelope id (`evt_…`), the same across retries.
+    pub event_id: String,
+    /// Event name.
+    pub event: String,
+    /// Session name.
+    pub session: String,
+    /// Target URL.
+    pub url: String,
+    /// 1 for the first try.
+    pub attempt: u32,
+    /// HTTP status, or `None` on a network error.
+    pub status: Option<u16>,
+}
+
+/// An event about to leave, with the webhooks that want it.
+pub(super) struct Emission {
+    event: &'static str,
+    session: String,
+    metadata: Option<Value>,
+    me: Option<Value>,
+    payload: Value,
+    targets: Vec<WebhookConfig>,
+}
+
+impl Emission {
+    pub(super) fn new(session: &Session, event: &'static str, payload: Value) -> Self {
+        Self {
+            event,
+            session: session.name.clone(),
+            metadata: session.metadata.clone(),
+            me: session.me.clone(),
+            payload,
+            targets: session
+                .webhooks
+                .iter()
+                .filter(|w| w.wants(event))
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+/// Lowercase hex HMAC-SHA512 of `body` under `key`, as `X-Webhook-Hmac` carries it.
+pub fn sign(key: &str, body: &[u8]) -> String {
+    let mut mac =
+        Hmac::<Sha512>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Builds the envelope once and starts one delivery task per target.
+pub(super) fn emit(shared: &Arc<Shared>, emission: Emission) {
+    if emission.targets.is_empty() {
+        return;
+    }
+    let engine = shared.config.engine.as_str();
+    let event_id = format!("evt_{}", ulid::Ulid::new().to_string().to_lowercase());
+    let envelope = json!({
+        "id": event_id,
+        "timestamp": now_ms(),
+        "event": emission.event,
+        "session": emission.session,
+        "metadata": emission.metadata,
+        "me": emission.me,
+        "payload": emission.payload,
+        "engine": engine,
+        "environment": {
+            "version": WAHA_VERSION, "engine": engine, "tier": "CORE", "browser": null,
+            "platform": "linux/x64", "worker": {"id": shared.config.worker_id},
+        },
+    });
+    let body: Arc<[u8]> = serde_json::to_vec(&envelope)
+        .expect("a JSON value always serialises")
+        .into();
+    for target in emission.targets {
+        let record = DeliveryRecord {
+            event_id: event_id.clone(),
+            event: emission.event.to_owned(),
+            session: emission.session.clone(),
+            url: target.url.clone(),
+            attempt: 0,
+            status: None,
+        };
+        tokio::spawn(deliver(shared.clone(), target, body.clone(), record));
+    }
+}
+
+async fn deliver(
+    shared: Arc<Shared>,
+    target: WebhookConfig,
+    body: Arc<[u8]>,
+    mut record: DeliveryRecord,
+) {
+    let policy = target
+        .retries
+        .clone()
+        .unwrap_or_else(RetryPolicy::waha_default);
+    let signature = target
+        .hmac
+        .as_ref()
+        .and_then(|h| h.key.as_deref())
+        .map(|key| sign(key, &body));
+    for attempt in 1..=policy.attempts.max(1) {
+        if attempt > 1 {
+            tokio::time::sleep(policy.delay(attempt - 1)).await;
+        }
+        let mut request = shared
+            .http
+            .post(&target.url)
+            .header("Content-Type", "application/json")
+            .header("User-Agent", format!("WAHA/{WAHA_VERSION}"))
+            .header("X-Webhook-Request-Id", ulid::Ulid::new().to_string())
+            .header("X-Webhook-Timestamp", now_ms().to_string());
+        if let Some(signature) = &signature {
+            request = request
+                .header("X-Webhook-Hmac", signature)
+                .header("X-Webhook-Hmac-Algorithm", "sha512");
+        }
+        for header in target.custom_headers.iter().flatten() {
+            request = request.header(&header.name, &header.value);
+        }
+        let status = request
+            .body(body.to_vec())
+            .send()
+            .await
+            .ok()
+            .map(|r| r.status());
+        record.attempt = attempt;
+        record.status = status.map(|s| s.as_u16());
+        shared.record_delivery(record.clone());
+        if status.is_some_and(|s| s.is_success()) {
+            return;
+        }
+    }
+    tracing::warn!(event_id = %record.event_id, url = %record.url, "webhook dropped after the last attempt");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_matches_the_documented_test_vector() {
+        let body = br#"{"event":"message","session":"default","engine":"WEBJS"}"#;
+        assert_eq!(
+            sign("my-secret-key", body),
+            "208f8a55dde9e05519e898b10b89bf0d0b3b0fdf11fdbf09b6b90476301b98d8097c462b2b17a6ce93b6b47a136cf2e78a33a63f6752c2c1631777076153fa89"
+        );
+    }
+
+    #[test]
+    fn retry_delays_follow_the_policy() {
+        let policy = |policy| RetryPolicy {
+            policy,
+            delay_seconds: 2.0,
+            attempts: 5,
+        };
+        assert_eq!(policy(RetryKind::Constant).delay(3), Duration::from_secs(2));
+        assert_eq!(policy(RetryKind::Linear).delay(3), Duration::from_secs(6));
+        let third = policy(RetryKind::Exponential).delay(3).as_secs_f64();
+        assert!((6.4..=9.6).contains(&third), "8 s ± 20 %, got {third}");
+    }
+}
