@@ -1,1 +1,34 @@
-//! p
+//! The wabot actor runtime.
+//!
+//! ```text
+//! Root supervisor
+//! ├── Fleet supervisor ── Shard supervisor (one per WAHA instance) ── WahaSession actors
+//! └── Tenants supervisor ── Tenant actor (one per tenant) ── Conversation actors
+//! ```
+//!
+//! Every actor owns its state; actors talk by messages only. Storage is
+//! reached through the [`ports`] traits, so this crate never knows which
+//! database it writes to. [`Runtime`] is the handle the HTTP layer uses.
+
+pub mod conversation;
+pub mod fleet;
+pub mod inbound;
+pub mod metrics;
+pub mod ports;
+pub mod registry;
+pub mod root;
+pub mod runtime;
+pub mod settings;
+pub mod shard;
+pub mod tenant;
+pub mod tenants;
+pub mod waha_client;
+pub mod waha_session;
+
+pub use inbound::InboundMessage;
+pub use ports::{
+    ConversationStore, OrderStore, PlacedOrder, Ports, StoreError, TenantDirectory, TenantProfile,
+};
+pub use runtime::{Runtime, RuntimeError, WahaInstanceSpec, WahaSessionSpec};
+pub use settings::{RuntimeSettings, WahaSettings};
+pub use waha_client::{WahaClient, WahaError};

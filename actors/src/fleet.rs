@@ -1,0 +1,181 @@
+//! Fleet supervisor: one shard supervisor per registered WAHA instance,
+//! supervised by the root. Remembers which sessions live on which instance
+//! so a crashed shard comes back with all its sessions.
+
+use std::collections::HashMap;
+
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
+use uuid::Uuid;
+
+use crate::metrics;
+use crate::registry::SessionRegistry;
+use crate::settings::WahaSettings;
+use crate::shard::{Shard, ShardArgs, ShardMsg};
+
+/// A WAHA instance (one container) the platform can place sessions on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WahaInstanceSpec {
+    /// Instance id.
+    pub id: Uuid,
+    /// Operator-chosen name, used in logs.
+    pub name: String,
+    /// Base URL, for example `http://waha-1:3000`.
+    pub base_url: String,
+    /// Its `X-Api-Key`.
+    pub api_key: String,
+}
+
+/// A WhatsApp session and the instance it lives on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WahaSessionSpec {
+    /// WAHA session name.
+    pub session: String,
+    /// Instance id.
+    pub instance_id: Uuid,
+}
+
+/// Messages of the fleet supervisor.
+#[derive(Debug, Clone)]
+pub enum FleetMsg {
+    /// Start (or keep) a shard for this instance.
+    AddInstance(WahaInstanceSpec),
+    /// Start serving a session on its instance's shard.
+    AddSession(WahaSessionSpec),
+}
+
+/// Arguments of the fleet supervisor.
+#[derive(Clone)]
+pub struct FleetArgs {
+    /// Where session actors are published.
+    pub registry: SessionRegistry,
+    /// Settings for session actors.
+    pub settings: WahaSettings,
+}
+
+struct ShardEntry {
+    actor: ActorRef<ShardMsg>,
+    spec: WahaInstanceSpec,
+    sessions: Vec<WahaSessionSpec>,
+}
+
+/// State: the shards and what each one serves.
+pub struct FleetState {
+    args: FleetArgs,
+    shards: HashMap<Uuid, ShardEntry>,
+    instance_by_actor: HashMap<ActorId, Uuid>,
+}
+
+/// The actor.
+pub struct Fleet;
+
+impl Actor for Fleet {
+    type Msg = FleetMsg;
+    type State = FleetState;
+    type Arguments = FleetArgs;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        args: FleetArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(FleetState {
+            args,
+            shards: HashMap::new(),
+            instance_by_actor: HashMap::new(),
+        })
+    }
+
+    async fn post_stop(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let grace = Some(state.args.settings.request_timeout);
+        myself
+            .stop_children_and_wait(Some("shutdown".to_owned()), grace)
+            .await;
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        message: FleetMsg,
+        state: &mut FleetState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            FleetMsg::AddInstance(spec) => {
+                if !state.shards.contains_key(&spec.id) {
+                    spawn_shard(&myself, state, spec, Vec::new()).await?;
+                }
+            }
+            FleetMsg::AddSession(spec) => match state.shards.get_mut(&spec.instance_id) {
+                Some(entry) => {
+                    if !entry.sessions.contains(&spec) {
+                        entry.sessions.push(spec.clone());
+                    }
+                    entry.actor.cast(ShardMsg::AddSession(spec))?;
+                }
+                None => tracing::error!(
+                    session = %spec.session, instance = %spec.instance_id,
+                    "session placed on an unknown WAHA instance; it cannot send"
+                ),
+            },
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        event: SupervisionEvent,
+        state: &mut FleetState,
+    ) -> Result<(), ActorProcessingErr> {
+        let (cell, failure) = match event {
+            SupervisionEvent::ActorFailed(cell, error) => (cell, Some(error)),
+            SupervisionEvent::ActorTerminated(cell, _, _) => (cell, None),
+            _ => return Ok(()),
+        };
+        let Some(instance) = state.instance_by_actor.remove(&cell.get_id()) else {
+            return Ok(());
+        };
+        let Some(entry) = state.shards.remove(&instance) else {
+            return Ok(());
+        };
+        ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "shard").decrement(1);
+        if let Some(error) = failure {
+            tracing::error!(instance = %entry.spec.name, %error, "shard supervisor crashed; restarting it");
+            ::metrics::counter!(metrics::ACTOR_RESTARTS, "kind" => "shard").increment(1);
+            spawn_shard(&myself, state, entry.spec, entry.sessions).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn spawn_shard(
+    myself: &ActorRef<FleetMsg>,
+    state: &mut FleetState,
+    spec: WahaInstanceSpec,
+    sessions: Vec<WahaSessionSpec>,
+) -> Result<(), ActorProcessingErr> {
+    let args = ShardArgs {
+        instance: spec.clone(),
+        registry: state.args.registry.clone(),
+        settings: state.args.settings.clone(),
+    };
+    let (actor, _) = Actor::spawn_linked(None, Shard, args, myself.get_cell()).await?;
+    for session in &sessions {
+        actor.cast(ShardMsg::AddSession(session.clone()))?;
+    }
+    ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "shard").increment(1);
+    state.instance_by_actor.insert(actor.get_id(), spec.id);
+    state.shards.insert(
+        spec.id,
+        ShardEntry {
+            actor,
+            spec,
+            sessions,
+        },
+    );
+    Ok(())
+}

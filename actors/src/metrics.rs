@@ -1,0 +1,41 @@
+//! Every metric name wabot records, with its help text. Labels are bounded:
+//! kinds, outcomes and reasons, never a phone number or tenant id.
+
+use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+
+/// Webhook requests by `outcome` (accepted, ignored, unauthorized, malformed,
+/// unknown_session, too_large, stale, unavailable).
+pub const WEBHOOKS: &str = "wabot_webhooks_total";
+/// Customer messages handed to a conversation.
+pub const MESSAGES_IN: &str = "wabot_messages_in_total";
+/// Messages sent to WAHA successfully, by `kind` (text, image).
+pub const MESSAGES_OUT: &str = "wabot_messages_out_total";
+/// Seconds from webhook arrival to the reply accepted by WAHA.
+pub const REPLY_LATENCY: &str = "wabot_reply_latency_seconds";
+/// Live actors by `kind` (shard, waha_session, tenant, conversation).
+pub const LIVE_ACTORS: &str = "wabot_live_actors";
+/// Failed WAHA calls by `reason` (network, server, session_not_working, rejected).
+pub const WAHA_SEND_ERRORS: &str = "wabot_waha_send_errors_total";
+/// Actors restarted after a crash, by `kind`.
+pub const ACTOR_RESTARTS: &str = "wabot_actor_restarts_total";
+/// Conversations saved and stopped after their idle timeout.
+pub const PASSIVATIONS: &str = "wabot_conversations_passivated_total";
+/// Orders placed by customers.
+pub const ORDERS_PLACED: &str = "wabot_orders_placed_total";
+
+/// Registers help texts and units with the installed recorder.
+pub fn describe() {
+    describe_counter!(WEBHOOKS, "Webhook requests by outcome");
+    describe_counter!(MESSAGES_IN, "Customer messages handed to a conversation");
+    describe_counter!(MESSAGES_OUT, "Messages accepted by WAHA, by kind");
+    describe_histogram!(
+        REPLY_LATENCY,
+        Unit::Seconds,
+        "Webhook arrival to reply accepted by WAHA"
+    );
+    describe_gauge!(LIVE_ACTORS, "Live actors by kind");
+    describe_counter!(WAHA_SEND_ERRORS, "Failed WAHA calls by reason");
+    describe_counter!(ACTOR_RESTARTS, "Actors restarted after a crash, by kind");
+    describe_counter!(PASSIVATIONS, "Conversations saved and stopped when idle");
+    describe_counter!(ORDERS_PLACED, "Orders placed by customers");
+}

@@ -1,0 +1,35 @@
+//! Shared read-mostly indexes between actors and the HTTP layer.
+
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use ractor::ActorRef;
+
+use crate::waha_session::WahaSessionMsg;
+
+/// WAHA session name → its live `WahaSession` actor. Written by shard
+/// supervisors, read by conversations when they reply.
+#[derive(Clone, Default)]
+pub struct SessionRegistry {
+    sessions: Arc<DashMap<String, ActorRef<WahaSessionMsg>>>,
+}
+
+impl SessionRegistry {
+    /// The actor serving `session`, if it is running.
+    pub fn get(&self, session: &str) -> Option<ActorRef<WahaSessionMsg>> {
+        self.sessions
+            .get(session)
+            .map(|entry| entry.value().clone())
+    }
+
+    /// Records the actor now serving `session`.
+    pub fn insert(&self, session: &str, actor: ActorRef<WahaSessionMsg>) {
+        self.sessions.insert(session.to_owned(), actor);
+    }
+
+    /// Forgets `session` if `actor` still serves it.
+    pub fn remove_if_served_by(&self, session: &str, actor: &ractor::ActorCell) {
+        self.sessions
+            .remove_if(session, |_, current| current.get_id() == actor.get_id());
+    }
+}

@@ -1,0 +1,127 @@
+//! Root supervisor: starts the fleet and tenants supervisors, forwards
+//! messages to whichever instance of them is current, and restarts either
+//! one if it crashes.
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
+
+use crate::fleet::{Fleet, FleetArgs, FleetMsg};
+use crate::metrics;
+use crate::tenants::{Tenants, TenantsArgs, TenantsMsg};
+
+/// Messages of the root supervisor.
+#[derive(Debug)]
+pub enum RootMsg {
+    /// For the fleet supervisor.
+    Fleet(FleetMsg),
+    /// For the tenants supervisor.
+    Tenants(TenantsMsg),
+}
+
+/// Arguments of the root supervisor.
+#[derive(Clone)]
+pub struct RootArgs {
+    /// For the fleet supervisor.
+    pub fleet: FleetArgs,
+    /// For the tenants supervisor.
+    pub tenants: TenantsArgs,
+}
+
+/// State: the two supervisors it runs.
+pub struct RootState {
+    args: RootArgs,
+    /// Every fleet message so far (instances and sessions: few, small), to
+    /// rebuild a restarted fleet supervisor.
+    fleet_log: Vec<FleetMsg>,
+    fleet: ActorRef<FleetMsg>,
+    tenants: ActorRef<TenantsMsg>,
+}
+
+/// The actor.
+pub struct Root;
+
+impl Actor for Root {
+    type Msg = RootMsg;
+    type State = RootState;
+    type Arguments = RootArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        args: RootArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let (fleet, _) =
+            Actor::spawn_linked(None, Fleet, args.fleet.clone(), myself.get_cell()).await?;
+        let (tenants, _) =
+            Actor::spawn_linked(None, Tenants, args.tenants.clone(), myself.get_cell()).await?;
+        Ok(RootState {
+            args,
+            fleet_log: Vec::new(),
+            fleet,
+            tenants,
+        })
+    }
+
+    async fn post_stop(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        // Tenants first: their conversations may still hand replies to sessions.
+        let grace = Some(state.args.tenants.settings.call_timeout);
+        state
+            .tenants
+            .stop_and_wait(Some("shutdown".to_owned()), grace)
+            .await?;
+        myself
+            .stop_children_and_wait(Some("shutdown".to_owned()), grace)
+            .await;
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        message: RootMsg,
+        state: &mut RootState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            RootMsg::Fleet(message) => {
+                state.fleet_log.push(message.clone());
+                state.fleet.cast(message)?;
+            }
+            RootMsg::Tenants(message) => state.tenants.cast(message)?,
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        event: SupervisionEvent,
+        state: &mut RootState,
+    ) -> Result<(), ActorProcessingErr> {
+        let SupervisionEvent::ActorFailed(cell, error) = event else {
+            return Ok(());
+        };
+        if cell.get_id() == state.fleet.get_id() {
+            tracing::error!(%error, "fleet supervisor crashed; restarting it");
+            ::metrics::counter!(metrics::ACTOR_RESTARTS, "kind" => "fleet").increment(1);
+            state.fleet =
+                Actor::spawn_linked(None, Fleet, state.args.fleet.clone(), myself.get_cell())
+                    .await?
+                    .0;
+            for message in &state.fleet_log {
+                state.fleet.cast(message.clone())?;
+            }
+        } else if cell.get_id() == state.tenants.get_id() {
+            tracing::error!(%error, "tenants supervisor crashed; restarting it");
+            ::metrics::counter!(metrics::ACTOR_RESTARTS, "kind" => "tenants").increment(1);
+            state.args.tenants.index.clear();
+            state.tenants =
+                Actor::spawn_linked(None, Tenants, state.args.tenants.clone(), myself.get_cell())
+                    .await?
+                    .0;
+        }
+        Ok(())
+    }
+}

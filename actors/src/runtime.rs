@@ -1,0 +1,155 @@
+//! [`Runtime`]: the handle through which the server starts, feeds and stops
+//! the actor tree.
+
+use std::time::Duration;
+
+use ractor::{Actor, ActorRef};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+use wabot_plugins::OrderStatus;
+
+use crate::fleet::{FleetArgs, FleetMsg};
+pub use crate::fleet::{WahaInstanceSpec, WahaSessionSpec};
+use crate::inbound::InboundMessage;
+use crate::metrics;
+use crate::ports::Ports;
+use crate::registry::SessionRegistry;
+use crate::root::{Root, RootArgs, RootMsg};
+use crate::settings::RuntimeSettings;
+use crate::tenant::TenantMsg;
+use crate::tenants::{TenantIndex, TenantsArgs, TenantsMsg};
+use crate::waha_session::WahaSessionMsg;
+
+/// Why the runtime could not take a request.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The actor tree is stopped or stopping.
+    #[error("the actor runtime is not running")]
+    Stopped,
+    /// The actor tree could not start.
+    #[error("the actor runtime could not start: {0}")]
+    Spawn(String),
+}
+
+/// A running actor tree.
+pub struct Runtime {
+    root: ActorRef<RootMsg>,
+    root_task: JoinHandle<()>,
+    tenants: TenantIndex,
+    sessions: SessionRegistry,
+}
+
+impl Runtime {
+    /// Starts the tree with the WAHA instances and sessions known at start-up.
+    pub async fn start(
+        ports: Ports,
+        settings: RuntimeSettings,
+        instances: Vec<WahaInstanceSpec>,
+        sessions: Vec<WahaSessionSpec>,
+    ) -> Result<Self, RuntimeError> {
+        metrics::describe();
+        let registry = SessionRegistry::default();
+        let index = TenantIndex::default();
+        let args = RootArgs {
+            fleet: FleetArgs {
+                registry: registry.clone(),
+                settings: settings.waha.clone(),
+            },
+            tenants: TenantsArgs {
+                ports,
+                sessions: registry.clone(),
+                settings,
+                index: index.clone(),
+            },
+        };
+        let (root, root_task) = Actor::spawn(None, Root, args)
+            .await
+            .map_err(|e| RuntimeError::Spawn(e.to_string()))?;
+        let runtime = Self {
+            root,
+            root_task,
+            tenants: index,
+            sessions: registry,
+        };
+        for instance in instances {
+            runtime.add_instance(instance)?;
+        }
+        for session in sessions {
+            runtime.add_session(session)?;
+        }
+        Ok(runtime)
+    }
+
+    fn to_root(&self, message: RootMsg) -> Result<(), RuntimeError> {
+        self.root.cast(message).map_err(|_| RuntimeError::Stopped)
+    }
+
+    /// Starts a shard for a newly registered WAHA instance.
+    pub fn add_instance(&self, spec: WahaInstanceSpec) -> Result<(), RuntimeError> {
+        self.to_root(RootMsg::Fleet(FleetMsg::AddInstance(spec)))
+    }
+
+    /// Starts the `WahaSession` actor of a newly placed session.
+    pub fn add_session(&self, spec: WahaSessionSpec) -> Result<(), RuntimeError> {
+        self.to_root(RootMsg::Fleet(FleetMsg::AddSession(spec)))
+    }
+
+    fn to_tenant(&self, tenant_id: Uuid, message: TenantMsg) -> Result<(), RuntimeError> {
+        // Fast path: the tenant actor is live and published.
+        let message = match self.tenants.get(&tenant_id).map(|e| e.value().clone()) {
+            Some(actor) => match actor.cast(message) {
+                Ok(()) => return Ok(()),
+                Err(ractor::MessagingErr::SendErr(message)) => message,
+                Err(_) => return Err(RuntimeError::Stopped),
+            },
+            None => message,
+        };
+        self.to_root(RootMsg::Tenants(TenantsMsg::Deliver { tenant_id, message }))
+    }
+
+    /// Hands a verified customer message to its tenant.
+    pub fn deliver(&self, message: InboundMessage) -> Result<(), RuntimeError> {
+        self.to_tenant(message.tenant_id, TenantMsg::Inbound(message))
+    }
+
+    /// Tells the customer that their order moved to `status`.
+    pub fn order_status_changed(
+        &self,
+        tenant_id: Uuid,
+        customer: &str,
+        order_number: i64,
+        status: OrderStatus,
+    ) -> Result<(), RuntimeError> {
+        let message = TenantMsg::OrderStatusChanged {
+            customer: customer.to_owned(),
+            order_number,
+            status,
+        };
+        self.to_tenant(tenant_id, message)
+    }
+
+    /// Makes a running tenant actor reload its configuration and menu (a
+    /// tenant that is not running loads them when it starts).
+    pub fn reload_tenant(&self, tenant_id: Uuid) {
+        if let Some(actor) = self.tenants.get(&tenant_id) {
+            let _ = actor.cast(TenantMsg::Reload);
+        }
+    }
+
+    /// Records a `session.status` event for the session's actor.
+    pub fn session_status_changed(&self, session: &str, status: &str) {
+        if let Some(actor) = self.sessions.get(session) {
+            let _ = actor.cast(WahaSessionMsg::StatusChanged(status.to_owned()));
+        }
+    }
+
+    /// Stops the tree (tenants and conversations first, then sessions),
+    /// waiting at most `grace`.
+    pub async fn shutdown(self, grace: Duration) {
+        let _ = self
+            .root
+            .stop_and_wait(Some("shutdown".to_owned()), Some(grace))
+            .await;
+        let _ = tokio::time::timeout(grace, self.root_task).await;
+    }
+}

@@ -1,0 +1,61 @@
+//! Tunables of the runtime, filled from the server's configuration.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+/// Runtime behaviour.
+#[derive(Debug, Clone)]
+pub struct RuntimeSettings {
+    /// A conversation with no message for this long is saved and stopped.
+    pub conversation_idle: Duration,
+    /// Timeout for calls between actors.
+    pub call_timeout: Duration,
+    /// How sessions talk to WAHA.
+    pub waha: WahaSettings,
+}
+
+/// How a `WahaSession` actor talks to WAHA.
+#[derive(Debug, Clone)]
+pub struct WahaSettings {
+    /// Timeout of one HTTP request to WAHA.
+    pub request_timeout: Duration,
+    /// Tries per outbound message (first included) on network errors and 5xx.
+    pub max_attempts: u32,
+    /// First retry delay; doubles per retry, with jitter.
+    pub backoff_base: Duration,
+    /// Cap of the retry delay.
+    pub backoff_max: Duration,
+    /// Sustained outbound messages per second per session (anti-ban pacing).
+    pub messages_per_second: NonZeroU32,
+    /// Messages a session may send back to back before pacing applies.
+    pub burst: NonZeroU32,
+    /// Typing indicator time per reply character; zero turns typing off.
+    pub typing_per_char: Duration,
+    /// Cap of the typing indicator time.
+    pub typing_max: Duration,
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        Self {
+            conversation_idle: Duration::from_secs(300),
+            call_timeout: Duration::from_secs(5),
+            waha: WahaSettings::default(),
+        }
+    }
+}
+
+impl Default for WahaSettings {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(15),
+            max_attempts: 5,
+            backoff_base: Duration::from_millis(250),
+            backoff_max: Duration::from_secs(8),
+            messages_per_second: NonZeroU32::new(5).expect("non-zero"),
+            burst: NonZeroU32::new(10).expect("non-zero"),
+            typing_per_char: Duration::from_millis(15),
+            typing_max: Duration::from_millis(1500),
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Shard supervisor: one per WAHA instance, supervised by the fleet
+//! supervisor. Runs a `WahaSession` actor per session placed on its
+//! instance, keeps the session registry current, and restarts a crashed
+//! session actor with the same arguments.
+
+use std::collections::HashMap;
+
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
+
+use crate::fleet::{WahaInstanceSpec, WahaSessionSpec};
+use crate::metrics;
+use crate::registry::SessionRegistry;
+use crate::settings::WahaSettings;
+use crate::waha_client::WahaClient;
+use crate::waha_session::{WahaSession, WahaSessionArgs};
+
+/// Messages of the shard supervisor.
+#[derive(Debug)]
+pub enum ShardMsg {
+    /// Start serving a session that lives on this instance (idempotent).
+    AddSession(WahaSessionSpec),
+}
+
+/// Arguments of the shard supervisor.
+#[derive(Clone)]
+pub struct ShardArgs {
+    /// The WAHA instance.
+    pub instance: WahaInstanceSpec,
+    /// Where session actors are published.
+    pub registry: SessionRegistry,
+    /// Settings for the session actors.
+    pub settings: WahaSettings,
+}
+
+/// State: the instance's client and the sessions it runs.
+pub struct ShardState {
+    args: ShardArgs,
+    client: WahaClient,
+    sessions: HashMap<ActorId, String>,
+}
+
+/// The actor.
+pub struct Shard;
+
+impl Actor for Shard {
+    type Msg = ShardMsg;
+    type State = ShardState;
+    type Arguments = ShardArgs;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        args: ShardArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let client = WahaClient::new(
+            &args.instance.base_url,
+            &args.instance.api_key,
+            args.settings.request_timeout,
+        );
+        Ok(ShardState {
+            args,
+            client,
+            sessions: HashMap::new(),
+        })
+    }
+
+    async fn post_stop(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let grace = Some(state.args.settings.request_timeout);
+        myself
+            .stop_children_and_wait(Some("shutdown".to_owned()), grace)
+            .await;
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        message: ShardMsg,
+        state: &mut ShardState,
+    ) -> Result<(), ActorProcessingErr> {
+        let ShardMsg::AddSession(spec) = message;
+        if !state.sessions.values().any(|s| s == &spec.session) {
+            spawn_session(&myself, state, spec.session).await?;
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        event: SupervisionEvent,
+        state: &mut ShardState,
+    ) -> Result<(), ActorProcessingErr> {
+        match event {
+            SupervisionEvent::ActorFailed(cell, error) => {
+                if let Some(session) = forget(state, &cell) {
+                    tracing::error!(%session, %error, "WahaSession actor crashed; restarting it");
+                    ::metrics::counter!(metrics::ACTOR_RESTARTS, "kind" => "waha_session")
+                        .increment(1);
+                    spawn_session(&myself, state, session).await?;
+                }
+            }
+            SupervisionEvent::ActorTerminated(cell, _, _) => {
+                forget(state, &cell);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn forget(state: &mut ShardState, cell: &ractor::ActorCell) -> Option<String> {
+    let session = state.sessions.remove(&cell.get_id())?;
+    state.args.registry.remove_if_served_by(&session, cell);
+    ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "waha_session").decrement(1);
+    Some(session)
+}
+
+async fn spawn_session(
+    myself: &ActorRef<ShardMsg>,
+    state: &mut ShardState,
+    session: String,
+) -> Result<(), ActorProcessingErr> {
+    let args = WahaSessionArgs {
+        session: session.clone(),
+        client: state.client.clone(),
+        settings: state.args.settings.clone(),
+    };
+    let (actor, _) = Actor::spawn_linked(None, WahaSession, args, myself.get_cell()).await?;
+    state.args.registry.insert(&session, actor.clone());
+    state.sessions.insert(actor.get_id(), session);
+    ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "waha_session").increment(1);
+    Ok(())
+}

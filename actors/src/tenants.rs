@@ -1,0 +1,148 @@
+//! Tenants supervisor: spawns a tenant actor on a tenant's first event,
+//! publishes it in the tenant index (so the HTTP layer can reach it without
+//! a hop), and removes it when it stops or crashes; a crashed tenant is
+//! started again, from storage, on its next event.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
+use uuid::Uuid;
+
+use crate::metrics;
+use crate::ports::Ports;
+use crate::registry::SessionRegistry;
+use crate::settings::RuntimeSettings;
+use crate::tenant::{Tenant, TenantArgs, TenantMsg};
+
+/// Tenant id → its live tenant actor.
+pub type TenantIndex = Arc<DashMap<Uuid, ActorRef<TenantMsg>>>;
+
+/// Messages of the tenants supervisor.
+#[derive(Debug)]
+pub enum TenantsMsg {
+    /// Deliver `message` to the tenant, starting its actor if needed.
+    Deliver {
+        /// Tenant id.
+        tenant_id: Uuid,
+        /// The message.
+        message: TenantMsg,
+    },
+}
+
+/// Arguments of the tenants supervisor.
+#[derive(Clone)]
+pub struct TenantsArgs {
+    /// Storage ports.
+    pub ports: Ports,
+    /// Where session actors are found.
+    pub sessions: SessionRegistry,
+    /// Runtime settings.
+    pub settings: RuntimeSettings,
+    /// Published tenant actors.
+    pub index: TenantIndex,
+}
+
+/// State: which actor is which tenant.
+pub struct TenantsState {
+    args: TenantsArgs,
+    tenant_by_actor: HashMap<ActorId, Uuid>,
+}
+
+/// The actor.
+pub struct Tenants;
+
+impl Actor for Tenants {
+    type Msg = TenantsMsg;
+    type State = TenantsState;
+    type Arguments = TenantsArgs;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        args: TenantsArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(TenantsState {
+            args,
+            tenant_by_actor: HashMap::new(),
+        })
+    }
+
+    async fn post_stop(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        myself
+            .stop_children_and_wait(
+                Some("shutdown".to_owned()),
+                Some(state.args.settings.call_timeout),
+            )
+            .await;
+        state.args.index.clear();
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        message: TenantsMsg,
+        state: &mut TenantsState,
+    ) -> Result<(), ActorProcessingErr> {
+        let TenantsMsg::Deliver { tenant_id, message } = message;
+        let existing = state.args.index.get(&tenant_id).map(|e| e.value().clone());
+        let actor = match existing {
+            Some(actor) => actor,
+            None => {
+                let args = TenantArgs {
+                    tenant_id,
+                    ports: state.args.ports.clone(),
+                    sessions: state.args.sessions.clone(),
+                    settings: state.args.settings.clone(),
+                };
+                match Actor::spawn_linked(None, Tenant, args, myself.get_cell()).await {
+                    Ok((actor, _)) => {
+                        ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "tenant").increment(1);
+                        state.tenant_by_actor.insert(actor.get_id(), tenant_id);
+                        state.args.index.insert(tenant_id, actor.clone());
+                        actor
+                    }
+                    Err(error) => {
+                        tracing::error!(tenant = %tenant_id, %error, "could not start the tenant actor; event dropped");
+                        return Ok(());
+                    }
+                }
+            }
+        };
+        actor.cast(message)?;
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        event: SupervisionEvent,
+        state: &mut TenantsState,
+    ) -> Result<(), ActorProcessingErr> {
+        let (cell, failed) = match event {
+            SupervisionEvent::ActorFailed(cell, error) => {
+                tracing::error!(%error, "tenant actor crashed; it restarts on the tenant's next event");
+                (cell, true)
+            }
+            SupervisionEvent::ActorTerminated(cell, _, _) => (cell, false),
+            _ => return Ok(()),
+        };
+        if let Some(tenant_id) = state.tenant_by_actor.remove(&cell.get_id()) {
+            ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "tenant").decrement(1);
+            if failed {
+                ::metrics::counter!(metrics::ACTOR_RESTARTS, "kind" => "tenant").increment(1);
+            }
+            state
+                .args
+                .index
+                .remove_if(&tenant_id, |_, actor| actor.get_id() == cell.get_id());
+        }
+        Ok(())
+    }
+}

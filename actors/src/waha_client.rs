@@ -1,0 +1,164 @@
+//! Typed HTTP client for the WAHA calls the bot makes (waha-api.md §3),
+//! with WAHA's answers sorted into retryable and final failures.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// A failed WAHA call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WahaError {
+    /// Connection refused or reset, or a timeout: worth retrying.
+    #[error("WAHA unreachable: {0}")]
+    Network(String),
+    /// WAHA answered 5xx or 429: worth retrying.
+    #[error("WAHA failed with HTTP {0}")]
+    Server(u16),
+    /// 422 with WAHA's status-mismatch body: the session is not WORKING.
+    #[error("WAHA session is not WORKING (status {0})")]
+    SessionNotWorking(String),
+    /// Any other 4xx: the request itself is wrong; retrying will not help.
+    #[error("WAHA rejected the request with HTTP {status}: {body}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// Response body, truncated.
+        body: String,
+    },
+}
+
+impl WahaError {
+    /// Whether the same request may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, WahaError::Network(_) | WahaError::Server(_))
+    }
+
+    /// Bounded metric label.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            WahaError::Network(_) => "network",
+            WahaError::Server(_) => "server",
+            WahaError::SessionNotWorking(_) => "session_not_working",
+            WahaError::Rejected { .. } => "rejected",
+        }
+    }
+}
+
+/// A client for one WAHA instance (base URL and API key).
+#[derive(Clone, Debug)]
+pub struct WahaClient {
+    http: reqwest::Client,
+    base_url: String,
+    api_key: String,
+}
+
+/// reqwest is built without a bundled TLS provider (ring keeps builds lean);
+/// install ring once per process before the first client is built.
+fn install_tls_provider() {
+    // An error only means a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl WahaClient {
+    /// A client for the instance at `base_url` (no trailing slash needed).
+    pub fn new(base_url: &str, api_key: &str, request_timeout: Duration) -> Self {
+        install_tls_provider();
+        let http = reqwest::Client::builder()
+            .timeout(request_timeout)
+            .build()
+            .expect("the HTTP client configuration is static and valid");
+        Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key: api_key.to_owned(),
+        }
+    }
+
+    /// `POST /api/sendText`.
+    pub async fn send_text(
+        &self,
+        session: &str,
+        chat_id: &str,
+        text: &str,
+    ) -> Result<(), WahaError> {
+        self.post(
+            "/api/sendText",
+            json!({"session": session, "chatId": chat_id, "text": text, "linkPreview": false}),
+        )
+        .await
+    }
+
+    /// `POST /api/sendImage` with a URL WAHA downloads.
+    pub async fn send_image(
+        &self,
+        session: &str,
+        chat_id: &str,
+        url: &str,
+        caption: &str,
+    ) -> Result<(), WahaError> {
+        let filename = url.rsplit('/').next().unwrap_or("image.jpg");
+        self.post(
+            "/api/sendImage",
+            json!({
+                "session": session, "chatId": chat_id, "caption": caption,
+                "file": {"mimetype": "image/jpeg", "filename": filename, "url": url},
+            }),
+        )
+        .await
+    }
+
+    /// `POST /api/sendSeen` for one message.
+    pub async fn send_seen(
+        &self,
+        session: &str,
+        chat_id: &str,
+        message_id: &str,
+    ) -> Result<(), WahaError> {
+        self.post(
+            "/api/sendSeen",
+            json!({"session": session, "chatId": chat_id, "messageIds": [message_id]}),
+        )
+        .await
+    }
+
+    /// `POST /api/startTyping` or `/api/stopTyping`.
+    pub async fn typing(&self, session: &str, chat_id: &str, on: bool) -> Result<(), WahaError> {
+        let path = if on {
+            "/api/startTyping"
+        } else {
+            "/api/stopTyping"
+        };
+        self.post(path, json!({"session": session, "chatId": chat_id}))
+            .await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<(), WahaError> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .header("X-Api-Key", &self.api_key)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| WahaError::Network(e.to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let code = status.as_u16();
+        if status.is_server_error() || code == 429 {
+            return Err(WahaError::Server(code));
+        }
+        let text = response.text().await.unwrap_or_default();
+        if code == 422
+            && let Ok(body) = serde_json::from_str::<Value>(&text)
+            && let Some(status) = body.get("status").and_then(Value::as_str)
+        {
+            return Err(WahaError::SessionNotWorking(status.to_owned()));
+        }
+        Err(WahaError::Rejected {
+            status: code,
+            body: text.chars().take(300).collect(),
+        })
+    }
+}
