@@ -29,6 +29,7 @@ pub use inbound::InboundMessage;
 pub use ports::{
     ConversationStore, OrderStore, PlacedOrder, Ports, StoreError, TenantDirectory, TenantProfile,
 };
+pub use registry::PluginCatalog;
 pub use runtime::{Runtime, RuntimeError, WahaInstanceSpec, WahaSessionSpec};
 pub use settings::{RuntimeSettings, WahaSettings};
 pub use waha_client::{WahaClient, WahaError};

@@ -5,7 +5,13 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use ractor::ActorRef;
 
+use wabot_plugins::{Plugin, PluginKind};
+
 use crate::waha_session::WahaSessionMsg;
+
+/// Which bot serves a plugin kind. Production uses
+/// [`wabot_plugins::plugin_for`]; tests and custom deployments may wrap it.
+pub type PluginCatalog = Arc<dyn Fn(PluginKind) -> Arc<dyn Plugin> + Send + Sync>;
 
 /// WAHA session name → its live `WahaSession` actor. Written by shard
 /// supervisors, read by conversations when they reply.

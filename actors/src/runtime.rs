@@ -13,7 +13,7 @@ pub use crate::fleet::{WahaInstanceSpec, WahaSessionSpec};
 use crate::inbound::InboundMessage;
 use crate::metrics;
 use crate::ports::Ports;
-use crate::registry::SessionRegistry;
+use crate::registry::{PluginCatalog, SessionRegistry};
 use crate::root::{Root, RootArgs, RootMsg};
 use crate::settings::RuntimeSettings;
 use crate::tenant::TenantMsg;
@@ -43,6 +43,7 @@ impl Runtime {
     /// Starts the tree with the WAHA instances and sessions known at start-up.
     pub async fn start(
         ports: Ports,
+        plugins: PluginCatalog,
         settings: RuntimeSettings,
         instances: Vec<WahaInstanceSpec>,
         sessions: Vec<WahaSessionSpec>,
@@ -58,6 +59,7 @@ impl Runtime {
             tenants: TenantsArgs {
                 ports,
                 sessions: registry.clone(),
+                plugins,
                 settings,
                 index: index.clone(),
             },
@@ -133,6 +135,25 @@ impl Runtime {
     pub fn reload_tenant(&self, tenant_id: Uuid) {
         if let Some(actor) = self.tenants.get(&tenant_id) {
             let _ = actor.cast(TenantMsg::Reload);
+        }
+    }
+
+    /// How many of the tenant's conversations are live (0 when the tenant
+    /// actor is not running).
+    pub async fn live_conversations(
+        &self,
+        tenant_id: Uuid,
+        timeout: Duration,
+    ) -> Result<usize, RuntimeError> {
+        let Some(actor) = self.tenants.get(&tenant_id).map(|e| e.value().clone()) else {
+            return Ok(0);
+        };
+        match actor
+            .call(TenantMsg::LiveConversations, Some(timeout))
+            .await
+        {
+            Ok(ractor::rpc::CallResult::Success(count)) => Ok(count),
+            _ => Err(RuntimeError::Stopped),
         }
     }
 

@@ -7,15 +7,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use uuid::Uuid;
-use wabot_plugins::{OrderStatus, plugin_for};
+use wabot_plugins::OrderStatus;
 
 use crate::conversation::{Conversation, ConversationArgs, ConversationMsg, TenantShared};
 use crate::inbound::InboundMessage;
 use crate::metrics;
 use crate::ports::{Ports, TenantProfile};
-use crate::registry::SessionRegistry;
+use crate::registry::{PluginCatalog, SessionRegistry};
 use crate::settings::RuntimeSettings;
 use crate::waha_session::{Outbound, OutboundContent, WahaSessionMsg};
 
@@ -46,6 +46,8 @@ pub enum TenantMsg {
         /// Messages it had handled.
         handled: u64,
     },
+    /// How many conversations are live (not passivated) now.
+    LiveConversations(RpcReplyPort<usize>),
 }
 
 /// Everything needed to start a tenant actor.
@@ -57,6 +59,8 @@ pub struct TenantArgs {
     pub ports: Ports,
     /// Where session actors are found.
     pub sessions: SessionRegistry,
+    /// Which bot serves which plugin kind.
+    pub plugins: PluginCatalog,
     /// Runtime settings.
     pub settings: RuntimeSettings,
 }
@@ -79,10 +83,10 @@ pub struct TenantState {
 /// The actor.
 pub struct Tenant;
 
-fn shared_from(profile: TenantProfile) -> (TenantShared, String) {
+fn shared_from(profile: TenantProfile, plugins: &PluginCatalog) -> (TenantShared, String) {
     let shared = TenantShared {
         context: Arc::new(profile.context),
-        plugin: plugin_for(profile.plugin),
+        plugin: plugins(profile.plugin),
     };
     (shared, profile.session_name)
 }
@@ -98,7 +102,7 @@ impl Actor for Tenant {
         args: TenantArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
         let profile = args.ports.tenants.tenant_profile(args.tenant_id).await?;
-        let (shared, session) = shared_from(profile);
+        let (shared, session) = shared_from(profile, &args.plugins);
         Ok(TenantState {
             args,
             shared,
@@ -154,7 +158,9 @@ impl Actor for Tenant {
                 .tenant_profile(state.args.tenant_id)
                 .await
             {
-                Ok(profile) => (state.shared, state.session) = shared_from(profile),
+                Ok(profile) => {
+                    (state.shared, state.session) = shared_from(profile, &state.args.plugins)
+                }
                 Err(error) => {
                     tracing::error!(tenant = %state.args.tenant_id, %error, "reload failed; keeping the old configuration")
                 }
@@ -170,6 +176,10 @@ impl Actor for Tenant {
                 {
                     live.actor.cast(ConversationMsg::Passivate)?;
                 }
+            }
+            TenantMsg::LiveConversations(reply) => {
+                // The caller may have given up waiting; that is not our failure.
+                let _ = reply.send(state.conversations.len());
             }
         }
         Ok(())

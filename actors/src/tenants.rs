@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::metrics;
 use crate::ports::Ports;
-use crate::registry::SessionRegistry;
+use crate::registry::{PluginCatalog, SessionRegistry};
 use crate::settings::RuntimeSettings;
 use crate::tenant::{Tenant, TenantArgs, TenantMsg};
 
@@ -38,6 +38,8 @@ pub struct TenantsArgs {
     pub ports: Ports,
     /// Where session actors are found.
     pub sessions: SessionRegistry,
+    /// Which bot serves which plugin kind.
+    pub plugins: PluginCatalog,
     /// Runtime settings.
     pub settings: RuntimeSettings,
     /// Published tenant actors.
@@ -99,6 +101,7 @@ impl Actor for Tenants {
                     tenant_id,
                     ports: state.args.ports.clone(),
                     sessions: state.args.sessions.clone(),
+                    plugins: state.args.plugins.clone(),
                     settings: state.args.settings.clone(),
                 };
                 match Actor::spawn_linked(None, Tenant, args, myself.get_cell()).await {

@@ -182,6 +182,21 @@ impl Simulator {
         state::scan(&self.shared, session, phone, push_name)
     }
 
+    /// Waits (up to `timeout`) for the session to reach `SCAN_QR_CODE`, then
+    /// scans: the usual way a test pairs a freshly started session.
+    pub async fn pair(
+        &self,
+        session: &str,
+        phone: &str,
+        push_name: &str,
+        timeout: Duration,
+    ) -> Result<(), SimError> {
+        self.shared
+            .wait_for_status(session, SessionStatus::ScanQrCode, timeout)
+            .await;
+        self.scan(session, phone, push_name)
+    }
+
     /// Plays the phone unlinking the device: `WORKING` → `FAILED`.
     pub fn unlink(&self, session: &str) -> Result<(), SimError> {
         state::unlink(&self.shared, session)

@@ -265,6 +265,19 @@ impl Shared {
         .await
     }
 
+    pub(super) async fn wait_for_status(
+        &self,
+        name: &str,
+        wanted: SessionStatus,
+        timeout: Duration,
+    ) -> Option<SessionStatus> {
+        self.wait_until(timeout, |memory| {
+            let status = memory.sessions.get(name).map(|s| s.status);
+            (status == Some(wanted), status)
+        })
+        .await
+    }
+
     pub(super) async fn wait_for_deliveries(
         &self,
         count: usize,
@@ -332,6 +345,7 @@ fn transition_with_qr(shared: &Arc<Shared>, name: &str, status: SessionStatus, q
         )
     });
     let Ok((epoch, emission)) = event else { return };
+    shared.bump();
     webhooks::emit(shared, emission);
 
     let next = match status {
