@@ -1,1 +1,8 @@
-//! placeholder
+//! wabot: a multi-tenant WhatsApp ordering-bot server.
+//!
+//! This crate holds the adapters around the actor runtime
+//! ([`wabot_actors`]): configuration, storage (SQLite and PostgreSQL), the
+//! HTTP surface (WAHA webhooks, operator API, metrics), the CLI and the demo.
+#![forbid(unsafe_code)]
+
+pub mod storage;

@@ -1,0 +1,173 @@
+//! Storage: one [`Store`] interface, two backends. [`sqlite`] is the
+//! embedded default; [`postgres`] is the production store with row-level
+//! security. Both implement the actor ports and the admin operations the
+//! HTTP layer needs, and run the migrations under `migrations/`.
+
+pub mod models;
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+use wabot_actors::{ConversationStore, OrderStore, StoreError, TenantDirectory};
+use wabot_plugins::{MenuItem, OrderStatus};
+
+use models::{NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, WahaInstance};
+
+/// Columns of `orders` the API reads (a literal, so queries stay static SQL).
+macro_rules! order_columns {
+    () => {
+        "id, order_number, customer_phone, items, total, delivery_address, status, created_at, updated_at"
+    };
+}
+pub(crate) use order_columns;
+
+/// Columns of `tenants` the API reads (a literal, so queries stay static SQL).
+macro_rules! tenant_columns {
+    () => {
+        "id, business_name, phone_number, whatsapp_session_id, waha_instance_id, plugin_type, status, subscription_tier, settings, created_at"
+    };
+}
+pub(crate) use tenant_columns;
+
+/// Operator and admin operations, beside the actor ports.
+#[async_trait]
+pub trait AdminStore: Send + Sync {
+    /// Registers a WAHA instance.
+    async fn create_waha_instance(&self, new: &NewWahaInstance)
+    -> Result<WahaInstance, StoreError>;
+    /// All registered WAHA instances.
+    async fn list_waha_instances(&self) -> Result<Vec<WahaInstance>, StoreError>;
+    /// Creates a tenant on an existing instance.
+    async fn create_tenant(&self, new: &NewTenant) -> Result<Tenant, StoreError>;
+    /// One tenant.
+    async fn get_tenant(&self, tenant_id: Uuid) -> Result<Tenant, StoreError>;
+    /// Every session with its tenant, secret and instance, for webhook routing.
+    async fn list_session_routes(&self) -> Result<Vec<SessionRoute>, StoreError>;
+    /// Replaces the tenant's whole menu, in the given order.
+    async fn replace_menu(&self, tenant_id: Uuid, items: &[MenuItem]) -> Result<(), StoreError>;
+    /// The tenant's menu, in display order.
+    async fn list_menu(&self, tenant_id: Uuid) -> Result<Vec<MenuItem>, StoreError>;
+    /// The tenant's orders, newest first.
+    async fn list_orders(&self, tenant_id: Uuid) -> Result<Vec<Order>, StoreError>;
+    /// Moves an order along its state machine; refuses invalid transitions.
+    async fn update_order_status(
+        &self,
+        tenant_id: Uuid,
+        order_id: Uuid,
+        status: OrderStatus,
+    ) -> Result<Order, StoreError>;
+}
+
+/// Everything the server needs from storage.
+pub trait Store: AdminStore + TenantDirectory + ConversationStore + OrderStore {}
+
+impl<T: AdminStore + TenantDirectory + ConversationStore + OrderStore> Store for T {}
+
+/// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and
+/// applies pending migrations.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(postgres::PgStore::open(url).await?))
+    } else {
+        Err(StoreError::Backend(format!(
+            "unsupported database URL '{url}': use sqlite://path or postgres://…"
+        )))
+    }
+}
+
+/// Opens the store and only applies migrations (for `wabot migrate`).
+pub async fn migrate(url: &str) -> Result<(), StoreError> {
+    open(url).await.map(|_| ())
+}
+
+/// The scale-out bucket (0..=255) of a conversation: FNV-1a of tenant and
+/// customer, stable across versions and machines.
+pub fn bucket_of(tenant_id: Uuid, customer: &str) -> i16 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in tenant_id.as_bytes().iter().chain(customer.as_bytes()) {
+        hash ^= u32::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    (hash % 256) as i16
+}
+
+/// Maps a database error to a [`StoreError`]; `what` names the missing row.
+pub(crate) fn store_error(error: sqlx::Error, what: &'static str) -> StoreError {
+    match &error {
+        sqlx::Error::RowNotFound => StoreError::NotFound(what),
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            let detail = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+            StoreError::Conflict(conflict_message(&detail))
+        }
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::Conflict(format!("{what} refers to something that does not exist"))
+        }
+        _ => StoreError::Backend(error.to_string()),
+    }
+}
+
+fn conflict_message(detail: &str) -> String {
+    let known = [
+        (
+            "phone_number",
+            "a tenant with this phone number already exists",
+        ),
+        (
+            "whatsapp_session_id",
+            "this WhatsApp session is already used by a tenant",
+        ),
+        (
+            "waha_instances",
+            "a WAHA instance with this name already exists",
+        ),
+        ("item_id", "two menu items have the same item_id"),
+    ];
+    known
+        .iter()
+        .find(|(needle, _)| detail.contains(needle))
+        .map_or_else(
+            || "already exists".to_owned(),
+            |(_, message)| (*message).to_owned(),
+        )
+}
+
+/// The next status after checking the order state machine.
+pub(crate) fn checked_transition(
+    current: &str,
+    next: OrderStatus,
+) -> Result<OrderStatus, StoreError> {
+    let current: OrderStatus = current
+        .parse()
+        .map_err(|e: wabot_plugins::UnknownOrderStatus| StoreError::Backend(e.to_string()))?;
+    if current.can_become(next) {
+        Ok(next)
+    } else {
+        Err(StoreError::Conflict(format!(
+            "an order cannot go from {current} to {next}"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_stable_and_in_range() {
+        let tenant = Uuid::from_u128(42);
+        assert_eq!(
+            bucket_of(tenant, "15551234567@c.us"),
+            bucket_of(tenant, "15551234567@c.us")
+        );
+        let distinct: std::collections::HashSet<_> = (0..2000)
+            .map(|n| bucket_of(tenant, &format!("{n}@c.us")))
+            .collect();
+        assert!(distinct.len() > 200, "customers spread over the buckets");
+        assert!(distinct.iter().all(|b| (0..=255).contains(b)));
+    }
+}

@@ -1,0 +1,409 @@
+//! PostgreSQL backend. Tenant work runs in [`PgStore::tenant_transaction`]:
+//! the role switches to the non-owner `wabot_app` and `app.tenant_id` is set
+//! for that transaction only, so row-level security confines every statement
+//! to one tenant (the `WHERE tenant_id` in each query is a second guard).
+
+use async_trait::async_trait;
+use chrono::Utc;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::types::Json;
+use sqlx::{Postgres, QueryBuilder, Row, Transaction};
+use uuid::Uuid;
+use wabot_actors::{
+    ConversationStore, OrderStore, PlacedOrder, StoreError, TenantDirectory, TenantProfile,
+};
+use wabot_plugins::{ConversationState, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext};
+
+use super::models::{
+    NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, TenantSettings, WahaInstance,
+};
+use super::{
+    AdminStore, bucket_of, checked_transition, order_columns, store_error, tenant_columns,
+};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The PostgreSQL store.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+fn backend(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(error.to_string())
+}
+
+impl PgStore {
+    /// Connects and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(|e| backend(format!("cannot connect to PostgreSQL: {e}")))?;
+        MIGRATOR.run(&pool).await.map_err(backend)?;
+        Ok(Self { pool })
+    }
+
+    /// A transaction confined to `tenant_id` by row-level security.
+    pub async fn tenant_transaction(
+        &self,
+        tenant_id: Uuid,
+    ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "SELECT set_config('role', 'wabot_app', true), set_config('app.tenant_id', $1, true)",
+        )
+        .bind(tenant_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        Ok(tx)
+    }
+
+    async fn menu_in(
+        tx: &mut Transaction<'static, Postgres>,
+        tenant_id: Uuid,
+    ) -> Result<Vec<MenuItem>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT item_id, name, description, price, category, available, image_url
+             FROM menu_items WHERE tenant_id = $1 ORDER BY position",
+        )
+        .bind(tenant_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(MenuItem {
+                    item_id: row.try_get("item_id")?,
+                    name: row.try_get("name")?,
+                    description: row.try_get("description")?,
+                    price: row.try_get("price")?,
+                    category: row.try_get("category")?,
+                    available: row.try_get("available")?,
+                    image_url: row.try_get("image_url")?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn order_from(row: &PgRow) -> Result<Order, StoreError> {
+    let status: String = row.try_get("status").map_err(backend)?;
+    Ok(Order {
+        id: row.try_get("id").map_err(backend)?,
+        order_number: row.try_get("order_number").map_err(backend)?,
+        customer_phone: row.try_get("customer_phone").map_err(backend)?,
+        items: row.try_get::<Json<_>, _>("items").map_err(backend)?.0,
+        total: row.try_get("total").map_err(backend)?,
+        delivery_address: row.try_get("delivery_address").map_err(backend)?,
+        status: status.parse().map_err(backend)?,
+        created_at: row.try_get("created_at").map_err(backend)?,
+        updated_at: row.try_get("updated_at").map_err(backend)?,
+    })
+}
+
+fn tenant_from(row: &PgRow) -> Result<Tenant, StoreError> {
+    let plugin: String = row.try_get("plugin_type").map_err(backend)?;
+    Ok(Tenant {
+        id: row.try_get("id").map_err(backend)?,
+        business_name: row.try_get("business_name").map_err(backend)?,
+        phone_number: row.try_get("phone_number").map_err(backend)?,
+        session_name: row.try_get("whatsapp_session_id").map_err(backend)?,
+        waha_instance_id: row.try_get("waha_instance_id").map_err(backend)?,
+        plugin_type: plugin.parse().map_err(backend)?,
+        status: row.try_get("status").map_err(backend)?,
+        subscription_tier: row.try_get("subscription_tier").map_err(backend)?,
+        settings: row
+            .try_get::<Json<TenantSettings>, _>("settings")
+            .map_err(backend)?
+            .0,
+        created_at: row.try_get("created_at").map_err(backend)?,
+    })
+}
+
+fn instance_from(row: &PgRow) -> Result<WahaInstance, StoreError> {
+    Ok(WahaInstance {
+        id: row.try_get("id").map_err(backend)?,
+        name: row.try_get("name").map_err(backend)?,
+        base_url: row.try_get("base_url").map_err(backend)?,
+        api_key: row.try_get("api_key").map_err(backend)?,
+        created_at: row.try_get("created_at").map_err(backend)?,
+    })
+}
+
+#[async_trait]
+impl AdminStore for PgStore {
+    async fn create_waha_instance(
+        &self,
+        new: &NewWahaInstance,
+    ) -> Result<WahaInstance, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO waha_instances (id, name, base_url, api_key) VALUES ($1, $2, $3, $4)
+             RETURNING id, name, base_url, api_key, created_at",
+        )
+        .bind(Uuid::now_v7())
+        .bind(&new.name)
+        .bind(&new.base_url)
+        .bind(&new.api_key)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| store_error(e, "WAHA instance"))?;
+        instance_from(&row)
+    }
+
+    async fn list_waha_instances(&self) -> Result<Vec<WahaInstance>, StoreError> {
+        let rows = sqlx::query("SELECT id, name, base_url, api_key, created_at FROM waha_instances ORDER BY created_at")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(instance_from).collect()
+    }
+
+    async fn create_tenant(&self, new: &NewTenant) -> Result<Tenant, StoreError> {
+        let row = sqlx::query(concat!("INSERT INTO tenants (id, business_name, phone_number, whatsapp_session_id, waha_instance_id,
+                                  webhook_secret, plugin_type, settings)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ", tenant_columns!()))
+        .bind(Uuid::now_v7())
+        .bind(&new.business_name)
+        .bind(&new.phone_number)
+        .bind(&new.session_name)
+        .bind(new.waha_instance_id)
+        .bind(&new.webhook_secret)
+        .bind(new.plugin.as_str())
+        .bind(Json(&new.settings))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| store_error(e, "tenant"))?;
+        tenant_from(&row)
+    }
+
+    async fn get_tenant(&self, tenant_id: Uuid) -> Result<Tenant, StoreError> {
+        let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            tenant_columns!(),
+            " FROM tenants WHERE id = $1"
+        ))
+        .bind(tenant_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| store_error(e, "tenant"))?;
+        tenant_from(&row)
+    }
+
+    async fn list_session_routes(&self) -> Result<Vec<SessionRoute>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT whatsapp_session_id, id, webhook_secret, waha_instance_id FROM tenants",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                Ok(SessionRoute {
+                    session: row.try_get(0).map_err(backend)?,
+                    tenant_id: row.try_get(1).map_err(backend)?,
+                    webhook_secret: row.try_get(2).map_err(backend)?,
+                    waha_instance_id: row.try_get(3).map_err(backend)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn replace_menu(&self, tenant_id: Uuid, items: &[MenuItem]) -> Result<(), StoreError> {
+        let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
+        sqlx::query("SELECT id FROM tenants WHERE id = $1")
+            .bind(tenant_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "tenant"))?;
+        sqlx::query("DELETE FROM menu_items WHERE tenant_id = $1")
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if !items.is_empty() {
+            let mut insert = QueryBuilder::<Postgres>::new(
+                "INSERT INTO menu_items (id, tenant_id, item_id, name, description, price, category, available, image_url, position) ",
+            );
+            insert.push_values(items.iter().enumerate(), |mut row, (position, item)| {
+                row.push_bind(Uuid::now_v7())
+                    .push_bind(tenant_id)
+                    .push_bind(&item.item_id)
+                    .push_bind(&item.name)
+                    .push_bind(&item.description)
+                    .push_bind(item.price)
+                    .push_bind(&item.category)
+                    .push_bind(item.available)
+                    .push_bind(&item.image_url)
+                    .push_bind(position as i32);
+            });
+            insert
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "menu item"))?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn list_menu(&self, tenant_id: Uuid) -> Result<Vec<MenuItem>, StoreError> {
+        let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
+        Self::menu_in(&mut tx, tenant_id).await.map_err(backend)
+    }
+
+    async fn list_orders(&self, tenant_id: Uuid) -> Result<Vec<Order>, StoreError> {
+        let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE tenant_id = $1 ORDER BY created_at DESC, order_number DESC"
+        ))
+        .bind(tenant_id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(order_from).collect()
+    }
+
+    async fn update_order_status(
+        &self,
+        tenant_id: Uuid,
+        order_id: Uuid,
+        status: OrderStatus,
+    ) -> Result<Order, StoreError> {
+        let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
+        let current: String = sqlx::query_scalar(
+            "SELECT status FROM orders WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
+        )
+        .bind(order_id)
+        .bind(tenant_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| store_error(e, "order"))?;
+        let next = checked_transition(&current, status)?;
+        let row = sqlx::query(concat!("UPDATE orders SET status = $3, updated_at = now() WHERE id = $1 AND tenant_id = $2 RETURNING ", order_columns!()))
+        .bind(order_id)
+        .bind(tenant_id)
+        .bind(next.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let order = order_from(&row)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(order)
+    }
+}
+
+#[async_trait]
+impl TenantDirectory for PgStore {
+    async fn tenant_profile(&self, tenant_id: Uuid) -> Result<TenantProfile, StoreError> {
+        let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
+        let row = sqlx::query("SELECT business_name, plugin_type, whatsapp_session_id, settings FROM tenants WHERE id = $1")
+            .bind(tenant_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "tenant"))?;
+        let plugin: String = row.try_get("plugin_type").map_err(backend)?;
+        let settings = row
+            .try_get::<Json<TenantSettings>, _>("settings")
+            .map_err(backend)?
+            .0;
+        let menu = Self::menu_in(&mut tx, tenant_id).await.map_err(backend)?;
+        Ok(TenantProfile {
+            tenant_id,
+            plugin: plugin.parse().map_err(backend)?,
+            session_name: row.try_get("whatsapp_session_id").map_err(backend)?,
+            context: TenantContext {
+                business_name: row.try_get("business_name").map_err(backend)?,
+                currency_symbol: settings.currency_symbol,
+                menu: Menu::new(menu),
+            },
+        })
+    }
+}
+
+#[async_trait]
+impl ConversationStore for PgStore {
+    async fn load_conversation(
+        &self,
+        tenant_id: Uuid,
+        customer: &str,
+    ) -> Result<Option<ConversationState>, StoreError> {
+        let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
+        let state: Option<Json<ConversationState>> = sqlx::query_scalar(
+            "SELECT state FROM conversations WHERE tenant_id = $1 AND customer_phone = $2",
+        )
+        .bind(tenant_id)
+        .bind(customer)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        Ok(state.map(|json| json.0))
+    }
+
+    async fn save_conversation(
+        &self,
+        tenant_id: Uuid,
+        customer: &str,
+        state: &ConversationState,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO conversations (tenant_id, customer_phone, bucket, state, updated_at)
+             VALUES ($1, $2, $3, $4, now())
+             ON CONFLICT (tenant_id, customer_phone) DO UPDATE SET state = excluded.state, updated_at = now()",
+        )
+        .bind(tenant_id)
+        .bind(customer)
+        .bind(bucket_of(tenant_id, customer))
+        .bind(Json(state))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+}
+
+#[async_trait]
+impl OrderStore for PgStore {
+    async fn place_order(
+        &self,
+        tenant_id: Uuid,
+        customer: &str,
+        draft: &OrderDraft,
+    ) -> Result<PlacedOrder, StoreError> {
+        let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
+        let order_number: i64 = sqlx::query_scalar(
+            "UPDATE tenants SET next_order_number = next_order_number + 1 WHERE id = $1 RETURNING next_order_number - 1",
+        )
+        .bind(tenant_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| store_error(e, "tenant"))?;
+        let order_id = Uuid::now_v7();
+        let now = Utc::now();
+        sqlx::query(
+            "INSERT INTO orders (id, tenant_id, order_number, customer_phone, items, total, delivery_address, status, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8)",
+        )
+        .bind(order_id)
+        .bind(tenant_id)
+        .bind(order_number)
+        .bind(customer)
+        .bind(Json(&draft.lines))
+        .bind(draft.total.round_dp(2))
+        .bind(&draft.delivery_address)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| store_error(e, "order"))?;
+        tx.commit().await.map_err(backend)?;
+        Ok(PlacedOrder {
+            order_id,
+            order_number,
+        })
+    }
+}
