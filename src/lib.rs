@@ -5,4 +5,16 @@
 //! HTTP surface (WAHA webhooks, operator API, metrics), the CLI and the demo.
 #![forbid(unsafe_code)]
 
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod metrics;
+pub mod session_directory;
 pub mod storage;
+pub mod telemetry;
+
+pub use app::App;
+pub use config::Settings;

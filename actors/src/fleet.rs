@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use uuid::Uuid;
 
 use crate::metrics;
@@ -34,13 +34,23 @@ pub struct WahaSessionSpec {
     pub instance_id: Uuid,
 }
 
-/// Messages of the fleet supervisor.
-#[derive(Debug, Clone)]
-pub enum FleetMsg {
+/// What the fleet is asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FleetCommand {
     /// Start (or keep) a shard for this instance.
     AddInstance(WahaInstanceSpec),
     /// Start serving a session on its instance's shard.
     AddSession(WahaSessionSpec),
+}
+
+/// Message of the fleet supervisor: a command, and where to confirm that
+/// the actor it asks for is running (dropped unanswered on failure).
+#[derive(Debug)]
+pub struct FleetMsg {
+    /// The command.
+    pub command: FleetCommand,
+    /// Confirmation port, if the sender waits.
+    pub done: Option<RpcReplyPort<()>>,
 }
 
 /// Arguments of the fleet supervisor.
@@ -103,18 +113,23 @@ impl Actor for Fleet {
         message: FleetMsg,
         state: &mut FleetState,
     ) -> Result<(), ActorProcessingErr> {
-        match message {
-            FleetMsg::AddInstance(spec) => {
+        let FleetMsg { command, done } = message;
+        match command {
+            FleetCommand::AddInstance(spec) => {
                 if !state.shards.contains_key(&spec.id) {
                     spawn_shard(&myself, state, spec, Vec::new()).await?;
                 }
+                if let Some(done) = done {
+                    // The waiter may have timed out; the shard runs regardless.
+                    let _ = done.send(());
+                }
             }
-            FleetMsg::AddSession(spec) => match state.shards.get_mut(&spec.instance_id) {
+            FleetCommand::AddSession(spec) => match state.shards.get_mut(&spec.instance_id) {
                 Some(entry) => {
                     if !entry.sessions.contains(&spec) {
                         entry.sessions.push(spec.clone());
                     }
-                    entry.actor.cast(ShardMsg::AddSession(spec))?;
+                    entry.actor.cast(ShardMsg::AddSession(spec, done))?;
                 }
                 None => tracing::error!(
                     session = %spec.session, instance = %spec.instance_id,
@@ -165,9 +180,10 @@ async fn spawn_shard(
     };
     let (actor, _) = Actor::spawn_linked(None, Shard, args, myself.get_cell()).await?;
     for session in &sessions {
-        actor.cast(ShardMsg::AddSession(session.clone()))?;
+        actor.cast(ShardMsg::AddSession(session.clone(), None))?;
     }
     ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "shard").increment(1);
+    tracing::info!(instance = %spec.name, sessions = sessions.len(), "shard started");
     state.instance_by_actor.insert(actor.get_id(), spec.id);
     state.shards.insert(
         spec.id,

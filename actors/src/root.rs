@@ -4,7 +4,7 @@
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 
-use crate::fleet::{Fleet, FleetArgs, FleetMsg};
+use crate::fleet::{Fleet, FleetArgs, FleetCommand, FleetMsg};
 use crate::metrics;
 use crate::tenants::{Tenants, TenantsArgs, TenantsMsg};
 
@@ -29,9 +29,9 @@ pub struct RootArgs {
 /// State: the two supervisors it runs.
 pub struct RootState {
     args: RootArgs,
-    /// Every fleet message so far (instances and sessions: few, small), to
+    /// Every fleet command so far (instances and sessions: few, small), to
     /// rebuild a restarted fleet supervisor.
-    fleet_log: Vec<FleetMsg>,
+    fleet_log: Vec<FleetCommand>,
     fleet: ActorRef<FleetMsg>,
     tenants: ActorRef<TenantsMsg>,
 }
@@ -86,7 +86,7 @@ impl Actor for Root {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             RootMsg::Fleet(message) => {
-                state.fleet_log.push(message.clone());
+                state.fleet_log.push(message.command.clone());
                 state.fleet.cast(message)?;
             }
             RootMsg::Tenants(message) => state.tenants.cast(message)?,
@@ -110,8 +110,11 @@ impl Actor for Root {
                 Actor::spawn_linked(None, Fleet, state.args.fleet.clone(), myself.get_cell())
                     .await?
                     .0;
-            for message in &state.fleet_log {
-                state.fleet.cast(message.clone())?;
+            for command in &state.fleet_log {
+                state.fleet.cast(FleetMsg {
+                    command: command.clone(),
+                    done: None,
+                })?;
             }
         } else if cell.get_id() == state.tenants.get_id() {
             tracing::error!(%error, "tenants supervisor crashed; restarting it");

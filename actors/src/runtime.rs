@@ -4,11 +4,10 @@
 use std::time::Duration;
 
 use ractor::{Actor, ActorRef};
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 use wabot_plugins::OrderStatus;
 
-use crate::fleet::{FleetArgs, FleetMsg};
+use crate::fleet::{FleetArgs, FleetCommand, FleetMsg};
 pub use crate::fleet::{WahaInstanceSpec, WahaSessionSpec};
 use crate::inbound::InboundMessage;
 use crate::metrics;
@@ -29,14 +28,17 @@ pub enum RuntimeError {
     /// The actor tree could not start.
     #[error("the actor runtime could not start: {0}")]
     Spawn(String),
+    /// The runtime could not do what was asked.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// A running actor tree.
 pub struct Runtime {
     root: ActorRef<RootMsg>,
-    root_task: JoinHandle<()>,
     tenants: TenantIndex,
     sessions: SessionRegistry,
+    call_timeout: Duration,
 }
 
 impl Runtime {
@@ -49,6 +51,7 @@ impl Runtime {
         sessions: Vec<WahaSessionSpec>,
     ) -> Result<Self, RuntimeError> {
         metrics::describe();
+        let args_timeout = settings.call_timeout;
         let registry = SessionRegistry::default();
         let index = TenantIndex::default();
         let args = RootArgs {
@@ -64,20 +67,20 @@ impl Runtime {
                 index: index.clone(),
             },
         };
-        let (root, root_task) = Actor::spawn(None, Root, args)
+        let (root, _) = Actor::spawn(None, Root, args)
             .await
             .map_err(|e| RuntimeError::Spawn(e.to_string()))?;
         let runtime = Self {
             root,
-            root_task,
             tenants: index,
             sessions: registry,
+            call_timeout: args_timeout,
         };
         for instance in instances {
-            runtime.add_instance(instance)?;
+            runtime.add_instance(instance).await?;
         }
         for session in sessions {
-            runtime.add_session(session)?;
+            runtime.add_session(session).await?;
         }
         Ok(runtime)
     }
@@ -86,14 +89,37 @@ impl Runtime {
         self.root.cast(message).map_err(|_| RuntimeError::Stopped)
     }
 
-    /// Starts a shard for a newly registered WAHA instance.
-    pub fn add_instance(&self, spec: WahaInstanceSpec) -> Result<(), RuntimeError> {
-        self.to_root(RootMsg::Fleet(FleetMsg::AddInstance(spec)))
+    async fn to_fleet(&self, command: FleetCommand) -> Result<(), RuntimeError> {
+        let sent = self
+            .root
+            .call(
+                |done| {
+                    RootMsg::Fleet(FleetMsg {
+                        command,
+                        done: Some(done),
+                    })
+                },
+                Some(self.call_timeout),
+            )
+            .await;
+        match sent {
+            Ok(ractor::rpc::CallResult::Success(())) => Ok(()),
+            Ok(_) => Err(RuntimeError::Refused(
+                "the fleet could not start the actor (is the WAHA instance registered?)".to_owned(),
+            )),
+            Err(_) => Err(RuntimeError::Stopped),
+        }
     }
 
-    /// Starts the `WahaSession` actor of a newly placed session.
-    pub fn add_session(&self, spec: WahaSessionSpec) -> Result<(), RuntimeError> {
-        self.to_root(RootMsg::Fleet(FleetMsg::AddSession(spec)))
+    /// Starts a shard for a newly registered WAHA instance; returns once it runs.
+    pub async fn add_instance(&self, spec: WahaInstanceSpec) -> Result<(), RuntimeError> {
+        self.to_fleet(FleetCommand::AddInstance(spec)).await
+    }
+
+    /// Starts the `WahaSession` actor of a newly placed session; returns
+    /// once it runs, so replies for the session have a way out.
+    pub async fn add_session(&self, spec: WahaSessionSpec) -> Result<(), RuntimeError> {
+        self.to_fleet(FleetCommand::AddSession(spec)).await
     }
 
     fn to_tenant(&self, tenant_id: Uuid, message: TenantMsg) -> Result<(), RuntimeError> {
@@ -166,11 +192,13 @@ impl Runtime {
 
     /// Stops the tree (tenants and conversations first, then sessions),
     /// waiting at most `grace`.
-    pub async fn shutdown(self, grace: Duration) {
-        let _ = self
+    pub async fn shutdown(&self, grace: Duration) {
+        if let Err(error) = self
             .root
             .stop_and_wait(Some("shutdown".to_owned()), Some(grace))
-            .await;
-        let _ = tokio::time::timeout(grace, self.root_task).await;
+            .await
+        {
+            tracing::warn!(%error, "the actor tree did not stop within the grace period");
+        }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 
 use crate::fleet::{WahaInstanceSpec, WahaSessionSpec};
 use crate::metrics;
@@ -17,8 +17,9 @@ use crate::waha_session::{WahaSession, WahaSessionArgs};
 /// Messages of the shard supervisor.
 #[derive(Debug)]
 pub enum ShardMsg {
-    /// Start serving a session that lives on this instance (idempotent).
-    AddSession(WahaSessionSpec),
+    /// Start serving a session that lives on this instance (idempotent);
+    /// confirm on the port once its actor runs.
+    AddSession(WahaSessionSpec, Option<RpcReplyPort<()>>),
 }
 
 /// Arguments of the shard supervisor.
@@ -82,9 +83,13 @@ impl Actor for Shard {
         message: ShardMsg,
         state: &mut ShardState,
     ) -> Result<(), ActorProcessingErr> {
-        let ShardMsg::AddSession(spec) = message;
+        let ShardMsg::AddSession(spec, done) = message;
         if !state.sessions.values().any(|s| s == &spec.session) {
             spawn_session(&myself, state, spec.session).await?;
+        }
+        if let Some(done) = done {
+            // The waiter may have timed out; the session runs regardless.
+            let _ = done.send(());
         }
         Ok(())
     }
@@ -131,6 +136,7 @@ async fn spawn_session(
         settings: state.args.settings.clone(),
     };
     let (actor, _) = Actor::spawn_linked(None, WahaSession, args, myself.get_cell()).await?;
+    tracing::info!(%session, instance = %state.args.instance.name, "WahaSession actor started");
     state.args.registry.insert(&session, actor.clone());
     state.sessions.insert(actor.get_id(), session);
     ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "waha_session").increment(1);

@@ -10,5 +10,5 @@ pub mod simulator;
 
 pub use simulator::{
     DeliveryRecord, Engine, SentRecord, SessionStatus, SimError, Simulator, SimulatorConfig,
-    WebhookConfig,
+    WebhookConfig, install_tls_provider,
 };

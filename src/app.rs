@@ -1,0 +1,150 @@
+//! [`App`]: builds the whole server from [`Settings`] (storage, session
+//! directory, actor tree, router, listener) and runs it until a shutdown
+//! signal, then stops HTTP first and drains the actor tree.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use uuid::Uuid;
+use wabot_actors::{Ports, Runtime, WahaInstanceSpec, WahaSessionSpec};
+
+use crate::config::Settings;
+use crate::http::{self, AppState};
+use crate::metrics;
+use crate::session_directory::SessionDirectory;
+use crate::storage::{self, Store};
+
+/// A built, bound, not yet serving server.
+pub struct App {
+    listener: TcpListener,
+    address: SocketAddr,
+    state: AppState,
+}
+
+impl App {
+    /// Opens storage, starts the actor tree with the known WAHA instances and
+    /// sessions, and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = storage::open(&settings.database.url)
+            .await
+            .with_context(|| format!("opening the database {}", settings.database.url))?;
+        let instances = store.list_waha_instances().await?;
+        let routes = store.list_session_routes().await?;
+        let ports = Ports {
+            tenants: store.clone(),
+            conversations: store.clone(),
+            orders: store.clone(),
+        };
+        let instance_specs = instances
+            .into_iter()
+            .map(|i| WahaInstanceSpec {
+                id: i.id,
+                name: i.name,
+                base_url: i.base_url,
+                api_key: i.api_key,
+            })
+            .collect();
+        let session_specs = routes
+            .iter()
+            .map(|r| WahaSessionSpec {
+                session: r.session.clone(),
+                instance_id: r.waha_instance_id,
+            })
+            .collect();
+        let runtime = Runtime::start(
+            ports,
+            Arc::new(wabot_plugins::plugin_for),
+            settings.runtime(),
+            instance_specs,
+            session_specs,
+        )
+        .await?;
+        let operator_token: Arc<str> = match &settings.operator.token {
+            Some(token) => token.expose().into(),
+            None => {
+                let token = Uuid::new_v4().simple().to_string();
+                tracing::warn!(%token, "no operator token configured (WABOT_OPERATOR__TOKEN); generated one for this run");
+                token.into()
+            }
+        };
+        let listener = TcpListener::bind(settings.server.listen)
+            .await
+            .with_context(|| format!("binding {}", settings.server.listen))?;
+        let address = listener.local_addr()?;
+        let state = AppState {
+            store,
+            runtime: Arc::new(runtime),
+            sessions: SessionDirectory::new(routes),
+            settings: Arc::new(settings),
+            operator_token,
+            metrics: metrics::recorder(),
+        };
+        tracing::info!(%address, "wabot listening");
+        Ok(Self {
+            listener,
+            address,
+            state,
+        })
+    }
+
+    /// Where it listens.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The operator API's bearer token.
+    pub fn operator_token(&self) -> &str {
+        &self.state.operator_token
+    }
+
+    /// The store it uses.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.state.store.clone()
+    }
+
+    /// Serves until `shutdown` completes; then stops accepting requests,
+    /// lets in-flight ones finish and drains the actor tree, all within the
+    /// configured grace period.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let runtime = self.state.runtime.clone();
+        let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_secs);
+        let router = http::router(self.state);
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")?;
+        tracing::info!("HTTP stopped; draining actors");
+        runtime.shutdown(grace).await;
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received");
+}

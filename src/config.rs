@@ -1,0 +1,275 @@
+//! Configuration: one [`Settings`] tree, loaded once from defaults, then an
+//! optional TOML file, then `WABOT_*` environment variables (`__` separates
+//! levels: `WABOT_DATABASE__URL`). Nothing else in wabot reads the
+//! environment. The defaults need nothing installed.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+use wabot_actors::{RuntimeSettings, WahaSettings};
+
+/// A secret string: never printed by `Debug`.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// All settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// HTTP server.
+    pub server: ServerSettings,
+    /// Storage.
+    pub database: DatabaseSettings,
+    /// Operator API.
+    pub operator: OperatorSettings,
+    /// WAHA webhook ingress.
+    pub webhook: WebhookSettings,
+    /// Conversation actors.
+    pub conversations: ConversationSettings,
+    /// Talking to WAHA.
+    pub waha: WahaConfig,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on (`127.0.0.1:4000`; port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// Largest accepted request body, in bytes (larger: 413).
+    pub max_body_bytes: usize,
+    /// Seconds given to in-flight work at shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            max_body_bytes: 256 * 1024,
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://path/to/file.db` or `postgres://user@host:port/db`.
+    pub url: String,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://./data/wabot.db".to_owned(),
+        }
+    }
+}
+
+/// `[operator]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OperatorSettings {
+    /// Bearer token of the operator API. When unset, a random one is made at
+    /// start-up and logged once.
+    pub token: Option<Secret>,
+}
+
+/// `[webhook]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Events whose signed `timestamp` is older than this are refused (401);
+    /// 0 turns the check off. WAHA's retries stretch over minutes, so keep
+    /// it well above the retry window you configure in WAHA.
+    pub max_age_secs: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self { max_age_secs: 3600 }
+    }
+}
+
+/// `[conversations]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConversationSettings {
+    /// Seconds without a message before a conversation is saved and stopped.
+    pub idle_timeout_secs: u64,
+}
+
+impl Default for ConversationSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout_secs: 300,
+        }
+    }
+}
+
+/// `[waha]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WahaConfig {
+    /// Timeout of one request to WAHA, in ms.
+    pub request_timeout_ms: u64,
+    /// Tries per outbound message on network errors and 5xx.
+    pub max_attempts: u32,
+    /// First retry delay in ms (doubles, with jitter).
+    pub backoff_base_ms: u64,
+    /// Largest retry delay in ms.
+    pub backoff_max_ms: u64,
+    /// Sustained messages per second per WhatsApp session.
+    pub messages_per_second: NonZeroU32,
+    /// Messages a session may send back to back.
+    pub burst: NonZeroU32,
+    /// Typing indicator time per reply character, in ms (0: no typing).
+    pub typing_ms_per_char: u64,
+    /// Longest typing indicator, in ms.
+    pub typing_max_ms: u64,
+}
+
+impl Default for WahaConfig {
+    fn default() -> Self {
+        let defaults = WahaSettings::default();
+        Self {
+            request_timeout_ms: defaults.request_timeout.as_millis() as u64,
+            max_attempts: defaults.max_attempts,
+            backoff_base_ms: defaults.backoff_base.as_millis() as u64,
+            backoff_max_ms: defaults.backoff_max.as_millis() as u64,
+            messages_per_second: defaults.messages_per_second,
+            burst: defaults.burst,
+            typing_ms_per_char: defaults.typing_per_char.as_millis() as u64,
+            typing_max_ms: defaults.typing_max.as_millis() as u64,
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// `tracing` filter, for example `info` or `wabot=debug,info`.
+    pub level: String,
+    /// Output format.
+    pub format: LogFormat,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            level: "info".to_owned(),
+            format: LogFormat::Pretty,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (or `./wabot.toml` when present), then
+    /// `WABOT_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, config::ConfigError> {
+        let file_source = match file {
+            Some(path) => config::File::from(path).required(true),
+            None => config::File::with_name("wabot").required(false),
+        };
+        config::Config::builder()
+            .add_source(file_source)
+            .add_source(
+                config::Environment::with_prefix("WABOT")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()?
+            .try_deserialize()
+    }
+
+    /// The actor runtime's view of these settings.
+    pub fn runtime(&self) -> RuntimeSettings {
+        let waha = &self.waha;
+        RuntimeSettings {
+            conversation_idle: Duration::from_secs(self.conversations.idle_timeout_secs.max(1)),
+            call_timeout: Duration::from_secs(5),
+            waha: WahaSettings {
+                request_timeout: Duration::from_millis(waha.request_timeout_ms),
+                max_attempts: waha.max_attempts.max(1),
+                backoff_base: Duration::from_millis(waha.backoff_base_ms),
+                backoff_max: Duration::from_millis(waha.backoff_max_ms),
+                messages_per_second: waha.messages_per_second,
+                burst: waha.burst,
+                typing_per_char: Duration::from_millis(waha.typing_ms_per_char),
+                typing_max: Duration::from_millis(waha.typing_max_ms),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_nothing_installed() {
+        let settings = Settings::default();
+        assert!(settings.database.url.starts_with("sqlite://"));
+        assert_eq!(settings.server.listen.to_string(), "127.0.0.1:4000");
+        assert!(format!("{:?}", Secret::new("hunter2")).contains("***"));
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_unknown_keys_are_refused() {
+        let dir = std::env::temp_dir().join(format!("wabot-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.toml");
+        std::fs::write(
+            &good,
+            "[server]\nlisten = \"127.0.0.1:0\"\n[waha]\nmax_attempts = 2\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Some(&good)).unwrap();
+        assert_eq!(settings.server.listen.port(), 0);
+        assert_eq!(settings.runtime().waha.max_attempts, 2);
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "[server]\nlisen = \"127.0.0.1:0\"\n").unwrap();
+        let error = Settings::load(Some(&bad)).unwrap_err().to_string();
+        assert!(error.contains("lisen"), "{error}");
+    }
+}

@@ -1,0 +1,152 @@
+//! Input parsed at the boundary: each function turns raw API input into a
+//! checked value or a message saying exactly what is wrong.
+
+use rust_decimal::Decimal;
+use wabot_plugins::MenuItem;
+
+/// Largest price accepted: NUMERIC(10,2) holds eight integer digits.
+const MAX_PRICE: Decimal = Decimal::from_parts(9_999_999_99, 0, 0, false, 2);
+
+/// Trimmed text of 1..=`max` characters.
+pub fn text(field: &str, value: &str, max: usize) -> Result<String, String> {
+    let value = value.trim();
+    match value.chars().count() {
+        0 => Err(format!("{field} must not be empty")),
+        n if n > max => Err(format!("{field} must be at most {max} characters")),
+        _ => Ok(value.to_owned()),
+    }
+}
+
+/// An international phone number as digits only (`+1 (555) 123-4567` →
+/// `15551234567`), 7 to 15 digits (E.164).
+pub fn phone_number(value: &str) -> Result<String, String> {
+    let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+    if !value.chars().all(allowed) {
+        return Err(
+            "phone_number may contain only digits, spaces, '+', '-', '(', ')' and '.'".to_owned(),
+        );
+    }
+    let digits: String = value
+        .trim_start_matches(['+', ' '])
+        .trim_start_matches("00")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    if !(7..=15).contains(&digits.len()) {
+        return Err("phone_number must have 7 to 15 digits in international format".to_owned());
+    }
+    Ok(digits)
+}
+
+/// A WAHA session name: 1..=64 of `A-Z a-z 0-9 _ -`.
+pub fn session_name(value: &str) -> Result<String, String> {
+    let valid = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err("session_name must be 1 to 64 letters, digits, '_' or '-'".to_owned())
+    }
+}
+
+/// A webhook HMAC key: at least 16 characters, so it cannot be guessed.
+pub fn webhook_secret(value: &str) -> Result<String, String> {
+    if value.chars().count() >= 16 && value.len() <= 256 {
+        Ok(value.to_owned())
+    } else {
+        Err("webhook_secret must be 16 to 256 characters".to_owned())
+    }
+}
+
+/// An `http://` or `https://` base URL without a trailing slash.
+pub fn base_url(value: &str) -> Result<String, String> {
+    let rest = value
+        .strip_prefix("http://")
+        .or_else(|| value.strip_prefix("https://"))
+        .ok_or_else(|| "base_url must start with http:// or https://".to_owned())?;
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
+        return Err("base_url must name a host, for example http://waha:3000".to_owned());
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+/// A menu: every item valid, `item_id`s unique. Errors name the item.
+pub fn menu(items: Vec<MenuItem>) -> Result<Vec<MenuItem>, String> {
+    let mut seen = std::collections::HashSet::new();
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let at = |message: String| format!("item {} ({}): {message}", index + 1, item.item_id);
+            let checked = MenuItem {
+                item_id: text("item_id", &item.item_id, 64).map_err(at)?,
+                name: text("name", &item.name, 120).map_err(at)?,
+                description: item.description.trim().chars().take(500).collect(),
+                price: item.price,
+                category: text("category", &item.category, 60).map_err(at)?,
+                available: item.available,
+                image_url: item.image_url.clone(),
+            };
+            if checked.price.is_sign_negative() || checked.price > MAX_PRICE {
+                return Err(at("price must be between 0 and 99999999.99".to_owned()));
+            }
+            if checked.price.scale() > 2 && checked.price != checked.price.round_dp(2) {
+                return Err(at("price must have at most two decimals".to_owned()));
+            }
+            if let Some(url) = &checked.image_url {
+                base_url(url).map_err(|_| at("image_url must be an http(s) URL".to_owned()))?;
+            }
+            if !seen.insert(checked.item_id.clone()) {
+                return Err(at("item_id is used twice".to_owned()));
+            }
+            Ok(checked)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_are_normalised_to_digits() {
+        assert_eq!(phone_number("+1 (555) 123-4567").unwrap(), "15551234567");
+        assert_eq!(phone_number("0044 20 7946 0958").unwrap(), "442079460958");
+        assert!(phone_number("12345").is_err());
+        assert!(phone_number("555-CALL-NOW").is_err());
+    }
+
+    #[test]
+    fn menus_with_bad_items_name_the_item() {
+        let item = |id: &str, cents: i64| MenuItem {
+            item_id: id.into(),
+            name: "Soup".into(),
+            description: String::new(),
+            price: Decimal::new(cents, 2),
+            category: "Starters".into(),
+            available: true,
+            image_url: None,
+        };
+        assert!(menu(vec![item("a", 100), item("b", 250)]).is_ok());
+        assert_eq!(
+            menu(vec![item("a", 100), item("a", 1)]).unwrap_err(),
+            "item 2 (a): item_id is used twice"
+        );
+        assert!(menu(vec![item("a", -1)]).unwrap_err().contains("price"));
+        let mut precise = item("p", 0);
+        precise.price = Decimal::new(1005, 3);
+        assert!(menu(vec![precise]).unwrap_err().contains("two decimals"));
+    }
+
+    #[test]
+    fn session_names_and_urls_are_checked() {
+        assert!(session_name("tenant-42").is_ok());
+        assert!(session_name("bad name").is_err());
+        assert_eq!(base_url("http://waha:3000/").unwrap(), "http://waha:3000");
+        assert!(base_url("ftp://x").is_err());
+        assert!(webhook_secret("short").is_err());
+    }
+}

@@ -1,0 +1,141 @@
+//! `POST /webhooks/waha`: WAHA's events in, verified and routed.
+//!
+//! Order of checks, each with its own clear answer: body size (413), a
+//! readable `session` (400), a known session (404), the HMAC-SHA512 of the
+//! raw body under that session's key (401), the full envelope (400), its
+//! age (401). Nothing is stored or routed before every check passed.
+//! Customer `message` events go to the tenant's actors; our own messages,
+//! groups, channels, broadcasts and stories are acknowledged and ignored, so
+//! WAHA does not retry them.
+
+mod envelope;
+mod signature;
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use wabot_actors::InboundMessage;
+use wabot_actors::metrics::WEBHOOKS;
+
+use super::AppState;
+use super::error::ApiError;
+use envelope::{Envelope, MessagePayload, SessionPeek, StatusPayload};
+
+/// The webhook routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/webhooks/waha", post(receive))
+}
+
+fn count(outcome: &'static str) {
+    metrics::counter!(WEBHOOKS, "outcome" => outcome).increment(1);
+}
+
+/// Answers 200 with what happened to the event.
+fn ack(status: &str, reason: Option<&str>) -> Json<Value> {
+    match reason {
+        Some(reason) => Json(json!({"status": status, "reason": reason})),
+        None => Json(json!({"status": status})),
+    }
+}
+
+async fn receive(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let received_at = Instant::now();
+    let result = check_and_route(&app, &headers, body, received_at).await;
+    match &result {
+        Ok(_) => {}
+        Err(ApiError::PayloadTooLarge(_)) => count("too_large"),
+        Err(ApiError::BadRequest(_)) => count("malformed"),
+        Err(ApiError::NotFound(_)) => count("unknown_session"),
+        Err(ApiError::Unauthorized(_)) => count("unauthorized"),
+        Err(_) => count("unavailable"),
+    }
+    result
+}
+
+async fn check_and_route(
+    app: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    received_at: Instant,
+) -> Result<Json<Value>, ApiError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(app.settings.server.max_body_bytes)
+        } else {
+            ApiError::BadRequest(rejection.body_text())
+        }
+    })?;
+    let peek: SessionPeek = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("not a WAHA event: {e}")))?;
+    let route = app
+        .sessions
+        .get(&peek.session)
+        .ok_or_else(|| ApiError::NotFound(format!("unknown session '{}'", peek.session)))?;
+    signature::verify(headers, &body, &route.webhook_secret)?;
+    let envelope: Envelope = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("malformed WAHA event: {e}")))?;
+    check_freshness(envelope.timestamp, app.settings.webhook.max_age_secs)?;
+
+    match envelope.event.as_str() {
+        "message" => {
+            let message: MessagePayload = serde_json::from_value(envelope.payload)
+                .map_err(|e| ApiError::BadRequest(format!("malformed message payload: {e}")))?;
+            if let Some(reason) = message.ignore_reason() {
+                count("ignored");
+                return Ok(ack("ignored", Some(reason)));
+            }
+            app.runtime.deliver(InboundMessage {
+                tenant_id: route.tenant_id,
+                session: route.session,
+                customer: message.customer(),
+                message_id: message.id,
+                text: message.body.unwrap_or_default(),
+                received_at,
+            })?;
+            count("accepted");
+            Ok(ack("accepted", None))
+        }
+        "session.status" => {
+            let status: StatusPayload = serde_json::from_value(envelope.payload).map_err(|e| {
+                ApiError::BadRequest(format!("malformed session.status payload: {e}"))
+            })?;
+            app.runtime
+                .session_status_changed(&route.session, &status.status);
+            count("accepted");
+            Ok(ack("accepted", None))
+        }
+        _ => {
+            count("ignored");
+            Ok(ack("ignored", Some("event not handled")))
+        }
+    }
+}
+
+/// Largest clock skew accepted for events stamped in the future.
+const FUTURE_SKEW_MS: i64 = 5 * 60 * 1000;
+
+fn check_freshness(timestamp_ms: i64, max_age_secs: u64) -> Result<(), ApiError> {
+    if max_age_secs == 0 {
+        return Ok(());
+    }
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let age_ms = now_ms - timestamp_ms;
+    if age_ms > (max_age_secs as i64) * 1000 || age_ms < -FUTURE_SKEW_MS {
+        return Err(ApiError::Unauthorized(format!(
+            "stale event: timestamp {timestamp_ms} is outside the accepted window of {max_age_secs} s"
+        )));
+    }
+    Ok(())
+}
