@@ -101,6 +101,11 @@ impl App {
         &self.state.operator_token
     }
 
+    /// The actor tree.
+    pub fn runtime(&self) -> Arc<Runtime> {
+        self.state.runtime.clone()
+    }
+
     /// The store it uses.
     pub fn store(&self) -> Arc<dyn Store> {
         self.state.store.clone()

@@ -182,6 +182,17 @@ impl Simulator {
         state::scan(&self.shared, session, phone, push_name)
     }
 
+    /// Waits (up to `timeout`) for the session to reach `status`; returns the
+    /// status it has then.
+    pub async fn wait_for_status(
+        &self,
+        session: &str,
+        status: SessionStatus,
+        timeout: Duration,
+    ) -> Option<SessionStatus> {
+        self.shared.wait_for_status(session, status, timeout).await
+    }
+
     /// Waits (up to `timeout`) for the session to reach `SCAN_QR_CODE`, then
     /// scans: the usual way a test pairs a freshly started session.
     pub async fn pair(
@@ -191,8 +202,7 @@ impl Simulator {
         push_name: &str,
         timeout: Duration,
     ) -> Result<(), SimError> {
-        self.shared
-            .wait_for_status(session, SessionStatus::ScanQrCode, timeout)
+        self.wait_for_status(session, SessionStatus::ScanQrCode, timeout)
             .await;
         self.scan(session, phone, push_name)
     }

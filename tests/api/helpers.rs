@@ -1,0 +1,296 @@
+//! The test harness: one server, one simulator, one fresh database per test.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+use wabot::config::Secret;
+use wabot::demo::driver::Driver;
+use wabot::demo::sample_menu;
+use wabot::storage::Store;
+use wabot::{App, Settings};
+use wabot_load_tests::{SessionStatus, Simulator, SimulatorConfig};
+
+/// Where a test's data lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an `async fn(Backend)` scenario once per backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($scenario:ident) => {
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                super::$scenario($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                super::$scenario($crate::helpers::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+pub const OPERATOR_TOKEN: &str = "test-operator-token-0123456789";
+pub const SESSION: &str = "luigis";
+pub const SECRET: &str = "test-webhook-secret-0123456789";
+
+/// The PostgreSQL server the tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A fresh database URL for `backend`. PostgreSQL must be running: a test
+/// never skips silently (./scripts/test.sh starts it).
+pub async fn fresh_database(backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => {
+            let path =
+                std::env::temp_dir().join(format!("wabot-test-{}.db", Uuid::new_v4().simple()));
+            format!("sqlite://{}", path.display())
+        }
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let admin = postgres_admin_url();
+            let mut connection = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+                panic!("PostgreSQL is required at {admin} (set TEST_POSTGRES_URL, or run ./scripts/test.sh): {e}")
+            });
+            let name = format!("wabot_test_{}", Uuid::new_v4().simple());
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut connection)
+                .await
+                .expect("create the test database");
+            let (base, _) = admin.rsplit_once('/').expect("the URL names a database");
+            format!("{base}/{name}")
+        }
+    }
+}
+
+/// Settings for a test server on `database_url`.
+pub fn test_settings(database_url: &str, idle: Duration) -> Settings {
+    let mut settings = Settings::default();
+    settings.server.listen = "127.0.0.1:0".parse().unwrap();
+    settings.server.max_body_bytes = 64 * 1024;
+    settings.server.shutdown_grace_secs = 5;
+    settings.database.url = database_url.to_owned();
+    settings.operator.token = Some(Secret::new(OPERATOR_TOKEN));
+    settings.conversations.idle_timeout_secs = idle.as_secs().max(1);
+    settings.waha.typing_ms_per_char = 0;
+    settings.waha.backoff_base_ms = 10;
+    settings.waha.backoff_max_ms = 50;
+    settings
+}
+
+/// A running server.
+pub struct Server {
+    pub url: String,
+    pub store: std::sync::Arc<dyn Store>,
+    pub runtime: std::sync::Arc<wabot_actors::Runtime>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Server {
+    pub async fn start(settings: Settings) -> Self {
+        let app = App::build(settings).await.expect("the server builds");
+        let url = format!("http://{}", app.address());
+        let store = app.store();
+        let runtime = app.runtime();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            url,
+            store,
+            runtime,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Graceful stop: HTTP, then the actor tree.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+}
+
+/// A server with a WAHA simulator and one restaurant tenant whose session is
+/// paired and whose webhooks point at the server.
+pub struct TestApp {
+    pub backend: Backend,
+    pub database_url: String,
+    pub sim: Simulator,
+    pub server: Server,
+    pub driver: Driver,
+    pub tenant_id: String,
+    pub instance_id: String,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with_idle(backend, Duration::from_secs(300)).await
+    }
+
+    pub async fn spawn_with_idle(backend: Backend, idle: Duration) -> Self {
+        let database_url = fresh_database(backend).await;
+        let sim = Simulator::start(SimulatorConfig::fast()).await.unwrap();
+        let server = Server::start(test_settings(&database_url, idle)).await;
+        let driver = Driver::new(&server.url, OPERATOR_TOKEN);
+        let instance = driver.register_instance("waha-1", &sim).await.unwrap();
+        let tenant = driver
+            .create_tenant(&json!({
+                "business_name": "Luigi's Trattoria",
+                "phone_number": "+1 555 000 1111",
+                "plugin_type": "restaurant",
+                "session_name": SESSION,
+                "webhook_secret": SECRET,
+                "waha_instance_id": instance["id"],
+            }))
+            .await
+            .unwrap();
+        let tenant_id = tenant["id"].as_str().unwrap().to_owned();
+        driver.put_menu(&tenant_id, &sample_menu()).await.unwrap();
+        driver
+            .connect_session(&sim, SESSION, SECRET, "15550001111")
+            .await
+            .unwrap();
+        let instance_id = instance["id"].as_str().unwrap().to_owned();
+        Self {
+            backend,
+            database_url,
+            sim,
+            server,
+            driver,
+            tenant_id,
+            instance_id,
+        }
+    }
+
+    pub fn tenant_uuid(&self) -> Uuid {
+        self.tenant_id.parse().unwrap()
+    }
+
+    /// The customer writes; returns the reply once they have `total` in all.
+    pub async fn say(&self, customer: &str, text: &str, total: usize) -> String {
+        self.driver
+            .customer_says(&self.sim, SESSION, customer, text, total)
+            .await
+            .unwrap()
+    }
+
+    /// Texts (and captions) the simulator was asked to send to `customer`.
+    pub fn sent_to(&self, customer: &str) -> Vec<String> {
+        self.sim
+            .sent()
+            .into_iter()
+            .filter(|r| r.chat_id == customer && (r.kind == "text" || r.kind == "image"))
+            .filter_map(|r| r.text)
+            .collect()
+    }
+
+    /// POSTs raw bytes to the webhook with the given headers.
+    pub async fn post_webhook(&self, body: Vec<u8>, headers: &[(&str, String)]) -> (u16, Value) {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}/webhooks/waha", self.server.url))
+            .header("Content-Type", "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Replaces the server by a new one on the same database (a restart).
+    pub async fn restart(self) -> Self {
+        let TestApp {
+            backend,
+            database_url,
+            sim,
+            server,
+            driver,
+            tenant_id,
+            instance_id,
+        } = self;
+        server.stop().await;
+        let server = Server::start(test_settings(&database_url, Duration::from_secs(300))).await;
+        // The simulator keeps calling the old address; point its webhook at the new one.
+        drop(driver);
+        let driver = Driver::new(&server.url, OPERATOR_TOKEN);
+        let webhook = wabot_load_tests::WebhookConfig::signed(
+            format!("{}/webhooks/waha", server.url),
+            &["message", "session.status"],
+            SECRET,
+        );
+        let update = json!({"config": {"webhooks": [webhook]}});
+        let response = reqwest::Client::new()
+            .put(format!("{}/api/sessions/{SESSION}", sim.base_url()))
+            .header("X-Api-Key", sim.api_key())
+            .json(&update)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        // PUT restarts a running session; its stored auth brings it back to WORKING.
+        let status = sim
+            .wait_for_status(SESSION, SessionStatus::Working, Duration::from_secs(10))
+            .await;
+        assert_eq!(status, Some(SessionStatus::Working));
+        Self {
+            backend,
+            database_url,
+            sim,
+            server,
+            driver,
+            tenant_id,
+            instance_id,
+        }
+    }
+}
+
+/// A signed `message` event as WAHA would send it for `session`.
+pub fn signed_message_event(
+    session: &str,
+    from: &str,
+    body: &str,
+    from_me: bool,
+) -> (Vec<u8>, Vec<(&'static str, String)>) {
+    let event = json!({
+        "id": format!("evt_{}", Uuid::new_v4().simple()),
+        "timestamp": chrono::Utc::now().timestamp_millis(),
+        "event": "message",
+        "session": session,
+        "metadata": null,
+        "me": {"id": "15550001111@c.us", "pushName": "Luigi's"},
+        "payload": {
+            "id": format!("false_{from}_3EB0{}", Uuid::new_v4().simple()),
+            "timestamp": chrono::Utc::now().timestamp(),
+            "from": from, "fromMe": from_me, "source": "app", "body": body,
+            "hasMedia": false, "media": null, "ack": 2, "ackName": "DEVICE",
+        },
+        "engine": "GOWS",
+        "environment": {"version": "2026.7.1", "engine": "GOWS", "tier": "CORE"},
+    });
+    let bytes = serde_json::to_vec(&event).unwrap();
+    let headers = vec![
+        (
+            "X-Webhook-Hmac",
+            wabot_load_tests::simulator::sign(SECRET, &bytes),
+        ),
+        ("X-Webhook-Hmac-Algorithm", "sha512".to_owned()),
+    ];
+    (bytes, headers)
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real server over HTTP, the WAHA simulator as
+//! WAHA, and real databases (a fresh SQLite file or PostgreSQL database per
+//! test). Scenarios that touch storage run on both backends.
+
+mod helpers;
+
+mod conversation;
+mod durability;
+mod metrics;
+mod rejections;
+mod rls;

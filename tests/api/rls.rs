@@ -1,0 +1,131 @@
+//! PostgreSQL row-level security: a transaction scoped to tenant A sees and
+//! changes none of tenant B's rows, whatever its SQL says.
+
+use rust_decimal::Decimal;
+use sqlx::Row;
+use uuid::Uuid;
+use wabot::storage::AdminStore;
+use wabot::storage::models::{NewTenant, NewWahaInstance, TenantSettings};
+use wabot::storage::postgres::PgStore;
+use wabot_actors::{ConversationStore, OrderStore};
+use wabot_plugins::{OrderDraft, OrderLine, Plugin, PluginKind, RestaurantBot};
+
+use crate::helpers::{Backend, fresh_database};
+
+async fn tenant(store: &PgStore, instance: Uuid, n: u8) -> Uuid {
+    let tenant = store
+        .create_tenant(&NewTenant {
+            business_name: format!("Shop {n}"),
+            phone_number: format!("1555000000{n}"),
+            plugin: PluginKind::Restaurant,
+            session_name: format!("shop-{n}"),
+            webhook_secret: "a-long-enough-secret-123".into(),
+            waha_instance_id: instance,
+            settings: TenantSettings::default(),
+        })
+        .await
+        .unwrap();
+    let draft = OrderDraft {
+        lines: vec![OrderLine {
+            item_id: "x".into(),
+            name: "X".into(),
+            unit_price: Decimal::ONE,
+            quantity: 1,
+        }],
+        total: Decimal::ONE,
+        delivery_address: "Somewhere 1".into(),
+    };
+    store
+        .place_order(tenant.id, "15551234567@c.us", &draft)
+        .await
+        .unwrap();
+    store
+        .save_conversation(
+            tenant.id,
+            "15551234567@c.us",
+            &RestaurantBot.initial_state(),
+        )
+        .await
+        .unwrap();
+    tenant.id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_scoped_to_one_tenant_reads_and_writes_none_of_anothers_rows() {
+    let url = fresh_database(Backend::Postgres).await;
+    let store = PgStore::open(&url).await.unwrap();
+    let instance = store
+        .create_waha_instance(&NewWahaInstance {
+            name: "w".into(),
+            base_url: "http://w:3000".into(),
+            api_key: "k".into(),
+        })
+        .await
+        .unwrap();
+    let a = tenant(&store, instance.id, 1).await;
+    let b = tenant(&store, instance.id, 2).await;
+
+    let mut tx = store.tenant_transaction(a).await.unwrap();
+    for table in ["tenants", "orders", "conversations"] {
+        let all: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+        assert_eq!(all, 1, "{table}: only tenant A's row is visible");
+    }
+    let column = |table: &str| {
+        if table == "tenants" {
+            "id"
+        } else {
+            "tenant_id"
+        }
+    };
+    for table in ["tenants", "orders", "conversations"] {
+        let sql = format!("SELECT count(*) FROM {table} WHERE {} = $1", column(table));
+        let of_b: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(b)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(of_b, 0, "{table}: asking for B by id finds nothing");
+    }
+    let updated = sqlx::query("UPDATE orders SET status = 'cancelled' WHERE tenant_id = $1")
+        .bind(b)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(updated.rows_affected(), 0, "B's orders cannot be changed");
+    let insert = sqlx::query(
+        "INSERT INTO menu_items (id, tenant_id, item_id, name, price, category, position) VALUES ($1, $2, 'x', 'X', 1, 'C', 0)",
+    )
+    .bind(Uuid::new_v4())
+    .bind(b)
+    .execute(&mut *tx)
+    .await;
+    assert!(insert.is_err(), "rows cannot be written for B");
+    drop(tx);
+
+    let mut tx = store.tenant_transaction(a).await.unwrap();
+    let who = sqlx::query("SELECT current_user AS role")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(
+        who.get::<String, _>("role"),
+        "wabot_app",
+        "tenant work runs as the non-owner role"
+    );
+    drop(tx);
+
+    let orders_of_b = store.list_orders(b).await.unwrap();
+    assert_eq!(orders_of_b.len(), 1, "B's own scope still sees its order");
+    assert!(
+        store
+            .list_orders(a)
+            .await
+            .unwrap()
+            .iter()
+            .all(|o| o.id != orders_of_b[0].id)
+    );
+}
