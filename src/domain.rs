@@ -4,8 +4,8 @@
 use rust_decimal::Decimal;
 use wabot_plugins::MenuItem;
 
-/// Largest price accepted: NUMERIC(10,2) holds eight integer digits.
-const MAX_PRICE: Decimal = Decimal::from_parts(9_999_999_99, 0, 0, false, 2);
+/// Largest price accepted (9999999.99): NUMERIC(10,2) with headroom for totals.
+const MAX_PRICE: Decimal = Decimal::from_parts(999_999_999, 0, 0, false, 2);
 
 /// Trimmed text of 1..=`max` characters.
 pub fn text(field: &str, value: &str, max: usize) -> Result<String, String> {
@@ -91,7 +91,7 @@ pub fn menu(items: Vec<MenuItem>) -> Result<Vec<MenuItem>, String> {
                 image_url: item.image_url.clone(),
             };
             if checked.price.is_sign_negative() || checked.price > MAX_PRICE {
-                return Err(at("price must be between 0 and 99999999.99".to_owned()));
+                return Err(at("price must be between 0 and 9999999.99".to_owned()));
             }
             if checked.price.scale() > 2 && checked.price != checked.price.round_dp(2) {
                 return Err(at("price must have at most two decimals".to_owned()));

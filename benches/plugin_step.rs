@@ -1,0 +1,73 @@
+//! Cost of one restaurant-bot step, the pure part of handling a message.
+//!
+//! Baseline in the same run: cloning the conversation state, which the
+//! conversation actor does on every message anyway (to detect changes).
+//! Compare the steps as ratios to it; absolute times vary by machine.
+//!
+//! Run: `cargo bench --bench plugin_step`
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use rust_decimal::Decimal;
+use wabot_plugins::{
+    ConversationState, Event, Menu, MenuItem, Plugin, RestaurantBot, TenantContext,
+};
+
+fn tenant() -> TenantContext {
+    let items = (1..=30)
+        .map(|n| MenuItem {
+            item_id: format!("item-{n}"),
+            name: format!("Dish number {n}"),
+            description: "Tasty".into(),
+            price: Decimal::new(500 + n * 25, 2),
+            category: ["Starters", "Mains", "Desserts", "Drinks"][(n % 4) as usize].into(),
+            available: true,
+            image_url: None,
+        })
+        .collect();
+    TenantContext {
+        business_name: "Bench Bistro".into(),
+        currency_symbol: "$".into(),
+        menu: Menu::new(items),
+    }
+}
+
+/// A conversation with three lines in the cart.
+fn busy_state(tenant: &TenantContext) -> ConversationState {
+    let mut state = RestaurantBot.initial_state();
+    for text in ["2x 1", "5", "3x 12"] {
+        RestaurantBot.handle(tenant, &mut state, &Event::Message { text });
+    }
+    state
+}
+
+fn plugin_step(c: &mut Criterion) {
+    let tenant = tenant();
+    let state = busy_state(&tenant);
+    let mut group = c.benchmark_group("restaurant");
+    group.bench_function("baseline: clone state", |b| {
+        b.iter(|| black_box(state.clone()))
+    });
+    for text in ["menu", "2x 7", "cart", "what?"] {
+        group.bench_function(format!("step: {text}"), |b| {
+            b.iter(|| {
+                let mut s = state.clone();
+                black_box(RestaurantBot.handle(
+                    &tenant,
+                    &mut s,
+                    &Event::Message {
+                        text: black_box(text),
+                    },
+                ))
+            })
+        });
+    }
+    group.bench_function("snapshot: state to JSON", |b| {
+        b.iter(|| black_box(serde_json::to_vec(&state).expect("serialisable")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, plugin_step);
+criterion_main!(benches);
