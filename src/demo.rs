@@ -44,6 +44,48 @@ pub fn sample_menu() -> Value {
     ]})
 }
 
+/// The ids of a restaurant set up by [`set_up_restaurant`].
+pub struct DemoRestaurant {
+    /// Tenant id.
+    pub tenant_id: String,
+    /// Id of the WAHA instance (the simulator) it lives on.
+    pub instance_id: String,
+}
+
+/// Sets up Luigi's Trattoria the way an operator would: registers the
+/// simulator as a WAHA instance, creates the tenant with `session` and
+/// `secret`, puts the sample menu, then creates and pairs the session in
+/// the simulator with its webhook pointing at the server.
+pub async fn set_up_restaurant(
+    driver: &Driver,
+    sim: &Simulator,
+    session: &str,
+    secret: &str,
+) -> anyhow::Result<DemoRestaurant> {
+    let instance = driver.register_instance("waha-1", sim).await?;
+    let instance_id = instance["id"].as_str().context("instance id")?.to_owned();
+    let tenant = driver
+        .create_tenant(&json!({
+            "business_name": "Luigi's Trattoria",
+            "phone_number": "+1 555 000 1111",
+            "plugin_type": "restaurant",
+            "session_name": session,
+            "webhook_secret": secret,
+            "waha_instance_id": instance_id,
+            "currency_symbol": "$",
+        }))
+        .await?;
+    let tenant_id = tenant["id"].as_str().context("tenant id")?.to_owned();
+    driver.put_menu(&tenant_id, &sample_menu()).await?;
+    driver
+        .connect_session(sim, session, secret, "15550001111")
+        .await?;
+    Ok(DemoRestaurant {
+        tenant_id,
+        instance_id,
+    })
+}
+
 /// Runs the demo; with `keep_serving`, leaves everything running until Ctrl-C.
 pub async fn run(mut settings: Settings, keep_serving: bool) -> anyhow::Result<()> {
     if settings.log.level == "info" {
@@ -70,28 +112,8 @@ pub async fn run(mut settings: Settings, keep_serving: bool) -> anyhow::Result<(
         let _ = stopped.await;
     }));
 
-    let instance = driver.register_instance("waha-1", &sim).await?;
-    let tenant = driver
-        .create_tenant(&json!({
-            "business_name": "Luigi's Trattoria",
-            "phone_number": "+1 555 000 1111",
-            "plugin_type": "restaurant",
-            "session_name": SESSION,
-            "webhook_secret": "demo-webhook-secret-0123456789",
-            "waha_instance_id": instance["id"],
-            "currency_symbol": "$",
-        }))
-        .await?;
-    let tenant_id = tenant["id"].as_str().context("tenant id")?.to_owned();
-    driver.put_menu(&tenant_id, &sample_menu()).await?;
-    driver
-        .connect_session(
-            &sim,
-            SESSION,
-            "demo-webhook-secret-0123456789",
-            "15550001111",
-        )
-        .await?;
+    let shop = set_up_restaurant(&driver, &sim, SESSION, "demo-webhook-secret-0123456789").await?;
+    let tenant_id = shop.tenant_id;
 
     println!("wabot demo: Luigi's Trattoria on a simulated WhatsApp");
     println!("database: {}", database.display());

@@ -5,6 +5,7 @@
 
 pub mod models;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use std::sync::Arc;

@@ -97,6 +97,13 @@ fn parse_id(what: &str, raw: &str) -> Result<Uuid, ApiError> {
         .map_err(|_| ApiError::BadRequest(format!("{what} must be a UUID, got '{raw}'")))
 }
 
+/// The tenant id in the path, checked to exist (404 otherwise).
+async fn existing_tenant(app: &AppState, raw: &str) -> Result<Uuid, ApiError> {
+    let tenant_id = parse_id("tenant_id", raw)?;
+    app.store.get_tenant(tenant_id).await?;
+    Ok(tenant_id)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CreateInstance {
@@ -208,8 +215,7 @@ async fn get_menu(
     State(app): State<AppState>,
     Path(tenant_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let tenant_id = parse_id("tenant_id", &tenant_id)?;
-    app.store.get_tenant(tenant_id).await?;
+    let tenant_id = existing_tenant(&app, &tenant_id).await?;
     let items = app.store.list_menu(tenant_id).await?;
     Ok(Json(json!({"items": items})))
 }
@@ -238,8 +244,7 @@ async fn list_orders(
     State(app): State<AppState>,
     Path(tenant_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let tenant_id = parse_id("tenant_id", &tenant_id)?;
-    app.store.get_tenant(tenant_id).await?;
+    let tenant_id = existing_tenant(&app, &tenant_id).await?;
     let orders = app.store.list_orders(tenant_id).await?;
     Ok(Json(json!({"orders": orders})))
 }

@@ -24,6 +24,7 @@ use wabot_plugins::{ConversationState, Menu, MenuItem, OrderDraft, OrderStatus, 
 use super::models::{
     NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, TenantSettings, WahaInstance,
 };
+use super::rows::{instance_from, order_from, route_from, tenant_from};
 use super::{
     AdminStore, bucket_of, checked_transition, order_columns, store_error, tenant_columns,
 };
@@ -76,50 +77,6 @@ impl SqliteStore {
         MIGRATOR.run(&pool).await.map_err(backend)?;
         Ok(Self { pool })
     }
-}
-
-fn order_from(row: &SqliteRow) -> Result<Order, StoreError> {
-    let status: String = row.try_get("status").map_err(backend)?;
-    Ok(Order {
-        id: row.try_get("id").map_err(backend)?,
-        order_number: row.try_get("order_number").map_err(backend)?,
-        customer_phone: row.try_get("customer_phone").map_err(backend)?,
-        items: row.try_get::<Json<_>, _>("items").map_err(backend)?.0,
-        total: money_from(row, "total")?,
-        delivery_address: row.try_get("delivery_address").map_err(backend)?,
-        status: status.parse().map_err(backend)?,
-        created_at: row.try_get("created_at").map_err(backend)?,
-        updated_at: row.try_get("updated_at").map_err(backend)?,
-    })
-}
-
-fn tenant_from(row: &SqliteRow) -> Result<Tenant, StoreError> {
-    let plugin: String = row.try_get("plugin_type").map_err(backend)?;
-    Ok(Tenant {
-        id: row.try_get("id").map_err(backend)?,
-        business_name: row.try_get("business_name").map_err(backend)?,
-        phone_number: row.try_get("phone_number").map_err(backend)?,
-        session_name: row.try_get("whatsapp_session_id").map_err(backend)?,
-        waha_instance_id: row.try_get("waha_instance_id").map_err(backend)?,
-        plugin_type: plugin.parse().map_err(backend)?,
-        status: row.try_get("status").map_err(backend)?,
-        subscription_tier: row.try_get("subscription_tier").map_err(backend)?,
-        settings: row
-            .try_get::<Json<TenantSettings>, _>("settings")
-            .map_err(backend)?
-            .0,
-        created_at: row.try_get("created_at").map_err(backend)?,
-    })
-}
-
-fn instance_from(row: &SqliteRow) -> Result<WahaInstance, StoreError> {
-    Ok(WahaInstance {
-        id: row.try_get("id").map_err(backend)?,
-        name: row.try_get("name").map_err(backend)?,
-        base_url: row.try_get("base_url").map_err(backend)?,
-        api_key: row.try_get("api_key").map_err(backend)?,
-        created_at: row.try_get("created_at").map_err(backend)?,
-    })
 }
 
 fn menu_item_from(row: &SqliteRow) -> Result<MenuItem, StoreError> {
@@ -202,16 +159,7 @@ impl AdminStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter()
-            .map(|row| {
-                Ok(SessionRoute {
-                    session: row.try_get(0).map_err(backend)?,
-                    tenant_id: row.try_get(1).map_err(backend)?,
-                    webhook_secret: row.try_get(2).map_err(backend)?,
-                    waha_instance_id: row.try_get(3).map_err(backend)?,
-                })
-            })
-            .collect()
+        rows.iter().map(route_from).collect()
     }
 
     async fn replace_menu(&self, tenant_id: Uuid, items: &[MenuItem]) -> Result<(), StoreError> {
@@ -273,7 +221,9 @@ impl AdminStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter().map(order_from).collect()
+        rows.iter()
+            .map(|row| order_from(row, money_from(row, "total")?))
+            .collect()
     }
 
     async fn update_order_status(
@@ -302,7 +252,7 @@ impl AdminStore for SqliteStore {
         .await
         .map_err(backend)?
         .ok_or_else(|| StoreError::Conflict("the order changed meanwhile; try again".to_owned()))?;
-        order_from(&row)
+        order_from(&row, money_from(&row, "total")?)
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use wabot::config::Secret;
 use wabot::demo::driver::Driver;
-use wabot::demo::sample_menu;
+use wabot::demo::set_up_restaurant;
 use wabot::storage::Store;
 use wabot::{App, Settings};
 use wabot_load_tests::{SessionStatus, Simulator, SimulatorConfig};
@@ -148,25 +148,10 @@ impl TestApp {
         let sim = Simulator::start(SimulatorConfig::fast()).await.unwrap();
         let server = Server::start(test_settings(&database_url, idle)).await;
         let driver = Driver::new(&server.url, OPERATOR_TOKEN);
-        let instance = driver.register_instance("waha-1", &sim).await.unwrap();
-        let tenant = driver
-            .create_tenant(&json!({
-                "business_name": "Luigi's Trattoria",
-                "phone_number": "+1 555 000 1111",
-                "plugin_type": "restaurant",
-                "session_name": SESSION,
-                "webhook_secret": SECRET,
-                "waha_instance_id": instance["id"],
-            }))
+        let shop = set_up_restaurant(&driver, &sim, SESSION, SECRET)
             .await
             .unwrap();
-        let tenant_id = tenant["id"].as_str().unwrap().to_owned();
-        driver.put_menu(&tenant_id, &sample_menu()).await.unwrap();
-        driver
-            .connect_session(&sim, SESSION, SECRET, "15550001111")
-            .await
-            .unwrap();
-        let instance_id = instance["id"].as_str().unwrap().to_owned();
+        let (tenant_id, instance_id) = (shop.tenant_id, shop.instance_id);
         Self {
             backend,
             database_url,

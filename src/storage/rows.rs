@@ -1,0 +1,112 @@
+//! Row → record mapping shared by both backends: the columns decode to the
+//! same Rust types on PostgreSQL and SQLite, except money, which each
+//! backend decodes itself and passes in.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::types::Json;
+use sqlx::{ColumnIndex, Decode, Row, Type};
+use uuid::Uuid;
+use wabot_actors::StoreError;
+use wabot_plugins::OrderLine;
+
+use super::models::{Order, SessionRoute, Tenant, TenantSettings, WahaInstance};
+
+fn backend(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(error.to_string())
+}
+
+/// Decodes column `name` of `row` as `T`.
+fn get<'r, R, T>(row: &'r R, name: &str) -> Result<T, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    T: Decode<'r, R::Database> + Type<R::Database>,
+{
+    row.try_get(name).map_err(backend)
+}
+
+/// `waha_instances` row.
+pub(crate) fn instance_from<'r, R>(row: &'r R) -> Result<WahaInstance, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(WahaInstance {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        base_url: get(row, "base_url")?,
+        api_key: get(row, "api_key")?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+/// `tenants` row with the columns of `tenant_columns!()`.
+pub(crate) fn tenant_from<'r, R>(row: &'r R) -> Result<Tenant, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+    Json<TenantSettings>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let plugin: String = get(row, "plugin_type")?;
+    Ok(Tenant {
+        id: get(row, "id")?,
+        business_name: get(row, "business_name")?,
+        phone_number: get(row, "phone_number")?,
+        session_name: get(row, "whatsapp_session_id")?,
+        waha_instance_id: get(row, "waha_instance_id")?,
+        plugin_type: plugin.parse().map_err(backend)?,
+        status: get(row, "status")?,
+        subscription_tier: get(row, "subscription_tier")?,
+        settings: get::<_, Json<TenantSettings>>(row, "settings")?.0,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+/// `orders` row with the columns of `order_columns!()`; `total` is decoded
+/// by the backend.
+pub(crate) fn order_from<'r, R>(row: &'r R, total: Decimal) -> Result<Order, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+    Json<Vec<OrderLine>>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let status: String = get(row, "status")?;
+    Ok(Order {
+        id: get(row, "id")?,
+        order_number: get(row, "order_number")?,
+        customer_phone: get(row, "customer_phone")?,
+        items: get::<_, Json<Vec<OrderLine>>>(row, "items")?.0,
+        total,
+        delivery_address: get(row, "delivery_address")?,
+        status: status.parse().map_err(backend)?,
+        created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
+    })
+}
+
+/// Row of the session-routes query: session, tenant id, secret, instance id.
+pub(crate) fn route_from<'r, R>(row: &'r R) -> Result<SessionRoute, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(SessionRoute {
+        session: get(row, "whatsapp_session_id")?,
+        tenant_id: get(row, "id")?,
+        webhook_secret: get(row, "webhook_secret")?,
+        waha_instance_id: get(row, "waha_instance_id")?,
+    })
+}
