@@ -179,3 +179,74 @@ async fn failing_receivers_get_retries_until_the_attempts_run_out() {
         .collect();
     assert_eq!(tries, vec![1, 2, 3]);
 }
+
+#[tokio::test]
+async fn an_unscanned_session_rotates_six_qr_codes_then_fails() {
+    let config = SimulatorConfig {
+        first_qr_ttl: Duration::from_millis(20),
+        next_qr_ttl: Duration::from_millis(10),
+        ..SimulatorConfig::fast()
+    };
+    let sim = Simulator::start(config).await.unwrap();
+    let (url, received) = receiver().await;
+    sim.create_session(
+        "s",
+        vec![WebhookConfig::signed(&url, &["session.status"], "k")],
+        None,
+        true,
+    )
+    .unwrap();
+    let status = sim
+        .wait_for_status("s", SessionStatus::Failed, Duration::from_secs(5))
+        .await;
+    assert_eq!(status, Some(SessionStatus::Failed));
+    // STARTING, six SCAN_QR_CODE, FAILED.
+    let deliveries = sim.wait_for_deliveries(8, Duration::from_secs(5)).await;
+    assert_eq!(deliveries.len(), 8, "{deliveries:?}");
+    let statuses: Vec<String> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body)| {
+            serde_json::from_slice::<Value>(body).unwrap()["payload"]["status"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "SCAN_QR_CODE").count(),
+        6,
+        "{statuses:?}"
+    );
+    let (status, body) = call(&sim, reqwest::Method::GET, "/api/s/auth/qr", None).await;
+    assert_eq!(status, 422, "no QR once failed: {body}");
+}
+
+#[tokio::test]
+async fn me_is_null_until_paired_and_logout_forgets_the_phone() {
+    let sim = Simulator::start(SimulatorConfig::fast()).await.unwrap();
+    sim.create_session("s", vec![], None, true).unwrap();
+    let (status, me) = call(&sim, reqwest::Method::GET, "/api/sessions/s/me", None).await;
+    assert_eq!((status, me), (200, Value::Null));
+    sim.pair("s", "15550001111", "Shop", Duration::from_secs(5))
+        .await
+        .unwrap();
+    let (_, me) = call(&sim, reqwest::Method::GET, "/api/sessions/s/me", None).await;
+    assert_eq!(me["id"], "15550001111@c.us");
+    let (status, dto) = call(&sim, reqwest::Method::POST, "/api/sessions/s/logout", None).await;
+    assert_eq!(status, 201);
+    assert_eq!(dto["name"], "s");
+    let back = sim
+        .wait_for_status("s", SessionStatus::ScanQrCode, Duration::from_secs(5))
+        .await;
+    assert_eq!(
+        back,
+        Some(SessionStatus::ScanQrCode),
+        "a new QR code after logout"
+    );
+    let (_, me) = call(&sim, reqwest::Method::GET, "/api/sessions/s/me", None).await;
+    assert_eq!(me, Value::Null);
+    let (status, _) = call(&sim, reqwest::Method::GET, "/api/sessions/nope", None).await;
+    assert_eq!(status, 404);
+}
