@@ -101,9 +101,7 @@ impl Actor for Fleet {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         let grace = Some(state.args.settings.request_timeout);
-        myself
-            .stop_children_and_wait(Some("shutdown".to_owned()), grace)
-            .await;
+        myself.drain_children_and_wait(grace).await;
         Ok(())
     }
 

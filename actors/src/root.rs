@@ -68,13 +68,8 @@ impl Actor for Root {
     ) -> Result<(), ActorProcessingErr> {
         // Tenants first: their conversations may still hand replies to sessions.
         let grace = Some(state.args.tenants.settings.call_timeout);
-        state
-            .tenants
-            .stop_and_wait(Some("shutdown".to_owned()), grace)
-            .await?;
-        myself
-            .stop_children_and_wait(Some("shutdown".to_owned()), grace)
-            .await;
+        state.tenants.drain_and_wait(grace).await?;
+        myself.drain_children_and_wait(grace).await;
         Ok(())
     }
 

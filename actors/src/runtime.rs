@@ -190,14 +190,12 @@ impl Runtime {
         }
     }
 
-    /// Stops the tree (tenants and conversations first, then sessions),
-    /// waiting at most `grace`.
+    /// Drains the tree, waiting at most `grace`: every actor handles the
+    /// messages already queued for it, then stops; tenants and
+    /// conversations first, so the replies they queue still reach the
+    /// sessions, which then send them.
     pub async fn shutdown(&self, grace: Duration) {
-        if let Err(error) = self
-            .root
-            .stop_and_wait(Some("shutdown".to_owned()), Some(grace))
-            .await
-        {
+        if let Err(error) = self.root.drain_and_wait(Some(grace)).await {
             tracing::warn!(%error, "the actor tree did not stop within the grace period");
         }
     }

@@ -118,10 +118,7 @@ impl Actor for Tenant {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         myself
-            .stop_children_and_wait(
-                Some("tenant stopping".to_owned()),
-                Some(state.args.settings.call_timeout),
-            )
+            .drain_children_and_wait(Some(state.args.settings.call_timeout))
             .await;
         Ok(())
     }

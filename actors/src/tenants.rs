@@ -77,10 +77,7 @@ impl Actor for Tenants {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         myself
-            .stop_children_and_wait(
-                Some("shutdown".to_owned()),
-                Some(state.args.settings.call_timeout),
-            )
+            .drain_children_and_wait(Some(state.args.settings.call_timeout))
             .await;
         state.args.index.clear();
         Ok(())
