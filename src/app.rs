@@ -38,6 +38,7 @@ impl App {
             tenants: store.clone(),
             conversations: store.clone(),
             orders: store.clone(),
+            inbox: store.clone(),
         };
         let instance_specs = instances
             .into_iter()

@@ -49,6 +49,8 @@ pub struct Settings {
     pub webhook: WebhookSettings,
     /// Conversation actors.
     pub conversations: ConversationSettings,
+    /// The durable inbox.
+    pub inbox: InboxSettings,
     /// Talking to WAHA.
     pub waha: WahaConfig,
     /// Logging.
@@ -130,6 +132,26 @@ impl Default for ConversationSettings {
     fn default() -> Self {
         Self {
             idle_timeout_secs: 300,
+        }
+    }
+}
+
+/// `[inbox]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InboxSettings {
+    /// Most webhook events stored in one transaction (group commit).
+    pub batch_max: usize,
+    /// Longest an event waits for others to share its transaction, in µs.
+    pub batch_delay_us: u64,
+}
+
+impl Default for InboxSettings {
+    fn default() -> Self {
+        let defaults = RuntimeSettings::default();
+        Self {
+            batch_max: defaults.inbox_batch_max,
+            batch_delay_us: defaults.inbox_batch_delay.as_micros() as u64,
         }
     }
 }
@@ -228,6 +250,8 @@ impl Settings {
         RuntimeSettings {
             conversation_idle: Duration::from_secs(self.conversations.idle_timeout_secs.max(1)),
             call_timeout: Duration::from_secs(5),
+            inbox_batch_max: self.inbox.batch_max,
+            inbox_batch_delay: Duration::from_micros(self.inbox.batch_delay_us),
             waha: WahaSettings {
                 request_timeout: Duration::from_millis(waha.request_timeout_ms),
                 max_attempts: waha.max_attempts.max(1),

@@ -11,8 +11,12 @@ pub mod sqlite;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use std::collections::HashMap;
 use uuid::Uuid;
-use wabot_actors::{ConversationStore, OrderStore, StoreError, TenantDirectory};
+
+use wabot_actors::{
+    Appended, ConversationStore, InboxStore, NewInboxEvent, OrderStore, StoreError, TenantDirectory,
+};
 use wabot_plugins::{MenuItem, OrderStatus};
 
 use models::{NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, WahaInstance};
@@ -63,9 +67,12 @@ pub trait AdminStore: Send + Sync {
 }
 
 /// Everything the server needs from storage.
-pub trait Store: AdminStore + TenantDirectory + ConversationStore + OrderStore {}
+pub trait Store:
+    AdminStore + TenantDirectory + ConversationStore + OrderStore + InboxStore
+{
+}
 
-impl<T: AdminStore + TenantDirectory + ConversationStore + OrderStore> Store for T {}
+impl<T: AdminStore + TenantDirectory + ConversationStore + OrderStore + InboxStore> Store for T {}
 
 /// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and
 /// applies pending migrations.
@@ -95,6 +102,25 @@ pub fn bucket_of(tenant_id: Uuid, customer: &str) -> i16 {
         hash = hash.wrapping_mul(0x0100_0193);
     }
     (hash % 256) as i16
+}
+
+/// Outcomes of an inbox append, in event order, from the rows the insert
+/// returned (keyed by session and message id). An event whose key was not
+/// returned, or was claimed by an earlier event of the same batch, is a
+/// duplicate.
+pub(crate) fn append_outcomes(
+    events: &[NewInboxEvent],
+    mut stored: HashMap<(String, String), i64>,
+) -> Vec<Appended> {
+    events
+        .iter()
+        .map(
+            |e| match stored.remove(&(e.session.clone(), e.message_id.clone())) {
+                Some(id) => Appended::Stored(id),
+                None => Appended::Duplicate,
+            },
+        )
+        .collect()
 }
 
 /// Maps a database error to a [`StoreError`]; `what` names the missing row.

@@ -140,7 +140,15 @@ impl Actor for Conversation {
                 let event = Event::Message {
                     text: &message.text,
                 };
-                advance(state, &tenant, &event, Some(message.received_at)).await;
+                let changed = advance(
+                    state,
+                    &tenant,
+                    &event,
+                    Some(message.received_at),
+                    &message.message_id,
+                )
+                .await;
+                record_step(state, changed, Some(message.inbox_id)).await;
                 schedule_idle_check(&myself, state);
             }
             ConversationMsg::OrderStatusChanged {
@@ -152,7 +160,9 @@ impl Actor for Conversation {
                     order_number,
                     status,
                 };
-                advance(state, &tenant, &event, None).await;
+                let checkout_key = format!("notice-{}", Uuid::new_v4());
+                let changed = advance(state, &tenant, &event, None, &checkout_key).await;
+                record_step(state, changed, None).await;
                 schedule_idle_check(&myself, state);
             }
             ConversationMsg::IdleCheck { handled } => {
@@ -180,14 +190,17 @@ fn schedule_idle_check(myself: &ActorRef<ConversationMsg>, state: &mut Conversat
     });
 }
 
-/// Runs the plugin on `event`, carries out every resulting action (feeding
-/// order outcomes back to the plugin), and saves the state if it changed.
+/// Runs the plugin on `event` and carries out every resulting action,
+/// feeding order outcomes back to the plugin. An order is placed under
+/// `checkout_key` (the WAHA id of the confirming message), so replaying that
+/// message finds the same order. Returns whether the state changed.
 async fn advance(
     state: &mut ConversationActorState,
     tenant: &TenantShared,
     event: &Event<'_>,
     received_at: Option<Instant>,
-) {
+    checkout_key: &str,
+) -> bool {
     let args = &state.args;
     let conversation = state
         .conversation
@@ -202,12 +215,12 @@ async fn advance(
             Action::Reply(text) => OutboundContent::Text(text),
             Action::ReplyImage { url, caption } => OutboundContent::Image { url, caption },
             Action::PlaceOrder(draft) => {
-                let outcome = match args
+                let placed = args
                     .ports
                     .orders
-                    .place_order(args.tenant_id, &args.customer, &draft)
-                    .await
-                {
+                    .place_order(args.tenant_id, &args.customer, &draft, checkout_key)
+                    .await;
+                let outcome = match placed {
                     Ok(placed) => {
                         ::metrics::counter!(metrics::ORDERS_PLACED).increment(1);
                         tracing::info!(tenant = %args.tenant_id, order = placed.order_number, "order placed");
@@ -230,15 +243,26 @@ async fn advance(
         };
         send(args, content, received_at);
     }
-    if *conversation != before
-        && let Err(error) = args
-            .ports
-            .conversations
-            .save_conversation(args.tenant_id, &args.customer, conversation)
-            .await
+    *conversation != before
+}
+
+/// Saves the state (if it changed) and marks the inbox event processed, in
+/// one transaction.
+async fn record_step(state: &ConversationActorState, changed: bool, inbox_id: Option<i64>) {
+    let snapshot = state.conversation.as_ref().filter(|_| changed);
+    if snapshot.is_none() && inbox_id.is_none() {
+        return;
+    }
+    let args = &state.args;
+    if let Err(error) = args
+        .ports
+        .conversations
+        .record_step(args.tenant_id, &args.customer, snapshot, inbox_id)
+        .await
     {
-        // The state in memory is right; it is saved again on the next change.
-        tracing::error!(tenant = %args.tenant_id, %error, "could not save a conversation snapshot");
+        // The state in memory is right and is saved with the next step; the
+        // unmarked inbox event would be replayed after a crash.
+        tracing::error!(tenant = %args.tenant_id, %error, "could not record a conversation step");
     }
 }
 

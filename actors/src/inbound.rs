@@ -15,6 +15,8 @@ pub struct InboundMessage {
     pub customer: String,
     /// WAHA message id (`false_<chat>_<waId>`).
     pub message_id: String,
+    /// Its row in the durable inbox, marked processed once handled.
+    pub inbox_id: i64,
     /// Text or caption.
     pub text: String,
     /// When the webhook arrived, for the webhook-to-reply latency.

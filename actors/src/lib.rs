@@ -13,6 +13,7 @@
 pub mod conversation;
 pub mod fleet;
 pub mod inbound;
+pub mod inbox_writer;
 pub mod metrics;
 pub mod ports;
 pub mod registry;
@@ -27,7 +28,8 @@ pub mod waha_session;
 
 pub use inbound::InboundMessage;
 pub use ports::{
-    ConversationStore, OrderStore, PlacedOrder, Ports, StoreError, TenantDirectory, TenantProfile,
+    Appended, ConversationStore, InboxEvent, InboxStore, NewInboxEvent, OrderStore, PlacedOrder,
+    Ports, StoreError, TenantDirectory, TenantProfile,
 };
 pub use registry::PluginCatalog;
 pub use runtime::{Runtime, RuntimeError, WahaInstanceSpec, WahaSessionSpec};

@@ -22,6 +22,10 @@ pub const ACTOR_RESTARTS: &str = "wabot_actor_restarts_total";
 pub const PASSIVATIONS: &str = "wabot_conversations_passivated_total";
 /// Orders placed by customers.
 pub const ORDERS_PLACED: &str = "wabot_orders_placed_total";
+/// Events per inbox transaction (group commit batch size).
+pub const INBOX_BATCH_SIZE: &str = "wabot_inbox_batch_size";
+/// Inbox events replayed at start-up.
+pub const INBOX_REPLAYED: &str = "wabot_inbox_replayed_total";
 
 /// Registers help texts and units with the installed recorder.
 pub fn describe() {
@@ -38,4 +42,6 @@ pub fn describe() {
     describe_counter!(ACTOR_RESTARTS, "Actors restarted after a crash, by kind");
     describe_counter!(PASSIVATIONS, "Conversations saved and stopped when idle");
     describe_counter!(ORDERS_PLACED, "Orders placed by customers");
+    describe_histogram!(INBOX_BATCH_SIZE, "Events per inbox transaction");
+    describe_counter!(INBOX_REPLAYED, "Inbox events replayed at start-up");
 }

@@ -61,12 +61,14 @@ pub trait ConversationStore: Send + Sync {
         customer: &str,
     ) -> Result<Option<ConversationState>, StoreError>;
 
-    /// Saves (inserts or replaces) the conversation's state.
-    async fn save_conversation(
+    /// Records one handled step in one transaction: saves the new state (if
+    /// it changed) and marks the inbox event that caused it as processed.
+    async fn record_step(
         &self,
         tenant_id: Uuid,
         customer: &str,
-        state: &ConversationState,
+        state: Option<&ConversationState>,
+        processed_inbox_id: Option<i64>,
     ) -> Result<(), StoreError>;
 }
 
@@ -74,12 +76,58 @@ pub trait ConversationStore: Send + Sync {
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     /// Saves a confirmed order with status `pending` and a fresh number.
+    /// Idempotent per `checkout_key`: a second call with the same key
+    /// returns the order placed by the first.
     async fn place_order(
         &self,
         tenant_id: Uuid,
         customer: &str,
         draft: &OrderDraft,
+        checkout_key: &str,
     ) -> Result<PlacedOrder, StoreError>;
+}
+
+/// A customer message to keep in the durable inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInboxEvent {
+    /// Tenant that owns the session.
+    pub tenant_id: Uuid,
+    /// WAHA session name.
+    pub session: String,
+    /// WAHA message id: with `session`, the dedupe key.
+    pub message_id: String,
+    /// The customer's chat id.
+    pub customer: String,
+    /// Text or caption.
+    pub text: String,
+}
+
+/// A stored inbox event not processed yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxEvent {
+    /// Inbox row id; ids grow in arrival order.
+    pub id: i64,
+    /// The event.
+    pub event: NewInboxEvent,
+}
+
+/// What happened to one appended event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored under this inbox id.
+    Stored(i64),
+    /// Seen before (same session and message id); dropped.
+    Duplicate,
+}
+
+/// The durable inbox.
+#[async_trait]
+pub trait InboxStore: Send + Sync {
+    /// Stores a batch in one transaction; one outcome per event, in order.
+    async fn append(&self, events: &[NewInboxEvent]) -> Result<Vec<Appended>, StoreError>;
+
+    /// Every unprocessed event, oldest first.
+    async fn unprocessed(&self) -> Result<Vec<InboxEvent>, StoreError>;
 }
 
 /// The set of ports handed to the runtime.
@@ -91,18 +139,21 @@ pub struct Ports {
     pub conversations: Arc<dyn ConversationStore>,
     /// Orders.
     pub orders: Arc<dyn OrderStore>,
+    /// The durable inbox.
+    pub inbox: Arc<dyn InboxStore>,
 }
 
 impl Ports {
     /// All ports served by one store.
     pub fn from_store<S>(store: Arc<S>) -> Self
     where
-        S: TenantDirectory + ConversationStore + OrderStore + 'static,
+        S: TenantDirectory + ConversationStore + OrderStore + InboxStore + 'static,
     {
         Self {
             tenants: store.clone(),
             conversations: store.clone(),
-            orders: store,
+            orders: store.clone(),
+            inbox: store,
         }
     }
 }

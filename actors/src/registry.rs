@@ -1,12 +1,13 @@
 //! Shared read-mostly indexes between actors and the HTTP layer.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use dashmap::DashMap;
 use ractor::ActorRef;
 
 use wabot_plugins::{Plugin, PluginKind};
 
+use crate::inbox_writer::InboxWriterMsg;
 use crate::waha_session::WahaSessionMsg;
 
 /// Which bot serves a plugin kind. Production uses
@@ -37,5 +38,29 @@ impl SessionRegistry {
     pub fn remove_if_served_by(&self, session: &str, actor: &ractor::ActorCell) {
         self.sessions
             .remove_if(session, |_, current| current.get_id() == actor.get_id());
+    }
+}
+
+/// The inbox writer now running; the root replaces it after a restart.
+#[derive(Clone, Default)]
+pub struct WriterSlot {
+    writer: Arc<RwLock<Option<ActorRef<InboxWriterMsg>>>>,
+}
+
+impl WriterSlot {
+    /// The current writer, if one runs.
+    pub fn get(&self) -> Option<ActorRef<InboxWriterMsg>> {
+        self.writer
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Publishes a (re)started writer.
+    pub fn set(&self, writer: ActorRef<InboxWriterMsg>) {
+        *self
+            .writer
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(writer);
     }
 }

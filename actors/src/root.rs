@@ -1,11 +1,13 @@
-//! Root supervisor: starts the fleet and tenants supervisors, forwards
-//! messages to whichever instance of them is current, and restarts either
-//! one if it crashes.
+//! Root supervisor: starts the fleet and tenants supervisors and the inbox
+//! writer, forwards messages to whichever instance of them is current, and
+//! restarts any of them that crashes.
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 
 use crate::fleet::{Fleet, FleetArgs, FleetCommand, FleetMsg};
+use crate::inbox_writer::{InboxWriter, InboxWriterArgs};
 use crate::metrics;
+use crate::registry::WriterSlot;
 use crate::tenants::{Tenants, TenantsArgs, TenantsMsg};
 
 /// Messages of the root supervisor.
@@ -24,6 +26,10 @@ pub struct RootArgs {
     pub fleet: FleetArgs,
     /// For the tenants supervisor.
     pub tenants: TenantsArgs,
+    /// For the inbox writer.
+    pub writer: InboxWriterArgs,
+    /// Where the current inbox writer is published.
+    pub writer_slot: WriterSlot,
 }
 
 /// State: the two supervisors it runs.
@@ -34,6 +40,7 @@ pub struct RootState {
     fleet_log: Vec<FleetCommand>,
     fleet: ActorRef<FleetMsg>,
     tenants: ActorRef<TenantsMsg>,
+    writer_id: ractor::ActorId,
 }
 
 /// The actor.
@@ -53,11 +60,13 @@ impl Actor for Root {
             Actor::spawn_linked(None, Fleet, args.fleet.clone(), myself.get_cell()).await?;
         let (tenants, _) =
             Actor::spawn_linked(None, Tenants, args.tenants.clone(), myself.get_cell()).await?;
+        let writer_id = spawn_writer(&myself, &args).await?;
         Ok(RootState {
             args,
             fleet_log: Vec::new(),
             fleet,
             tenants,
+            writer_id,
         })
     }
 
@@ -111,6 +120,10 @@ impl Actor for Root {
                     done: None,
                 })?;
             }
+        } else if cell.get_id() == state.writer_id {
+            tracing::error!(%error, "inbox writer crashed; restarting it");
+            ::metrics::counter!(metrics::ACTOR_RESTARTS, "kind" => "inbox_writer").increment(1);
+            state.writer_id = spawn_writer(&myself, &state.args).await?;
         } else if cell.get_id() == state.tenants.get_id() {
             tracing::error!(%error, "tenants supervisor crashed; restarting it");
             ::metrics::counter!(metrics::ACTOR_RESTARTS, "kind" => "tenants").increment(1);
@@ -122,4 +135,14 @@ impl Actor for Root {
         }
         Ok(())
     }
+}
+
+async fn spawn_writer(
+    myself: &ActorRef<RootMsg>,
+    args: &RootArgs,
+) -> Result<ractor::ActorId, ActorProcessingErr> {
+    let (writer, _) =
+        Actor::spawn_linked(None, InboxWriter, args.writer.clone(), myself.get_cell()).await?;
+    args.writer_slot.set(writer.clone());
+    Ok(writer.get_id())
 }

@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use std::time::Instant;
+
+use ractor::rpc::CallResult;
 use ractor::{Actor, ActorRef};
 use uuid::Uuid;
 use wabot_plugins::OrderStatus;
@@ -10,9 +13,11 @@ use wabot_plugins::OrderStatus;
 use crate::fleet::{FleetArgs, FleetCommand, FleetMsg};
 pub use crate::fleet::{WahaInstanceSpec, WahaSessionSpec};
 use crate::inbound::InboundMessage;
+use crate::inbox_writer::{InboxWriterArgs, InboxWriterMsg};
 use crate::metrics;
 use crate::ports::Ports;
-use crate::registry::{PluginCatalog, SessionRegistry};
+use crate::ports::{Appended, InboxEvent, NewInboxEvent};
+use crate::registry::{PluginCatalog, SessionRegistry, WriterSlot};
 use crate::root::{Root, RootArgs, RootMsg};
 use crate::settings::RuntimeSettings;
 use crate::tenant::TenantMsg;
@@ -31,6 +36,9 @@ pub enum RuntimeError {
     /// The runtime could not do what was asked.
     #[error("{0}")]
     Refused(String),
+    /// Storage failed; the caller may retry.
+    #[error("storage unavailable: {0}")]
+    Storage(String),
 }
 
 /// A running actor tree.
@@ -38,6 +46,7 @@ pub struct Runtime {
     root: ActorRef<RootMsg>,
     tenants: TenantIndex,
     sessions: SessionRegistry,
+    writer: WriterSlot,
     call_timeout: Duration,
 }
 
@@ -54,7 +63,15 @@ impl Runtime {
         let args_timeout = settings.call_timeout;
         let registry = SessionRegistry::default();
         let index = TenantIndex::default();
+        let writer = WriterSlot::default();
+        let inbox = ports.inbox.clone();
         let args = RootArgs {
+            writer: InboxWriterArgs {
+                store: ports.inbox.clone(),
+                batch_max: settings.inbox_batch_max.max(1),
+                batch_delay: settings.inbox_batch_delay,
+            },
+            writer_slot: writer.clone(),
             fleet: FleetArgs {
                 registry: registry.clone(),
                 settings: settings.waha.clone(),
@@ -74,6 +91,7 @@ impl Runtime {
             root,
             tenants: index,
             sessions: registry,
+            writer,
             call_timeout: args_timeout,
         };
         for instance in instances {
@@ -81,6 +99,21 @@ impl Runtime {
         }
         for session in sessions {
             runtime.add_session(session).await?;
+        }
+        let unprocessed = inbox
+            .unprocessed()
+            .await
+            .map_err(|e| RuntimeError::Spawn(format!("reading the inbox: {e}")))?;
+        if !unprocessed.is_empty() {
+            tracing::info!(
+                events = unprocessed.len(),
+                "replaying unprocessed inbox events"
+            );
+            ::metrics::counter!(metrics::INBOX_REPLAYED).increment(unprocessed.len() as u64);
+        }
+        // Replayed in arrival order, before the server accepts new traffic.
+        for InboxEvent { id, event } in unprocessed {
+            runtime.deliver(inbound(id, event, Instant::now()))?;
         }
         Ok(runtime)
     }
@@ -133,6 +166,35 @@ impl Runtime {
             None => message,
         };
         self.to_root(RootMsg::Tenants(TenantsMsg::Deliver { tenant_id, message }))
+    }
+
+    /// Stores a verified customer message in the durable inbox (group
+    /// commit), then hands it to its tenant. Answers once it is stored:
+    /// from then on it is not lost. A message seen before is not handed on.
+    pub async fn accept(
+        &self,
+        event: NewInboxEvent,
+        received_at: Instant,
+    ) -> Result<Appended, RuntimeError> {
+        let writer = self.writer.get().ok_or(RuntimeError::Stopped)?;
+        let call = writer
+            .call(
+                |reply| InboxWriterMsg::Append(event.clone(), reply),
+                Some(self.call_timeout),
+            )
+            .await;
+        match call {
+            Ok(CallResult::Success(Ok(Appended::Stored(id)))) => {
+                self.deliver(inbound(id, event, received_at))?;
+                Ok(Appended::Stored(id))
+            }
+            Ok(CallResult::Success(Ok(Appended::Duplicate))) => Ok(Appended::Duplicate),
+            Ok(CallResult::Success(Err(error))) => Err(RuntimeError::Storage(error.to_string())),
+            Ok(CallResult::Timeout) => Err(RuntimeError::Storage(
+                "the inbox write timed out".to_owned(),
+            )),
+            Ok(CallResult::SenderError) | Err(_) => Err(RuntimeError::Stopped),
+        }
     }
 
     /// Hands a verified customer message to its tenant.
@@ -198,5 +260,17 @@ impl Runtime {
         if let Err(error) = self.root.drain_and_wait(Some(grace)).await {
             tracing::warn!(%error, "the actor tree did not stop within the grace period");
         }
+    }
+}
+
+fn inbound(inbox_id: i64, event: NewInboxEvent, received_at: Instant) -> InboundMessage {
+    InboundMessage {
+        tenant_id: event.tenant_id,
+        session: event.session,
+        customer: event.customer,
+        message_id: event.message_id,
+        inbox_id,
+        text: event.text,
+        received_at,
     }
 }

@@ -10,6 +10,10 @@ pub struct RuntimeSettings {
     pub conversation_idle: Duration,
     /// Timeout for calls between actors.
     pub call_timeout: Duration,
+    /// Most inbox events written in one transaction.
+    pub inbox_batch_max: usize,
+    /// Longest an inbox event waits for others to share its transaction.
+    pub inbox_batch_delay: Duration,
     /// How sessions talk to WAHA.
     pub waha: WahaSettings,
 }
@@ -40,6 +44,8 @@ impl Default for RuntimeSettings {
         Self {
             conversation_idle: Duration::from_secs(300),
             call_timeout: Duration::from_secs(5),
+            inbox_batch_max: 256,
+            inbox_batch_delay: Duration::from_millis(2),
             waha: WahaSettings::default(),
         }
     }

@@ -11,8 +11,9 @@ use async_trait::async_trait;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 use wabot_actors::{
-    ConversationStore, InboundMessage, OrderStore, PlacedOrder, PluginCatalog, Ports, Runtime,
-    RuntimeSettings, StoreError, TenantDirectory, TenantProfile, WahaInstanceSpec, WahaSessionSpec,
+    Appended, ConversationStore, InboundMessage, InboxEvent, InboxStore, NewInboxEvent, OrderStore,
+    PlacedOrder, PluginCatalog, Ports, Runtime, RuntimeSettings, StoreError, TenantDirectory,
+    TenantProfile, WahaInstanceSpec, WahaSessionSpec,
 };
 use wabot_load_tests::{Simulator, SimulatorConfig};
 use wabot_plugins::{
@@ -28,6 +29,13 @@ struct MemoryStore {
     conversations: Mutex<HashMap<String, ConversationState>>,
     loads: AtomicUsize,
     orders: AtomicUsize,
+    inbox_ids: AtomicUsize,
+}
+
+impl MemoryStore {
+    fn next_inbox_id(&self) -> i64 {
+        self.inbox_ids.fetch_add(1, Ordering::SeqCst) as i64 + 1
+    }
 }
 
 #[async_trait]
@@ -66,17 +74,35 @@ impl ConversationStore for MemoryStore {
         Ok(self.conversations.lock().unwrap().get(customer).cloned())
     }
 
-    async fn save_conversation(
+    async fn record_step(
         &self,
         _: Uuid,
         customer: &str,
-        state: &ConversationState,
+        state: Option<&ConversationState>,
+        _: Option<i64>,
     ) -> Result<(), StoreError> {
-        self.conversations
-            .lock()
-            .unwrap()
-            .insert(customer.into(), state.clone());
+        if let Some(state) = state {
+            self.conversations
+                .lock()
+                .unwrap()
+                .insert(customer.into(), state.clone());
+        }
         Ok(())
+    }
+}
+
+/// Inbox ids only; these tests deliver straight to the runtime.
+#[async_trait]
+impl InboxStore for MemoryStore {
+    async fn append(&self, events: &[NewInboxEvent]) -> Result<Vec<Appended>, StoreError> {
+        Ok(events
+            .iter()
+            .map(|_| Appended::Stored(self.next_inbox_id()))
+            .collect())
+    }
+
+    async fn unprocessed(&self) -> Result<Vec<InboxEvent>, StoreError> {
+        Ok(Vec::new())
     }
 }
 
@@ -87,6 +113,7 @@ impl OrderStore for MemoryStore {
         _: Uuid,
         _: &str,
         _: &OrderDraft,
+        _: &str,
     ) -> Result<PlacedOrder, StoreError> {
         let n = self.orders.fetch_add(1, Ordering::SeqCst) as i64;
         Ok(PlacedOrder {
@@ -144,6 +171,7 @@ impl Harness {
             conversations: Mutex::default(),
             loads: AtomicUsize::new(0),
             orders: AtomicUsize::new(0),
+            inbox_ids: AtomicUsize::new(0),
         });
         let plugins: PluginCatalog =
             Arc::new(|kind| Arc::new(PanickingOnBoom(plugin_for(kind))) as Arc<dyn Plugin>);
@@ -189,6 +217,7 @@ impl Harness {
                 session: SESSION.into(),
                 customer: customer.into(),
                 message_id: format!("false_{customer}_{}", Uuid::new_v4().simple()),
+                inbox_id: self.store.next_inbox_id(),
                 text: text.into(),
                 received_at: Instant::now(),
             })

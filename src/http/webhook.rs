@@ -3,7 +3,10 @@
 //! Order of checks, each with its own clear answer: body size (413), a
 //! readable `session` (400), a known session (404), the HMAC-SHA512 of the
 //! raw body under that session's key (401), the full envelope (400), its
-//! age (401). Nothing is stored or routed before every check passed.
+//! age (401). Nothing is stored or routed before every check passed. A
+//! customer message is then stored in the durable inbox (group commit)
+//! before the 200; a redelivery of a stored message (same session and WAHA
+//! message id) gets 200 `duplicate` and goes no further.
 //! Customer `message` events go to the tenant's actors; our own messages,
 //! groups, channels, broadcasts and stories are acknowledged and ignored, so
 //! WAHA does not retry them.
@@ -20,8 +23,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use wabot_actors::InboundMessage;
 use wabot_actors::metrics::WEBHOOKS;
+use wabot_actors::{Appended, NewInboxEvent};
 
 use super::AppState;
 use super::error::ApiError;
@@ -94,16 +97,23 @@ async fn check_and_route(
                 count("ignored");
                 return Ok(ack("ignored", Some(reason)));
             }
-            app.runtime.deliver(InboundMessage {
+            let event = NewInboxEvent {
                 tenant_id: route.tenant_id,
                 session: route.session,
                 customer: message.customer(),
                 message_id: message.id,
                 text: message.body.unwrap_or_default(),
-                received_at,
-            })?;
-            count("accepted");
-            Ok(ack("accepted", None))
+            };
+            match app.runtime.accept(event, received_at).await? {
+                Appended::Stored(_) => {
+                    count("accepted");
+                    Ok(ack("accepted", None))
+                }
+                Appended::Duplicate => {
+                    count("duplicate");
+                    Ok(ack("duplicate", Some("already received")))
+                }
+            }
         }
         "session.status" => {
             let status: StatusPayload = serde_json::from_value(envelope.payload).map_err(|e| {

@@ -11,16 +11,20 @@ use sqlx::types::Json;
 use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 use uuid::Uuid;
 use wabot_actors::{
-    ConversationStore, OrderStore, PlacedOrder, StoreError, TenantDirectory, TenantProfile,
+    Appended, ConversationStore, InboxEvent, InboxStore, NewInboxEvent, OrderStore, PlacedOrder,
+    StoreError, TenantDirectory, TenantProfile,
 };
 use wabot_plugins::{ConversationState, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext};
 
 use super::models::{
     NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, TenantSettings, WahaInstance,
 };
-use super::rows::{instance_from, order_from, route_from, tenant_from};
+use super::rows::{
+    inbox_event_from, instance_from, order_from, route_from, stored_keys, tenant_from,
+};
 use super::{
-    AdminStore, bucket_of, checked_transition, order_columns, store_error, tenant_columns,
+    AdminStore, append_outcomes, bucket_of, checked_transition, order_columns, store_error,
+    tenant_columns,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -294,25 +298,36 @@ impl ConversationStore for PgStore {
         Ok(state.map(|json| json.0))
     }
 
-    async fn save_conversation(
+    async fn record_step(
         &self,
         tenant_id: Uuid,
         customer: &str,
-        state: &ConversationState,
+        state: Option<&ConversationState>,
+        processed_inbox_id: Option<i64>,
     ) -> Result<(), StoreError> {
         let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
-        sqlx::query(
-            "INSERT INTO conversations (tenant_id, customer_phone, bucket, state, updated_at)
-             VALUES ($1, $2, $3, $4, now())
-             ON CONFLICT (tenant_id, customer_phone) DO UPDATE SET state = excluded.state, updated_at = now()",
-        )
-        .bind(tenant_id)
-        .bind(customer)
-        .bind(bucket_of(tenant_id, customer))
-        .bind(Json(state))
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
+        if let Some(state) = state {
+            sqlx::query(
+                "INSERT INTO conversations (tenant_id, customer_phone, bucket, state, updated_at)
+                 VALUES ($1, $2, $3, $4, now())
+                 ON CONFLICT (tenant_id, customer_phone) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            )
+            .bind(tenant_id)
+            .bind(customer)
+            .bind(bucket_of(tenant_id, customer))
+            .bind(Json(state))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        if let Some(inbox_id) = processed_inbox_id {
+            sqlx::query("UPDATE inbox SET processed_at = now() WHERE id = $1 AND tenant_id = $2")
+                .bind(inbox_id)
+                .bind(tenant_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
         tx.commit().await.map_err(backend)
     }
 }
@@ -324,8 +339,23 @@ impl OrderStore for PgStore {
         tenant_id: Uuid,
         customer: &str,
         draft: &OrderDraft,
+        checkout_key: &str,
     ) -> Result<PlacedOrder, StoreError> {
         let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
+        let existing = sqlx::query(
+            "SELECT id, order_number FROM orders WHERE tenant_id = $1 AND checkout_key = $2",
+        )
+        .bind(tenant_id)
+        .bind(checkout_key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if let Some(row) = existing {
+            return Ok(PlacedOrder {
+                order_id: row.try_get("id").map_err(backend)?,
+                order_number: row.try_get("order_number").map_err(backend)?,
+            });
+        }
         let order_number: i64 = sqlx::query_scalar(
             "UPDATE tenants SET next_order_number = next_order_number + 1 WHERE id = $1 RETURNING next_order_number - 1",
         )
@@ -336,8 +366,8 @@ impl OrderStore for PgStore {
         let order_id = Uuid::now_v7();
         let now = Utc::now();
         sqlx::query(
-            "INSERT INTO orders (id, tenant_id, order_number, customer_phone, items, total, delivery_address, status, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8)",
+            "INSERT INTO orders (id, tenant_id, order_number, customer_phone, items, total, delivery_address, status, created_at, updated_at, checkout_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8, $9)",
         )
         .bind(order_id)
         .bind(tenant_id)
@@ -347,6 +377,7 @@ impl OrderStore for PgStore {
         .bind(draft.total.round_dp(2))
         .bind(&draft.delivery_address)
         .bind(now)
+        .bind(checkout_key)
         .execute(&mut *tx)
         .await
         .map_err(|e| store_error(e, "order"))?;
@@ -355,5 +386,45 @@ impl OrderStore for PgStore {
             order_id,
             order_number,
         })
+    }
+}
+
+#[async_trait]
+impl InboxStore for PgStore {
+    async fn append(&self, events: &[NewInboxEvent]) -> Result<Vec<Appended>, StoreError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut insert = QueryBuilder::<Postgres>::new(
+            "INSERT INTO inbox (tenant_id, session, message_id, customer, body, bucket) ",
+        );
+        insert.push_values(events, |mut row, event| {
+            row.push_bind(event.tenant_id)
+                .push_bind(event.session.clone())
+                .push_bind(event.message_id.clone())
+                .push_bind(event.customer.clone())
+                .push_bind(event.text.clone())
+                .push_bind(bucket_of(event.tenant_id, &event.customer));
+        });
+        insert.push(
+            " ON CONFLICT (session, message_id) DO NOTHING RETURNING id, session, message_id",
+        );
+        let rows = insert
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| store_error(e, "inbox event"))?;
+        Ok(append_outcomes(events, stored_keys(&rows)?))
+    }
+
+    async fn unprocessed(&self) -> Result<Vec<InboxEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, tenant_id, session, message_id, customer, body FROM inbox
+             WHERE processed_at IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(inbox_event_from).collect()
     }
 }

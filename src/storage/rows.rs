@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use sqlx::types::Json;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 use uuid::Uuid;
-use wabot_actors::StoreError;
+use wabot_actors::{InboxEvent, NewInboxEvent, StoreError};
 use wabot_plugins::OrderLine;
 
 use super::models::{Order, SessionRoute, Tenant, TenantSettings, WahaInstance};
@@ -109,4 +109,45 @@ where
         webhook_secret: get(row, "webhook_secret")?,
         waha_instance_id: get(row, "waha_instance_id")?,
     })
+}
+
+/// `inbox` row: id, tenant_id, session, message_id, customer, body.
+pub(crate) fn inbox_event_from<'r, R>(row: &'r R) -> Result<InboxEvent, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(InboxEvent {
+        id: get(row, "id")?,
+        event: NewInboxEvent {
+            tenant_id: get(row, "tenant_id")?,
+            session: get(row, "session")?,
+            message_id: get(row, "message_id")?,
+            customer: get(row, "customer")?,
+            text: get(row, "body")?,
+        },
+    })
+}
+
+/// Rows returned by an inbox insert: `(session, message_id) → id`.
+pub(crate) fn stored_keys<'r, R>(
+    rows: &'r [R],
+) -> Result<std::collections::HashMap<(String, String), i64>, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    rows.iter()
+        .map(|row| {
+            Ok((
+                (get(row, "session")?, get(row, "message_id")?),
+                get(row, "id")?,
+            ))
+        })
+        .collect()
 }

@@ -6,6 +6,7 @@ mod helpers;
 
 mod conversation;
 mod durability;
+mod inbox;
 mod metrics;
 mod rejections;
 mod rls;

@@ -36,14 +36,15 @@ async fn tenant(store: &PgStore, instance: Uuid, n: u8) -> Uuid {
         delivery_address: "Somewhere 1".into(),
     };
     store
-        .place_order(tenant.id, "15551234567@c.us", &draft)
+        .place_order(tenant.id, "15551234567@c.us", &draft, "checkout-1")
         .await
         .unwrap();
     store
-        .save_conversation(
+        .record_step(
             tenant.id,
             "15551234567@c.us",
-            &RestaurantBot.initial_state(),
+            Some(&RestaurantBot.initial_state()),
+            None,
         )
         .await
         .unwrap();
