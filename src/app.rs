@@ -39,6 +39,7 @@ impl App {
             conversations: store.clone(),
             orders: store.clone(),
             inbox: store.clone(),
+            outbox: store.clone(),
         };
         let instance_specs = instances
             .into_iter()

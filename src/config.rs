@@ -176,6 +176,10 @@ pub struct WahaConfig {
     pub typing_ms_per_char: u64,
     /// Longest typing indicator, in ms.
     pub typing_max_ms: u64,
+    /// Consecutive failed calls that open an instance's circuit breaker.
+    pub breaker_threshold: u32,
+    /// Seconds an open breaker holds calls back.
+    pub breaker_cooldown_secs: u64,
 }
 
 impl Default for WahaConfig {
@@ -190,6 +194,8 @@ impl Default for WahaConfig {
             burst: defaults.burst,
             typing_ms_per_char: defaults.typing_per_char.as_millis() as u64,
             typing_max_ms: defaults.typing_max.as_millis() as u64,
+            breaker_threshold: defaults.breaker_threshold,
+            breaker_cooldown_secs: defaults.breaker_cooldown.as_secs(),
         }
     }
 }
@@ -261,6 +267,8 @@ impl Settings {
                 burst: waha.burst,
                 typing_per_char: Duration::from_millis(waha.typing_ms_per_char),
                 typing_max: Duration::from_millis(waha.typing_max_ms),
+                breaker_threshold: waha.breaker_threshold,
+                breaker_cooldown: Duration::from_secs(waha.breaker_cooldown_secs),
             },
         }
     }

@@ -15,7 +15,8 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use wabot_actors::{
-    Appended, ConversationStore, InboxStore, NewInboxEvent, OrderStore, StoreError, TenantDirectory,
+    Appended, ConversationStore, InboxStore, NewInboxEvent, OrderStore, OutboxStore, StoreError,
+    TenantDirectory,
 };
 use wabot_plugins::{MenuItem, OrderStatus};
 
@@ -68,11 +69,14 @@ pub trait AdminStore: Send + Sync {
 
 /// Everything the server needs from storage.
 pub trait Store:
-    AdminStore + TenantDirectory + ConversationStore + OrderStore + InboxStore
+    AdminStore + TenantDirectory + ConversationStore + OrderStore + InboxStore + OutboxStore
 {
 }
 
-impl<T: AdminStore + TenantDirectory + ConversationStore + OrderStore + InboxStore> Store for T {}
+impl<T> Store for T where
+    T: AdminStore + TenantDirectory + ConversationStore + OrderStore + InboxStore + OutboxStore
+{
+}
 
 /// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and
 /// applies pending migrations.

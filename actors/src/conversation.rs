@@ -21,9 +21,10 @@ use wabot_plugins::{Action, ConversationState, Event, OrderStatus, Plugin, Tenan
 use crate::inbound::InboundMessage;
 use crate::metrics;
 use crate::ports::Ports;
+use crate::ports::{NewOutboxMessage, OutboundContent, Step};
 use crate::registry::SessionRegistry;
 use crate::tenant::TenantMsg;
-use crate::waha_session::{Outbound, OutboundContent, WahaSessionMsg};
+use crate::waha_session::{Outbound, WahaSessionMsg, new_wa_message_id};
 
 /// The tenant's context and bot, shared read-only with its conversations.
 #[derive(Clone)]
@@ -140,15 +141,15 @@ impl Actor for Conversation {
                 let event = Event::Message {
                     text: &message.text,
                 };
-                let changed = advance(
-                    state,
-                    &tenant,
-                    &event,
-                    Some(message.received_at),
-                    &message.message_id,
-                )
-                .await;
-                record_step(state, changed, Some(message.inbox_id)).await;
+                let (changed, replies) = advance(state, &tenant, &event, &message.message_id).await;
+                let step = StepOutcome {
+                    changed,
+                    replies,
+                    key: &message.message_id,
+                    inbox_id: Some(message.inbox_id),
+                    received_at: Some(message.received_at),
+                };
+                commit(state, step).await?;
                 schedule_idle_check(&myself, state);
             }
             ConversationMsg::OrderStatusChanged {
@@ -160,9 +161,16 @@ impl Actor for Conversation {
                     order_number,
                     status,
                 };
-                let checkout_key = format!("notice-{}", Uuid::new_v4());
-                let changed = advance(state, &tenant, &event, None, &checkout_key).await;
-                record_step(state, changed, None).await;
+                let key = format!("order-{order_number}-{status}");
+                let (changed, replies) = advance(state, &tenant, &event, &key).await;
+                let step = StepOutcome {
+                    changed,
+                    replies,
+                    key: &key,
+                    inbox_id: None,
+                    received_at: None,
+                };
+                commit(state, step).await?;
                 schedule_idle_check(&myself, state);
             }
             ConversationMsg::IdleCheck { handled } => {
@@ -190,35 +198,37 @@ fn schedule_idle_check(myself: &ActorRef<ConversationMsg>, state: &mut Conversat
     });
 }
 
-/// Runs the plugin on `event` and carries out every resulting action,
-/// feeding order outcomes back to the plugin. An order is placed under
-/// `checkout_key` (the WAHA id of the confirming message), so replaying that
-/// message finds the same order. Returns whether the state changed.
+/// Runs the plugin on `event`, placing any order it asks for (under
+/// `step_key`, the WAHA id of the confirming message, so a replay finds the
+/// same order) and feeding the outcome back to the plugin. Returns whether
+/// the state changed and the replies to send.
 async fn advance(
     state: &mut ConversationActorState,
     tenant: &TenantShared,
     event: &Event<'_>,
-    received_at: Option<Instant>,
-    checkout_key: &str,
-) -> bool {
+    step_key: &str,
+) -> (bool, Vec<OutboundContent>) {
     let args = &state.args;
     let conversation = state
         .conversation
         .get_or_insert_with(|| tenant.plugin.initial_state());
     let before = conversation.clone();
+    let mut replies = Vec::new();
     let mut actions: VecDeque<Action> = tenant
         .plugin
         .handle(&tenant.context, conversation, event)
         .into();
     while let Some(action) = actions.pop_front() {
-        let content = match action {
-            Action::Reply(text) => OutboundContent::Text(text),
-            Action::ReplyImage { url, caption } => OutboundContent::Image { url, caption },
+        match action {
+            Action::Reply(text) => replies.push(OutboundContent::Text(text)),
+            Action::ReplyImage { url, caption } => {
+                replies.push(OutboundContent::Image { url, caption })
+            }
             Action::PlaceOrder(draft) => {
                 let placed = args
                     .ports
                     .orders
-                    .place_order(args.tenant_id, &args.customer, &draft, checkout_key)
+                    .place_order(args.tenant_id, &args.customer, &draft, step_key)
                     .await;
                 let outcome = match placed {
                     Ok(placed) => {
@@ -238,45 +248,81 @@ async fn advance(
                         .plugin
                         .handle(&tenant.context, conversation, &outcome),
                 );
-                continue;
             }
-        };
-        send(args, content, received_at);
+        }
     }
-    *conversation != before
+    (*conversation != before, replies)
 }
 
-/// Saves the state (if it changed) and marks the inbox event processed, in
-/// one transaction.
-async fn record_step(state: &ConversationActorState, changed: bool, inbox_id: Option<i64>) {
-    let snapshot = state.conversation.as_ref().filter(|_| changed);
-    if snapshot.is_none() && inbox_id.is_none() {
-        return;
-    }
+/// What one handled event produced.
+struct StepOutcome<'a> {
+    changed: bool,
+    replies: Vec<OutboundContent>,
+    /// Stable per event: the same event always yields the same reply keys.
+    key: &'a str,
+    inbox_id: Option<i64>,
+    received_at: Option<Instant>,
+}
+
+/// Tries to commit a step before giving up on a failing database.
+const COMMIT_ATTEMPTS: u32 = 3;
+
+/// Commits the step (state, inbox mark, replies in the outbox) in one
+/// transaction, then hands the stored replies to the session. If storage
+/// keeps failing, the actor fails: its supervisor tells the customer, and
+/// the next message starts again from the last committed state.
+async fn commit(
+    state: &ConversationActorState,
+    step: StepOutcome<'_>,
+) -> Result<(), ActorProcessingErr> {
     let args = &state.args;
-    if let Err(error) = args
-        .ports
-        .conversations
-        .record_step(args.tenant_id, &args.customer, snapshot, inbox_id)
-        .await
-    {
-        // The state in memory is right and is saved with the next step; the
-        // unmarked inbox event would be replayed after a crash.
-        tracing::error!(tenant = %args.tenant_id, %error, "could not record a conversation step");
+    let outbox: Vec<NewOutboxMessage> = step
+        .replies
+        .into_iter()
+        .enumerate()
+        .map(|(n, content)| NewOutboxMessage {
+            idempotency_key: format!("{}#{n}", step.key),
+            wa_message_id: new_wa_message_id(),
+            content,
+        })
+        .collect();
+    let snapshot = state.conversation.as_ref().filter(|_| step.changed);
+    if snapshot.is_none() && step.inbox_id.is_none() && outbox.is_empty() {
+        return Ok(());
     }
+    let record = Step {
+        tenant_id: args.tenant_id,
+        customer: &args.customer,
+        session: &args.session,
+        state: snapshot,
+        processed_inbox_id: step.inbox_id,
+        outbox: &outbox,
+    };
+    let mut attempt = 1;
+    let stored = loop {
+        match args.ports.conversations.record_step(record).await {
+            Ok(stored) => break stored,
+            Err(error) if attempt < COMMIT_ATTEMPTS => {
+                tracing::warn!(tenant = %args.tenant_id, %error, attempt, "could not commit a conversation step; retrying");
+                tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    };
+    for message in stored {
+        send(args, Outbound::from_outbox(message, step.received_at));
+    }
+    Ok(())
 }
 
-fn send(args: &ConversationArgs, content: OutboundContent, received_at: Option<Instant>) {
-    let outbound = Outbound {
-        chat_id: args.customer.clone(),
-        content,
-        received_at,
-    };
+fn send(args: &ConversationArgs, outbound: Outbound) {
     match args.sessions.get(&args.session) {
         Some(session) if session.cast(WahaSessionMsg::Send(outbound)).is_ok() => {}
+        // Stored in the outbox: sent when the session runs again (at the latest after a restart).
         _ => tracing::error!(
             tenant = %args.tenant_id, session = %args.session,
-            "no running WahaSession actor for this session; reply dropped"
+            "no running WahaSession actor for this session; reply kept in the outbox"
         ),
     }
 }

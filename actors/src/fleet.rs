@@ -3,11 +3,13 @@
 //! so a crashed shard comes back with all its sessions.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use uuid::Uuid;
 
 use crate::metrics;
+use crate::ports::OutboxStore;
 use crate::registry::SessionRegistry;
 use crate::settings::WahaSettings;
 use crate::shard::{Shard, ShardArgs, ShardMsg};
@@ -58,6 +60,8 @@ pub struct FleetMsg {
 pub struct FleetArgs {
     /// Where session actors are published.
     pub registry: SessionRegistry,
+    /// Where session actors record sent messages.
+    pub outbox: Arc<dyn OutboxStore>,
     /// Settings for session actors.
     pub settings: WahaSettings,
 }
@@ -174,6 +178,7 @@ async fn spawn_shard(
     let args = ShardArgs {
         instance: spec.clone(),
         registry: state.args.registry.clone(),
+        outbox: state.args.outbox.clone(),
         settings: state.args.settings.clone(),
     };
     let (actor, _) = Actor::spawn_linked(None, Shard, args, myself.get_cell()).await?;

@@ -10,6 +10,7 @@
 //! reached through the [`ports`] traits, so this crate never knows which
 //! database it writes to. [`Runtime`] is the handle the HTTP layer uses.
 
+pub mod breaker;
 pub mod conversation;
 pub mod fleet;
 pub mod inbound;
@@ -28,8 +29,9 @@ pub mod waha_session;
 
 pub use inbound::InboundMessage;
 pub use ports::{
-    Appended, ConversationStore, InboxEvent, InboxStore, NewInboxEvent, OrderStore, PlacedOrder,
-    Ports, StoreError, TenantDirectory, TenantProfile,
+    Appended, ConversationStore, InboxEvent, InboxStore, NewInboxEvent, NewOutboxMessage,
+    OrderStore, OutboundContent, OutboxMessage, OutboxStore, PlacedOrder, Ports, Step, StoreError,
+    TenantDirectory, TenantProfile,
 };
 pub use registry::PluginCatalog;
 pub use runtime::{Runtime, RuntimeError, WahaInstanceSpec, WahaSessionSpec};

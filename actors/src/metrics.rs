@@ -24,6 +24,12 @@ pub const PASSIVATIONS: &str = "wabot_conversations_passivated_total";
 pub const ORDERS_PLACED: &str = "wabot_orders_placed_total";
 /// Events per inbox transaction (group commit batch size).
 pub const INBOX_BATCH_SIZE: &str = "wabot_inbox_batch_size";
+/// 1 while the circuit breaker of a WAHA `instance` is open.
+pub const BREAKER_OPEN: &str = "wabot_waha_breaker_open";
+/// Outbox messages waiting in session actors for WAHA to take them.
+pub const OUTBOX_HELD: &str = "wabot_outbox_held";
+/// Unsent outbox messages re-sent at start-up.
+pub const OUTBOX_RESENT: &str = "wabot_outbox_resent_total";
 /// Inbox events replayed at start-up.
 pub const INBOX_REPLAYED: &str = "wabot_inbox_replayed_total";
 
@@ -44,4 +50,10 @@ pub fn describe() {
     describe_counter!(ORDERS_PLACED, "Orders placed by customers");
     describe_histogram!(INBOX_BATCH_SIZE, "Events per inbox transaction");
     describe_counter!(INBOX_REPLAYED, "Inbox events replayed at start-up");
+    describe_gauge!(
+        BREAKER_OPEN,
+        "1 while a WAHA instance's circuit breaker is open"
+    );
+    describe_gauge!(OUTBOX_HELD, "Messages held until WAHA can take them");
+    describe_counter!(OUTBOX_RESENT, "Unsent outbox messages re-sent at start-up");
 }

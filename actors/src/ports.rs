@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use wabot_plugins::{ConversationState, OrderDraft, PluginKind, TenantContext};
 
@@ -62,14 +63,107 @@ pub trait ConversationStore: Send + Sync {
     ) -> Result<Option<ConversationState>, StoreError>;
 
     /// Records one handled step in one transaction: saves the new state (if
-    /// it changed) and marks the inbox event that caused it as processed.
-    async fn record_step(
-        &self,
-        tenant_id: Uuid,
-        customer: &str,
-        state: Option<&ConversationState>,
-        processed_inbox_id: Option<i64>,
-    ) -> Result<(), StoreError>;
+    /// it changed), marks the inbox event that caused it as processed, and
+    /// puts its replies in the outbox. Returns the replies stored now; one
+    /// whose key is already in the outbox (a replayed step) is left out.
+    async fn record_step(&self, step: Step<'_>) -> Result<Vec<OutboxMessage>, StoreError>;
+}
+
+/// One handled conversation step, as [`ConversationStore::record_step`]
+/// records it.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    /// Tenant.
+    pub tenant_id: Uuid,
+    /// The customer's chat id.
+    pub customer: &'a str,
+    /// The tenant's WAHA session (where replies go).
+    pub session: &'a str,
+    /// The new state, if it changed.
+    pub state: Option<&'a ConversationState>,
+    /// The inbox event this step handled, if any.
+    pub processed_inbox_id: Option<i64>,
+    /// Replies to send.
+    pub outbox: &'a [NewOutboxMessage],
+}
+
+/// What to send to a customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboundContent {
+    /// A text message.
+    Text(String),
+    /// A picture by URL, with a caption.
+    Image {
+        /// Public URL WAHA downloads.
+        url: String,
+        /// Caption.
+        caption: String,
+    },
+}
+
+impl OutboundContent {
+    /// Bounded metric label: `text` or `image`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OutboundContent::Text(_) => "text",
+            OutboundContent::Image { .. } => "image",
+        }
+    }
+
+    /// Characters of text or caption.
+    pub fn len(&self) -> usize {
+        match self {
+            OutboundContent::Text(text) => text.chars().count(),
+            OutboundContent::Image { caption, .. } => caption.chars().count(),
+        }
+    }
+
+    /// True when there is no text or caption.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A reply to put in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOutboxMessage {
+    /// Unique per tenant: the same step always produces the same keys.
+    pub idempotency_key: String,
+    /// WhatsApp message id to send it under.
+    pub wa_message_id: String,
+    /// What to send.
+    pub content: OutboundContent,
+}
+
+/// A reply in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    /// Outbox row id.
+    pub id: i64,
+    /// Tenant.
+    pub tenant_id: Uuid,
+    /// WAHA session to send through.
+    pub session: String,
+    /// The customer's chat id.
+    pub chat_id: String,
+    /// What to send.
+    pub content: OutboundContent,
+    /// WhatsApp message id to send it under.
+    pub wa_message_id: String,
+}
+
+/// The outbox.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// WAHA accepted the message: never send it again.
+    async fn mark_sent(&self, tenant_id: Uuid, id: i64) -> Result<(), StoreError>;
+
+    /// WAHA refused the message for good: keep the reason, stop trying.
+    async fn mark_failed(&self, tenant_id: Uuid, id: i64, error: &str) -> Result<(), StoreError>;
+
+    /// Every message neither sent nor failed, oldest first.
+    async fn unsent(&self) -> Result<Vec<OutboxMessage>, StoreError>;
 }
 
 /// Persists orders.
@@ -141,19 +235,22 @@ pub struct Ports {
     pub orders: Arc<dyn OrderStore>,
     /// The durable inbox.
     pub inbox: Arc<dyn InboxStore>,
+    /// The outbox.
+    pub outbox: Arc<dyn OutboxStore>,
 }
 
 impl Ports {
     /// All ports served by one store.
     pub fn from_store<S>(store: Arc<S>) -> Self
     where
-        S: TenantDirectory + ConversationStore + OrderStore + InboxStore + 'static,
+        S: TenantDirectory + ConversationStore + OrderStore + InboxStore + OutboxStore + 'static,
     {
         Self {
             tenants: store.clone(),
             conversations: store.clone(),
             orders: store.clone(),
-            inbox: store,
+            inbox: store.clone(),
+            outbox: store,
         }
     }
 }

@@ -22,7 +22,7 @@ use crate::root::{Root, RootArgs, RootMsg};
 use crate::settings::RuntimeSettings;
 use crate::tenant::TenantMsg;
 use crate::tenants::{TenantIndex, TenantsArgs, TenantsMsg};
-use crate::waha_session::WahaSessionMsg;
+use crate::waha_session::{Outbound, WahaSessionMsg};
 
 /// Why the runtime could not take a request.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +65,7 @@ impl Runtime {
         let index = TenantIndex::default();
         let writer = WriterSlot::default();
         let inbox = ports.inbox.clone();
+        let outbox = ports.outbox.clone();
         let args = RootArgs {
             writer: InboxWriterArgs {
                 store: ports.inbox.clone(),
@@ -74,6 +75,7 @@ impl Runtime {
             writer_slot: writer.clone(),
             fleet: FleetArgs {
                 registry: registry.clone(),
+                outbox: ports.outbox.clone(),
                 settings: settings.waha.clone(),
             },
             tenants: TenantsArgs {
@@ -99,6 +101,28 @@ impl Runtime {
         }
         for session in sessions {
             runtime.add_session(session).await?;
+        }
+        // Replies committed before the stop but not confirmed by WAHA go first.
+        let unsent = outbox
+            .unsent()
+            .await
+            .map_err(|e| RuntimeError::Spawn(format!("reading the outbox: {e}")))?;
+        if !unsent.is_empty() {
+            tracing::info!(
+                messages = unsent.len(),
+                "sending outbox messages left unsent"
+            );
+            ::metrics::counter!(metrics::OUTBOX_RESENT).increment(unsent.len() as u64);
+        }
+        for message in unsent {
+            match runtime.sessions.get(&message.session) {
+                Some(session) => session
+                    .cast(WahaSessionMsg::Send(Outbound::from_outbox(message, None)))
+                    .map_err(|_| RuntimeError::Stopped)?,
+                None => {
+                    tracing::error!(session = %message.session, "unsent outbox message for a session that is not running")
+                }
+            }
         }
         let unprocessed = inbox
             .unprocessed()

@@ -37,6 +37,10 @@ pub struct WahaSettings {
     pub typing_per_char: Duration,
     /// Cap of the typing indicator time.
     pub typing_max: Duration,
+    /// Consecutive failed calls that open an instance's circuit breaker.
+    pub breaker_threshold: u32,
+    /// How long an open breaker holds calls back.
+    pub breaker_cooldown: Duration,
 }
 
 impl Default for RuntimeSettings {
@@ -62,6 +66,8 @@ impl Default for WahaSettings {
             burst: NonZeroU32::new(10).expect("non-zero"),
             typing_per_char: Duration::from_millis(15),
             typing_max: Duration::from_millis(1500),
+            breaker_threshold: 10,
+            breaker_cooldown: Duration::from_secs(10),
         }
     }
 }

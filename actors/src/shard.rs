@@ -4,11 +4,14 @@
 //! session actor with the same arguments.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 
+use crate::breaker::CircuitBreaker;
 use crate::fleet::{WahaInstanceSpec, WahaSessionSpec};
 use crate::metrics;
+use crate::ports::OutboxStore;
 use crate::registry::SessionRegistry;
 use crate::settings::WahaSettings;
 use crate::waha_client::WahaClient;
@@ -29,6 +32,8 @@ pub struct ShardArgs {
     pub instance: WahaInstanceSpec,
     /// Where session actors are published.
     pub registry: SessionRegistry,
+    /// Where session actors record sent messages.
+    pub outbox: Arc<dyn OutboxStore>,
     /// Settings for the session actors.
     pub settings: WahaSettings,
 }
@@ -37,6 +42,7 @@ pub struct ShardArgs {
 pub struct ShardState {
     args: ShardArgs,
     client: WahaClient,
+    breaker: Arc<CircuitBreaker>,
     sessions: HashMap<ActorId, String>,
 }
 
@@ -58,9 +64,15 @@ impl Actor for Shard {
             &args.instance.api_key,
             args.settings.request_timeout,
         );
+        let breaker = Arc::new(CircuitBreaker::new(
+            &args.instance.name,
+            args.settings.breaker_threshold,
+            args.settings.breaker_cooldown,
+        ));
         Ok(ShardState {
             args,
             client,
+            breaker,
             sessions: HashMap::new(),
         })
     }
@@ -131,6 +143,8 @@ async fn spawn_session(
     let args = WahaSessionArgs {
         session: session.clone(),
         client: state.client.clone(),
+        breaker: state.breaker.clone(),
+        outbox: state.args.outbox.clone(),
         settings: state.args.settings.clone(),
     };
     let (actor, _) = Actor::spawn_linked(None, WahaSession, args, myself.get_cell()).await?;

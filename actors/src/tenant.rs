@@ -14,10 +14,11 @@ use wabot_plugins::OrderStatus;
 use crate::conversation::{Conversation, ConversationArgs, ConversationMsg, TenantShared};
 use crate::inbound::InboundMessage;
 use crate::metrics;
+use crate::ports::OutboundContent;
 use crate::ports::{Ports, TenantProfile};
 use crate::registry::{PluginCatalog, SessionRegistry};
 use crate::settings::RuntimeSettings;
-use crate::waha_session::{Outbound, OutboundContent, WahaSessionMsg};
+use crate::waha_session::{Outbound, WahaSessionMsg};
 
 /// Sent to a customer whose conversation crashed.
 const CRASH_APOLOGY: &str =
@@ -200,6 +201,8 @@ impl Actor for Tenant {
                     session.cast(WahaSessionMsg::Send(Outbound {
                         chat_id: customer,
                         content: OutboundContent::Text(CRASH_APOLOGY.to_owned()),
+                        outbox: None,
+                        wa_message_id: None,
                         received_at: None,
                     }))?;
                 }

@@ -44,6 +44,14 @@ impl WahaError {
     }
 }
 
+/// Adds WAHA's optional pre-generated message `id` (NOWEB/GOWS) to a send body.
+fn with_id(mut body: Value, id: Option<&str>) -> Value {
+    if let Some(id) = id {
+        body["id"] = json!(id);
+    }
+    body
+}
+
 /// A client for one WAHA instance (base URL and API key).
 #[derive(Clone, Debug)]
 pub struct WahaClient {
@@ -74,37 +82,35 @@ impl WahaClient {
         }
     }
 
-    /// `POST /api/sendText`.
+    /// `POST /api/sendText`, under the WhatsApp id `id` when given.
     pub async fn send_text(
         &self,
         session: &str,
         chat_id: &str,
         text: &str,
+        id: Option<&str>,
     ) -> Result<(), WahaError> {
-        self.post(
-            "/api/sendText",
-            json!({"session": session, "chatId": chat_id, "text": text, "linkPreview": false}),
-        )
-        .await
+        let body =
+            json!({"session": session, "chatId": chat_id, "text": text, "linkPreview": false});
+        self.post("/api/sendText", with_id(body, id)).await
     }
 
-    /// `POST /api/sendImage` with a URL WAHA downloads.
+    /// `POST /api/sendImage` with a URL WAHA downloads, under the WhatsApp
+    /// id `id` when given.
     pub async fn send_image(
         &self,
         session: &str,
         chat_id: &str,
         url: &str,
         caption: &str,
+        id: Option<&str>,
     ) -> Result<(), WahaError> {
         let filename = url.rsplit('/').next().unwrap_or("image.jpg");
-        self.post(
-            "/api/sendImage",
-            json!({
-                "session": session, "chatId": chat_id, "caption": caption,
-                "file": {"mimetype": "image/jpeg", "filename": filename, "url": url},
-            }),
-        )
-        .await
+        let body = json!({
+            "session": session, "chatId": chat_id, "caption": caption,
+            "file": {"mimetype": "image/jpeg", "filename": filename, "url": url},
+        });
+        self.post("/api/sendImage", with_id(body, id)).await
     }
 
     /// `POST /api/sendSeen` for one message.

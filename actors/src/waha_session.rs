@@ -4,46 +4,31 @@
 //! It is the single way out to WhatsApp for its session: a serial queue that
 //! paces sends (anti-ban), shows typing, marks messages seen, and retries
 //! network errors and 5xx with capped exponential backoff and jitter.
+//!
+//! Outbox messages are marked sent once WAHA accepts them and are sent with
+//! their pre-generated WhatsApp id, so a resend is recognisable. When WAHA
+//! cannot take them (session not WORKING, instance down, breaker open) they
+//! are *held*, in order, and tried again with growing delays, at once when
+//! WAHA reports the session WORKING. WAHA's final refusals (other 4xx) are
+//! recorded on the outbox row and not retried.
 
+use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rand::Rng;
+use uuid::Uuid;
 
+use crate::breaker::CircuitBreaker;
 use crate::metrics;
+use crate::ports::{OutboundContent, OutboxMessage, OutboxStore};
 use crate::settings::WahaSettings;
 use crate::waha_client::{WahaClient, WahaError};
 
-/// What to send.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OutboundContent {
-    /// A text message.
-    Text(String),
-    /// A picture by URL, with a caption.
-    Image {
-        /// Public URL WAHA downloads.
-        url: String,
-        /// Caption.
-        caption: String,
-    },
-}
-
-impl OutboundContent {
-    fn kind(&self) -> &'static str {
-        match self {
-            OutboundContent::Text(_) => "text",
-            OutboundContent::Image { .. } => "image",
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            OutboundContent::Text(text) => text.chars().count(),
-            OutboundContent::Image { caption, .. } => caption.chars().count(),
-        }
-    }
-}
+/// Longest wait between two tries of held messages.
+const MAX_HOLD_DELAY: Duration = Duration::from_secs(30);
 
 /// A message for one customer.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,16 +37,35 @@ pub struct Outbound {
     pub chat_id: String,
     /// What to send.
     pub content: OutboundContent,
+    /// Its outbox row `(tenant, id)`, marked sent on success; `None` for
+    /// best-effort notices that are not stored.
+    pub outbox: Option<(Uuid, i64)>,
+    /// WhatsApp id to send it under, if pre-generated.
+    pub wa_message_id: Option<String>,
     /// When the customer's triggering webhook arrived, if this is a reply.
     pub received_at: Option<Instant>,
+}
+
+impl Outbound {
+    /// An outbox message, ready to send.
+    pub fn from_outbox(message: OutboxMessage, received_at: Option<Instant>) -> Self {
+        Self {
+            chat_id: message.chat_id,
+            content: message.content,
+            outbox: Some((message.tenant_id, message.id)),
+            wa_message_id: Some(message.wa_message_id),
+            received_at,
+        }
+    }
 }
 
 /// Messages of the `WahaSession` actor.
 #[derive(Debug)]
 pub enum WahaSessionMsg {
-    /// Send a message (paced, with typing and retries).
+    /// Send a message (paced, with typing and retries; held if WAHA cannot
+    /// take it now).
     Send(Outbound),
-    /// Mark a customer's message as read.
+    /// Mark a customer's message as read (best effort).
     MarkSeen {
         /// The customer's chat id.
         chat_id: String,
@@ -70,13 +74,8 @@ pub enum WahaSessionMsg {
     },
     /// WAHA reported a new session status through `session.status`.
     StatusChanged(String),
-}
-
-/// State: the client, the pacing limiter, and the last known status.
-pub struct WahaSessionState {
-    args: WahaSessionArgs,
-    limiter: DefaultDirectRateLimiter,
-    status: Option<String>,
+    /// Self-scheduled: try the held messages again.
+    RetryHeld,
 }
 
 /// Everything needed to (re)start a session actor.
@@ -86,12 +85,34 @@ pub struct WahaSessionArgs {
     pub session: String,
     /// Client of the WAHA instance the session lives on.
     pub client: WahaClient,
+    /// The instance's circuit breaker.
+    pub breaker: Arc<CircuitBreaker>,
+    /// Where sent messages are recorded.
+    pub outbox: Arc<dyn OutboxStore>,
     /// Pacing, typing and retry settings.
     pub settings: WahaSettings,
 }
 
+/// State: the client, the pacing limiter, held messages, the last status.
+pub struct WahaSessionState {
+    args: WahaSessionArgs,
+    limiter: DefaultDirectRateLimiter,
+    held: VecDeque<Outbound>,
+    retry_armed: bool,
+    hold_delay: Duration,
+    status: Option<String>,
+}
+
 /// The actor.
 pub struct WahaSession;
+
+/// Why a message could not go now.
+enum NotSent {
+    /// WAHA cannot take it now; keep it and try later.
+    Hold,
+    /// WAHA refused it for good.
+    Refused(WahaError),
+}
 
 impl Actor for WahaSession {
     type Msg = WahaSessionMsg;
@@ -106,25 +127,66 @@ impl Actor for WahaSession {
         let quota =
             Quota::per_second(args.settings.messages_per_second).allow_burst(args.settings.burst);
         Ok(WahaSessionState {
+            hold_delay: args.settings.backoff_base,
             args,
             limiter: RateLimiter::direct(quota),
+            held: VecDeque::new(),
+            retry_armed: false,
             status: None,
         })
     }
 
-    async fn handle(
+    async fn post_stop(
         &self,
         _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        if !state.held.is_empty() {
+            tracing::warn!(session = %state.args.session, held = state.held.len(),
+                "stopping with held messages; they stay in the outbox and are sent after the restart");
+            ::metrics::gauge!(metrics::OUTBOX_HELD).decrement(state.held.len() as f64);
+        }
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
         message: WahaSessionMsg,
         state: &mut WahaSessionState,
     ) -> Result<(), ActorProcessingErr> {
-        let session = state.args.session.clone();
         match message {
-            WahaSessionMsg::Send(outbound) => send(state, &outbound).await,
+            WahaSessionMsg::Send(outbound) => {
+                if state.held.is_empty() {
+                    if let Err(outbound) = deliver(state, outbound).await {
+                        hold(&myself, state, outbound);
+                    }
+                } else {
+                    // Keep the customer's order: behind what is already held.
+                    hold(&myself, state, outbound);
+                }
+            }
+            WahaSessionMsg::RetryHeld => {
+                state.retry_armed = false;
+                while let Some(outbound) = state.held.pop_front() {
+                    ::metrics::gauge!(metrics::OUTBOX_HELD).decrement(1.0);
+                    if let Err(outbound) = deliver(state, outbound).await {
+                        state.held.push_front(outbound);
+                        ::metrics::gauge!(metrics::OUTBOX_HELD).increment(1.0);
+                        state.hold_delay = (state.hold_delay * 2).min(MAX_HOLD_DELAY);
+                        arm_retry(&myself, state);
+                        break;
+                    }
+                }
+                if state.held.is_empty() {
+                    state.hold_delay = state.args.settings.backoff_base;
+                }
+            }
             WahaSessionMsg::MarkSeen {
                 chat_id,
                 message_id,
             } => {
+                let session = state.args.session.clone();
                 let client = state.args.client.clone();
                 let result = with_retries(&state.args.settings, || {
                     client.send_seen(&session, &chat_id, &message_id)
@@ -135,7 +197,11 @@ impl Actor for WahaSession {
                 }
             }
             WahaSessionMsg::StatusChanged(status) => {
-                tracing::info!(%session, previous = ?state.status, %status, "WAHA session status changed");
+                tracing::info!(session = %state.args.session, previous = ?state.status, %status, "WAHA session status changed");
+                if status == "WORKING" && !state.held.is_empty() {
+                    state.hold_delay = state.args.settings.backoff_base;
+                    myself.cast(WahaSessionMsg::RetryHeld)?;
+                }
                 state.status = Some(status);
             }
         }
@@ -143,10 +209,70 @@ impl Actor for WahaSession {
     }
 }
 
-async fn send(state: &WahaSessionState, outbound: &Outbound) {
+fn hold(myself: &ActorRef<WahaSessionMsg>, state: &mut WahaSessionState, outbound: Outbound) {
+    state.held.push_back(outbound);
+    ::metrics::gauge!(metrics::OUTBOX_HELD).increment(1.0);
+    arm_retry(myself, state);
+}
+
+fn arm_retry(myself: &ActorRef<WahaSessionMsg>, state: &mut WahaSessionState) {
+    if !state.retry_armed {
+        state.retry_armed = true;
+        let delay = state
+            .args
+            .breaker
+            .wait()
+            .unwrap_or_default()
+            .max(state.hold_delay);
+        myself.send_after(delay, || WahaSessionMsg::RetryHeld);
+    }
+}
+
+/// Sends one message and settles its outbox row; gives it back when WAHA
+/// cannot take it now.
+async fn deliver(state: &WahaSessionState, outbound: Outbound) -> Result<(), Outbound> {
+    let session = &state.args.session;
+    match send(state, &outbound).await {
+        Ok(()) => {
+            ::metrics::counter!(metrics::MESSAGES_OUT, "kind" => outbound.content.kind())
+                .increment(1);
+            if let Some(received_at) = outbound.received_at {
+                ::metrics::histogram!(metrics::REPLY_LATENCY)
+                    .record(received_at.elapsed().as_secs_f64());
+            }
+            if let Some((tenant_id, id)) = outbound.outbox
+                && let Err(error) = state.args.outbox.mark_sent(tenant_id, id).await
+            {
+                // Sent but not marked: resent with the same WhatsApp id after a restart.
+                tracing::error!(%session, %error, id, "could not mark an outbox message sent");
+            }
+            Ok(())
+        }
+        Err(NotSent::Refused(error)) => {
+            record_failure(session, outbound.content.kind(), &error);
+            if let Some((tenant_id, id)) = outbound.outbox
+                && let Err(store_error) = state
+                    .args
+                    .outbox
+                    .mark_failed(tenant_id, id, &error.to_string())
+                    .await
+            {
+                tracing::error!(%session, error = %store_error, id, "could not mark an outbox message failed");
+            }
+            Ok(())
+        }
+        Err(NotSent::Hold) => Err(outbound),
+    }
+}
+
+async fn send(state: &WahaSessionState, outbound: &Outbound) -> Result<(), NotSent> {
     let settings = &state.args.settings;
     let session = &state.args.session;
     let client = &state.args.client;
+    let breaker = &state.args.breaker;
+    if breaker.wait().is_some() {
+        return Err(NotSent::Hold);
+    }
     state.limiter.until_ready().await;
     let typing = settings
         .typing_per_char
@@ -162,33 +288,39 @@ async fn send(state: &WahaSessionState, outbound: &Outbound) {
             record_failure(session, "stopTyping", &error);
         }
     }
+    let id = outbound.wa_message_id.as_deref();
     let result = with_retries(settings, || async {
-        match &outbound.content {
-            OutboundContent::Text(text) => client.send_text(session, &outbound.chat_id, text).await,
+        let result = match &outbound.content {
+            OutboundContent::Text(text) => {
+                client.send_text(session, &outbound.chat_id, text, id).await
+            }
             OutboundContent::Image { url, caption } => {
                 client
-                    .send_image(session, &outbound.chat_id, url, caption)
+                    .send_image(session, &outbound.chat_id, url, caption, id)
                     .await
             }
+        };
+        match &result {
+            Ok(()) => breaker.record_success(),
+            Err(error) if error.is_retryable() => breaker.record_failure(),
+            Err(_) => {}
         }
+        result
     })
     .await;
     match result {
-        Ok(()) => {
-            ::metrics::counter!(metrics::MESSAGES_OUT, "kind" => outbound.content.kind())
-                .increment(1);
-            if let Some(received_at) = outbound.received_at {
-                ::metrics::histogram!(metrics::REPLY_LATENCY)
-                    .record(received_at.elapsed().as_secs_f64());
-            }
+        Ok(()) => Ok(()),
+        Err(error @ WahaError::Rejected { .. }) => Err(NotSent::Refused(error)),
+        Err(error) => {
+            record_failure(session, outbound.content.kind(), &error);
+            Err(NotSent::Hold)
         }
-        Err(error) => record_failure(session, outbound.content.kind(), &error),
     }
 }
 
 fn record_failure(session: &str, call: &str, error: &WahaError) {
     ::metrics::counter!(metrics::WAHA_SEND_ERRORS, "reason" => error.reason()).increment(1);
-    tracing::error!(%session, call, %error, "WAHA call failed");
+    tracing::warn!(%session, call, %error, "WAHA call failed");
 }
 
 /// Runs `call` until it succeeds, fails for good, or runs out of attempts.
@@ -202,7 +334,7 @@ where
         match call().await {
             Err(error) if error.is_retryable() && attempt < settings.max_attempts => {
                 let delay = backoff(settings, attempt);
-                tracing::warn!(%error, attempt, ?delay, "WAHA call failed, retrying");
+                tracing::debug!(%error, attempt, ?delay, "WAHA call failed, retrying");
                 tokio::time::sleep(delay).await;
                 attempt += 1;
             }
@@ -220,6 +352,13 @@ fn backoff(settings: &WahaSettings, attempt: u32) -> Duration {
     exponential.mul_f64(rand::rng().random_range(0.5..=1.0))
 }
 
+/// A fresh WhatsApp-style message id (`3EB0` and 18 hex digits), sent as
+/// WAHA's `id` so the message can be recognised if it is ever resent.
+pub fn new_wa_message_id() -> String {
+    let hex = Uuid::new_v4().simple().to_string().to_uppercase();
+    format!("3EB0{}", &hex[..18])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,5 +373,13 @@ mod tests {
         let third = backoff(&settings, 3);
         assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
         assert!(backoff(&settings, 30) <= Duration::from_millis(500));
+    }
+
+    #[test]
+    fn message_ids_look_like_whatsapp_ids() {
+        let id = new_wa_message_id();
+        assert_eq!(id.len(), 22);
+        assert!(id.starts_with("3EB0") && id.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(id, new_wa_message_id());
     }
 }

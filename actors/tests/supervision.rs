@@ -15,6 +15,7 @@ use wabot_actors::{
     PlacedOrder, PluginCatalog, Ports, Runtime, RuntimeSettings, StoreError, TenantDirectory,
     TenantProfile, WahaInstanceSpec, WahaSessionSpec,
 };
+use wabot_actors::{OutboxMessage, OutboxStore, Step};
 use wabot_load_tests::{Simulator, SimulatorConfig};
 use wabot_plugins::{
     Action, ConversationState, Event, Menu, MenuItem, OrderDraft, Plugin, PluginKind,
@@ -30,6 +31,7 @@ struct MemoryStore {
     loads: AtomicUsize,
     orders: AtomicUsize,
     inbox_ids: AtomicUsize,
+    outbox_keys: Mutex<std::collections::HashSet<String>>,
 }
 
 impl MemoryStore {
@@ -74,20 +76,44 @@ impl ConversationStore for MemoryStore {
         Ok(self.conversations.lock().unwrap().get(customer).cloned())
     }
 
-    async fn record_step(
-        &self,
-        _: Uuid,
-        customer: &str,
-        state: Option<&ConversationState>,
-        _: Option<i64>,
-    ) -> Result<(), StoreError> {
-        if let Some(state) = state {
+    async fn record_step(&self, step: Step<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
+        if let Some(state) = step.state {
             self.conversations
                 .lock()
                 .unwrap()
-                .insert(customer.into(), state.clone());
+                .insert(step.customer.into(), state.clone());
         }
+        let mut keys = self.outbox_keys.lock().unwrap();
+        let mut stored = Vec::new();
+        for message in step.outbox {
+            if keys.insert(message.idempotency_key.clone()) {
+                stored.push(OutboxMessage {
+                    id: keys.len() as i64,
+                    tenant_id: step.tenant_id,
+                    session: step.session.into(),
+                    chat_id: step.customer.into(),
+                    content: message.content.clone(),
+                    wa_message_id: message.wa_message_id.clone(),
+                });
+            }
+        }
+        Ok(stored)
+    }
+}
+
+/// Sent marks are not needed here: nothing restarts from this store.
+#[async_trait]
+impl OutboxStore for MemoryStore {
+    async fn mark_sent(&self, _: Uuid, _: i64) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn mark_failed(&self, _: Uuid, _: i64, _: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn unsent(&self) -> Result<Vec<OutboxMessage>, StoreError> {
+        Ok(Vec::new())
     }
 }
 
@@ -172,6 +198,7 @@ impl Harness {
             loads: AtomicUsize::new(0),
             orders: AtomicUsize::new(0),
             inbox_ids: AtomicUsize::new(0),
+            outbox_keys: Mutex::default(),
         });
         let plugins: PluginCatalog =
             Arc::new(|kind| Arc::new(PanickingOnBoom(plugin_for(kind))) as Arc<dyn Plugin>);

@@ -250,3 +250,25 @@ async fn me_is_null_until_paired_and_logout_forgets_the_phone() {
     let (status, _) = call(&sim, reqwest::Method::GET, "/api/sessions/nope", None).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_resend_under_the_same_message_id_is_acknowledged_but_not_delivered_twice() {
+    let sim = Simulator::start(SimulatorConfig::fast()).await.unwrap();
+    sim.create_session("s", vec![], None, true).unwrap();
+    sim.pair("s", "15550001111", "Shop", Duration::from_secs(5))
+        .await
+        .unwrap();
+    let body = json!({"session": "s", "chatId": "15551234567@c.us", "text": "hi", "id": "3EB0AAAABBBBCCCCDDDD11"});
+    let (first, sent) = call(
+        &sim,
+        reqwest::Method::POST,
+        "/api/sendText",
+        Some(body.clone()),
+    )
+    .await;
+    let (again, resent) = call(&sim, reqwest::Method::POST, "/api/sendText", Some(body)).await;
+    assert_eq!((first, again), (201, 201));
+    assert_eq!(sent["id"], resent["id"]);
+    assert_eq!(sent["id"], "true_15551234567@c.us_3EB0AAAABBBBCCCCDDDD11");
+    assert_eq!(sim.sent().len(), 1);
+}

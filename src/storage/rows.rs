@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use sqlx::types::Json;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 use uuid::Uuid;
-use wabot_actors::{InboxEvent, NewInboxEvent, StoreError};
+use wabot_actors::{InboxEvent, NewInboxEvent, OutboundContent, OutboxMessage, StoreError};
 use wabot_plugins::OrderLine;
 
 use super::models::{Order, SessionRoute, Tenant, TenantSettings, WahaInstance};
@@ -150,4 +150,24 @@ where
             ))
         })
         .collect()
+}
+
+/// `outbox` row: id, tenant_id, session, chat_id, content, wa_message_id.
+pub(crate) fn outbox_message_from<'r, R>(row: &'r R) -> Result<OutboxMessage, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Json<OutboundContent>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(OutboxMessage {
+        id: get(row, "id")?,
+        tenant_id: get(row, "tenant_id")?,
+        session: get(row, "session")?,
+        chat_id: get(row, "chat_id")?,
+        content: get::<_, Json<OutboundContent>>(row, "content")?.0,
+        wa_message_id: get(row, "wa_message_id")?,
+    })
 }

@@ -20,13 +20,15 @@ use wabot_actors::{
     Appended, ConversationStore, InboxEvent, InboxStore, NewInboxEvent, OrderStore, PlacedOrder,
     StoreError, TenantDirectory, TenantProfile,
 };
+use wabot_actors::{OutboxMessage, OutboxStore, Step};
 use wabot_plugins::{ConversationState, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext};
 
 use super::models::{
     NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, TenantSettings, WahaInstance,
 };
 use super::rows::{
-    inbox_event_from, instance_from, order_from, route_from, stored_keys, tenant_from,
+    inbox_event_from, instance_from, order_from, outbox_message_from, route_from, stored_keys,
+    tenant_from,
 };
 use super::{
     AdminStore, append_outcomes, bucket_of, checked_transition, order_columns, store_error,
@@ -305,39 +307,99 @@ impl ConversationStore for SqliteStore {
         Ok(state.map(|json| json.0))
     }
 
-    async fn record_step(
-        &self,
-        tenant_id: Uuid,
-        customer: &str,
-        state: Option<&ConversationState>,
-        processed_inbox_id: Option<i64>,
-    ) -> Result<(), StoreError> {
+    async fn record_step(&self, step: Step<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        if let Some(state) = state {
+        if let Some(state) = step.state {
             sqlx::query(
                 "INSERT INTO conversations (tenant_id, customer_phone, bucket, state, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (tenant_id, customer_phone) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
             )
-            .bind(tenant_id)
-            .bind(customer)
-            .bind(bucket_of(tenant_id, customer))
+            .bind(step.tenant_id)
+            .bind(step.customer)
+            .bind(bucket_of(step.tenant_id, step.customer))
             .bind(Json(state))
-            .bind(Utc::now())
+                .bind(Utc::now())
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
         }
-        if let Some(inbox_id) = processed_inbox_id {
+        if let Some(inbox_id) = step.processed_inbox_id {
             sqlx::query("UPDATE inbox SET processed_at = ?3 WHERE id = ?1 AND tenant_id = ?2")
                 .bind(inbox_id)
-                .bind(tenant_id)
+                .bind(step.tenant_id)
                 .bind(Utc::now())
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
         }
-        tx.commit().await.map_err(backend)
+        let mut stored = Vec::new();
+        if !step.outbox.is_empty() {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO outbox (tenant_id, session, chat_id, content, idempotency_key, wa_message_id, bucket, created_at) ",
+            );
+            insert.push_values(step.outbox, |mut row, message| {
+                row.push_bind(step.tenant_id)
+                    .push_bind(step.session.to_owned())
+                    .push_bind(step.customer.to_owned())
+                    .push_bind(Json(message.content.clone()))
+                    .push_bind(message.idempotency_key.clone())
+                    .push_bind(message.wa_message_id.clone())
+                    .push_bind(bucket_of(step.tenant_id, step.customer))
+                    .push_bind(Utc::now());
+            });
+            insert.push(
+                " ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+                 RETURNING id, tenant_id, session, chat_id, content, wa_message_id",
+            );
+            let rows = insert.build().fetch_all(&mut *tx).await.map_err(backend)?;
+            stored = rows
+                .iter()
+                .map(outbox_message_from)
+                .collect::<Result<_, _>>()?;
+            stored.sort_by_key(|m: &OutboxMessage| m.id);
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(stored)
+    }
+}
+
+#[async_trait]
+impl OutboxStore for SqliteStore {
+    async fn mark_sent(&self, tenant_id: Uuid, id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET sent_at = ?3 WHERE id = ?1 AND tenant_id = ?2")
+            .bind(id)
+            .bind(tenant_id)
+            .bind(Utc::now())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn mark_failed(&self, tenant_id: Uuid, id: i64, error: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET failed_at = ?4, last_error = ?3 WHERE id = ?1 AND tenant_id = ?2",
+        )
+        .bind(id)
+        .bind(tenant_id)
+        .bind(error)
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn unsent(&self) -> Result<Vec<OutboxMessage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, tenant_id, session, chat_id, content, wa_message_id FROM outbox
+             WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(outbox_message_from).collect()
     }
 }
 

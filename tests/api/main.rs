@@ -8,5 +8,6 @@ mod conversation;
 mod durability;
 mod inbox;
 mod metrics;
+mod outbox;
 mod rejections;
 mod rls;

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use wabot::storage::AdminStore;
 use wabot::storage::models::{NewTenant, NewWahaInstance, TenantSettings};
 use wabot::storage::postgres::PgStore;
-use wabot_actors::{ConversationStore, OrderStore};
+use wabot_actors::{ConversationStore, OrderStore, Step};
 use wabot_plugins::{OrderDraft, OrderLine, Plugin, PluginKind, RestaurantBot};
 
 use crate::helpers::{Backend, fresh_database};
@@ -40,12 +40,14 @@ async fn tenant(store: &PgStore, instance: Uuid, n: u8) -> Uuid {
         .await
         .unwrap();
     store
-        .record_step(
-            tenant.id,
-            "15551234567@c.us",
-            Some(&RestaurantBot.initial_state()),
-            None,
-        )
+        .record_step(Step {
+            tenant_id: tenant.id,
+            customer: "15551234567@c.us",
+            session: "shop",
+            state: Some(&RestaurantBot.initial_state()),
+            processed_inbox_id: None,
+            outbox: &[],
+        })
         .await
         .unwrap();
     tenant.id

@@ -428,6 +428,14 @@ async fn perform(
     let message_id = wa_id
         .as_ref()
         .map(|id| format!("true_{}_{id}", call.chat_id));
+    // A message key WhatsApp has seen is the same message: a client's resend
+    // (after a lost answer) is acknowledged again, not delivered twice.
+    if let Some(message_id) = &message_id
+        && shared.already_sent(&call.session, message_id)
+    {
+        let payload = outgoing_payload(&shared, &call, message_id);
+        return Ok((StatusCode::CREATED, Json(payload)).into_response());
+    }
     shared.record_sent(SentRecord {
         session: call.session.clone(),
         chat_id: call.chat_id.clone(),

@@ -223,6 +223,14 @@ impl Shared {
         self.bump();
     }
 
+    /// Whether a message with this WAHA id was already sent by `session`.
+    pub(super) fn already_sent(&self, session: &str, message_id: &str) -> bool {
+        self.memory()
+            .sent
+            .iter()
+            .any(|r| r.session == session && r.message_id.as_deref() == Some(message_id))
+    }
+
     pub(super) fn sent(&self) -> Vec<SentRecord> {
         self.memory().sent.clone()
     }

@@ -1,0 +1,88 @@
+//! The outbox: replies are kept until WAHA takes them, and sent once.
+
+use std::time::{Duration, Instant};
+
+use wabot_load_tests::SessionStatus;
+
+use crate::helpers::{Backend, SESSION, TestApp, signed_message_event};
+use crate::on_both_backends;
+
+/// Waits until exactly `count` outbox messages are unsent.
+async fn wait_for_unsent(app: &TestApp, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while app.server.store.unsent().await.unwrap().len() != count {
+        assert!(
+            Instant::now() < deadline,
+            "never {count} unsent outbox messages"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn replies_wait_while_the_session_is_down_and_go_out_once_it_works_again(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let customer = "15551230050@c.us";
+    app.sim.unlink(SESSION).unwrap();
+    // WAHA still delivers what it received before the phone was unlinked.
+    let (body, headers) = signed_message_event(SESSION, customer, "hi", false);
+    assert_eq!(app.post_webhook(body, &headers).await.0, 200);
+    wait_for_unsent(&app, 1).await;
+
+    let started = reqwest::Client::new()
+        .post(format!(
+            "{}/api/sessions/{SESSION}/start",
+            app.sim.base_url()
+        ))
+        .header("X-Api-Key", app.sim.api_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    app.sim
+        .pair(SESSION, "15550001111", SESSION, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let reply = app
+        .driver
+        .wait_for_reply(&app.sim, customer, 1)
+        .await
+        .unwrap();
+    assert!(reply.contains("Welcome"), "{reply}");
+    wait_for_unsent(&app, 0).await;
+    assert_eq!(app.sent_to(customer).len(), 1);
+}
+on_both_backends!(replies_wait_while_the_session_is_down_and_go_out_once_it_works_again);
+
+async fn replies_left_unsent_at_a_stop_are_sent_once_after_the_restart(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let customer = "15551230051@c.us";
+    app.sim.fail_next_sends(u32::MAX, 503);
+    app.sim
+        .inject_customer_message(SESSION, customer, "menu")
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.server.store.unsent().await.unwrap().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the reply never reached the outbox"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(app.sent_to(customer).is_empty(), "WAHA took nothing yet");
+
+    app.sim.fail_next_sends(0, 503);
+    let app = app.restart().await;
+    assert_eq!(
+        app.sim.session_status(SESSION),
+        Some(SessionStatus::Working)
+    );
+    let reply = app
+        .driver
+        .wait_for_reply(&app.sim, customer, 1)
+        .await
+        .unwrap();
+    assert!(reply.contains("Menu"), "{reply}");
+    wait_for_unsent(&app, 0).await;
+    assert_eq!(app.sent_to(customer).len(), 1, "sent exactly once");
+}
+on_both_backends!(replies_left_unsent_at_a_stop_are_sent_once_after_the_restart);
