@@ -49,6 +49,8 @@ pub struct Settings {
     pub webhook: WebhookSettings,
     /// Conversation actors.
     pub conversations: ConversationSettings,
+    /// Backpressure at the webhook.
+    pub ingress: IngressSettings,
     /// The durable inbox.
     pub inbox: InboxSettings,
     /// Talking to WAHA.
@@ -132,6 +134,26 @@ impl Default for ConversationSettings {
     fn default() -> Self {
         Self {
             idle_timeout_secs: 300,
+        }
+    }
+}
+
+/// `[ingress]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngressSettings {
+    /// Most customer messages accepted and not yet handled; past it, 503.
+    pub max_in_flight: usize,
+    /// Most such messages for one tenant; past it, 429 for that tenant.
+    pub max_in_flight_per_tenant: usize,
+}
+
+impl Default for IngressSettings {
+    fn default() -> Self {
+        let defaults = RuntimeSettings::default();
+        Self {
+            max_in_flight: defaults.max_in_flight,
+            max_in_flight_per_tenant: defaults.max_in_flight_per_tenant,
         }
     }
 }
@@ -256,6 +278,8 @@ impl Settings {
         RuntimeSettings {
             conversation_idle: Duration::from_secs(self.conversations.idle_timeout_secs.max(1)),
             call_timeout: Duration::from_secs(5),
+            max_in_flight: self.ingress.max_in_flight,
+            max_in_flight_per_tenant: self.ingress.max_in_flight_per_tenant,
             inbox_batch_max: self.inbox.batch_max,
             inbox_batch_delay: Duration::from_micros(self.inbox.batch_delay_us),
             waha: WahaSettings {

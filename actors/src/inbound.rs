@@ -4,8 +4,10 @@ use std::time::Instant;
 
 use uuid::Uuid;
 
+use crate::ingress::InFlightPermit;
+
 /// A verified, routed customer message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct InboundMessage {
     /// The tenant whose session received it.
     pub tenant_id: Uuid,
@@ -21,4 +23,7 @@ pub struct InboundMessage {
     pub text: String,
     /// When the webhook arrived, for the webhook-to-reply latency.
     pub received_at: Instant,
+    /// Its share of the in-flight budget, returned when the message is
+    /// dropped (`None` for replayed events, admitted before new traffic).
+    pub permit: Option<InFlightPermit>,
 }

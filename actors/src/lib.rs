@@ -15,6 +15,7 @@ pub mod conversation;
 pub mod fleet;
 pub mod inbound;
 pub mod inbox_writer;
+pub mod ingress;
 pub mod metrics;
 pub mod ports;
 pub mod registry;
@@ -28,6 +29,7 @@ pub mod waha_client;
 pub mod waha_session;
 
 pub use inbound::InboundMessage;
+pub use ingress::{InFlightPermit, IngressBudget, Overload};
 pub use ports::{
     Appended, ConversationStore, InboxEvent, InboxStore, NewInboxEvent, NewOutboxMessage,
     OrderStore, OutboundContent, OutboxMessage, OutboxStore, PlacedOrder, Ports, Step, StoreError,

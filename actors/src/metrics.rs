@@ -30,6 +30,10 @@ pub const BREAKER_OPEN: &str = "wabot_waha_breaker_open";
 pub const OUTBOX_HELD: &str = "wabot_outbox_held";
 /// Unsent outbox messages re-sent at start-up.
 pub const OUTBOX_RESENT: &str = "wabot_outbox_resent_total";
+/// Customer messages accepted and not yet handled.
+pub const IN_FLIGHT: &str = "wabot_ingress_in_flight";
+/// The global in-flight budget; `in_flight / limit` is the saturation.
+pub const IN_FLIGHT_LIMIT: &str = "wabot_ingress_in_flight_limit";
 /// Inbox events replayed at start-up.
 pub const INBOX_REPLAYED: &str = "wabot_inbox_replayed_total";
 

@@ -14,6 +14,7 @@ use crate::fleet::{FleetArgs, FleetCommand, FleetMsg};
 pub use crate::fleet::{WahaInstanceSpec, WahaSessionSpec};
 use crate::inbound::InboundMessage;
 use crate::inbox_writer::{InboxWriterArgs, InboxWriterMsg};
+use crate::ingress::{InFlightPermit, IngressBudget, Overload};
 use crate::metrics;
 use crate::ports::Ports;
 use crate::ports::{Appended, InboxEvent, NewInboxEvent};
@@ -47,6 +48,7 @@ pub struct Runtime {
     tenants: TenantIndex,
     sessions: SessionRegistry,
     writer: WriterSlot,
+    budget: IngressBudget,
     call_timeout: Duration,
 }
 
@@ -61,6 +63,7 @@ impl Runtime {
     ) -> Result<Self, RuntimeError> {
         metrics::describe();
         let args_timeout = settings.call_timeout;
+        let budget = IngressBudget::new(settings.max_in_flight, settings.max_in_flight_per_tenant);
         let registry = SessionRegistry::default();
         let index = TenantIndex::default();
         let writer = WriterSlot::default();
@@ -94,6 +97,7 @@ impl Runtime {
             tenants: index,
             sessions: registry,
             writer,
+            budget,
             call_timeout: args_timeout,
         };
         for instance in instances {
@@ -137,7 +141,7 @@ impl Runtime {
         }
         // Replayed in arrival order, before the server accepts new traffic.
         for InboxEvent { id, event } in unprocessed {
-            runtime.deliver(inbound(id, event, Instant::now()))?;
+            runtime.deliver(inbound(id, event, Instant::now(), None))?;
         }
         Ok(runtime)
     }
@@ -192,13 +196,21 @@ impl Runtime {
         self.to_root(RootMsg::Tenants(TenantsMsg::Deliver { tenant_id, message }))
     }
 
-    /// Stores a verified customer message in the durable inbox (group
-    /// commit), then hands it to its tenant. Answers once it is stored:
-    /// from then on it is not lost. A message seen before is not handed on.
+    /// Takes one unit of the global and the tenant's in-flight budget, or
+    /// says which budget is spent.
+    pub fn admit(&self, tenant_id: Uuid) -> Result<InFlightPermit, Overload> {
+        self.budget.admit(tenant_id)
+    }
+
+    /// Stores a verified, admitted customer message in the durable inbox
+    /// (group commit), then hands it to its tenant. Answers once it is
+    /// stored: from then on it is not lost. A message seen before is not
+    /// handed on.
     pub async fn accept(
         &self,
         event: NewInboxEvent,
         received_at: Instant,
+        permit: InFlightPermit,
     ) -> Result<Appended, RuntimeError> {
         let writer = self.writer.get().ok_or(RuntimeError::Stopped)?;
         let call = writer
@@ -209,7 +221,7 @@ impl Runtime {
             .await;
         match call {
             Ok(CallResult::Success(Ok(Appended::Stored(id)))) => {
-                self.deliver(inbound(id, event, received_at))?;
+                self.deliver(inbound(id, event, received_at, Some(permit)))?;
                 Ok(Appended::Stored(id))
             }
             Ok(CallResult::Success(Ok(Appended::Duplicate))) => Ok(Appended::Duplicate),
@@ -287,7 +299,12 @@ impl Runtime {
     }
 }
 
-fn inbound(inbox_id: i64, event: NewInboxEvent, received_at: Instant) -> InboundMessage {
+fn inbound(
+    inbox_id: i64,
+    event: NewInboxEvent,
+    received_at: Instant,
+    permit: Option<InFlightPermit>,
+) -> InboundMessage {
     InboundMessage {
         tenant_id: event.tenant_id,
         session: event.session,
@@ -296,5 +313,6 @@ fn inbound(inbox_id: i64, event: NewInboxEvent, received_at: Instant) -> Inbound
         inbox_id,
         text: event.text,
         received_at,
+        permit,
     }
 }

@@ -10,6 +10,10 @@ pub struct RuntimeSettings {
     pub conversation_idle: Duration,
     /// Timeout for calls between actors.
     pub call_timeout: Duration,
+    /// Most customer messages accepted and not yet handled, in all.
+    pub max_in_flight: usize,
+    /// Most such messages for one tenant.
+    pub max_in_flight_per_tenant: usize,
     /// Most inbox events written in one transaction.
     pub inbox_batch_max: usize,
     /// Longest an inbox event waits for others to share its transaction.
@@ -48,6 +52,8 @@ impl Default for RuntimeSettings {
         Self {
             conversation_idle: Duration::from_secs(300),
             call_timeout: Duration::from_secs(5),
+            max_in_flight: 10_000,
+            max_in_flight_per_tenant: 1_000,
             inbox_batch_max: 256,
             inbox_batch_delay: Duration::from_millis(2),
             waha: WahaSettings::default(),

@@ -247,6 +247,7 @@ impl Harness {
                 inbox_id: self.store.next_inbox_id(),
                 text: text.into(),
                 received_at: Instant::now(),
+                permit: None,
             })
             .unwrap();
     }

@@ -3,10 +3,13 @@
 //! Causes of 5xx answers are logged, never shown.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use wabot_actors::{RuntimeError, StoreError};
+use wabot_actors::{Overload, RuntimeError, StoreError};
+
+/// Seconds a client should wait after a 429 or 503 (WAHA retries anyway).
+const RETRY_AFTER_SECS: &str = "1";
 
 /// An HTTP outcome other than success.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +29,9 @@ pub enum ApiError {
     /// 413: the body is larger than allowed.
     #[error("request body larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// 429: this caller sends more than it may; retry after a while.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// 422: well-formed but invalid values.
     #[error("{0}")]
     Unprocessable(String),
@@ -46,6 +52,7 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -59,7 +66,17 @@ impl IntoResponse for ApiError {
             tracing::error!(%cause, "request failed");
         }
         let body = json!({"error": {"code": code, "message": self.to_string()}});
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if matches!(
+            self,
+            ApiError::TooManyRequests(_) | ApiError::Unavailable(_)
+        ) {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
+        response
     }
 }
 
@@ -69,6 +86,15 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             StoreError::Conflict(message) => ApiError::Conflict(message),
             StoreError::Backend(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<Overload> for ApiError {
+    fn from(overload: Overload) -> Self {
+        match overload {
+            Overload::Tenant => ApiError::TooManyRequests(overload.to_string()),
+            Overload::Global => ApiError::Unavailable(overload.to_string()),
         }
     }
 }

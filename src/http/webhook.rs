@@ -6,7 +6,9 @@
 //! age (401). Nothing is stored or routed before every check passed. A
 //! customer message is then stored in the durable inbox (group commit)
 //! before the 200; a redelivery of a stored message (same session and WAHA
-//! message id) gets 200 `duplicate` and goes no further.
+//! message id) gets 200 `duplicate` and goes no further. Past the in-flight
+//! budget the answer is 429 (this tenant) or 503 (the server) with
+//! `Retry-After`, before anything is stored: WAHA retries later.
 //! Customer `message` events go to the tenant's actors; our own messages,
 //! groups, channels, broadcasts and stories are acknowledged and ignored, so
 //! WAHA does not retry them.
@@ -60,6 +62,7 @@ async fn receive(
         Err(ApiError::BadRequest(_)) => count("malformed"),
         Err(ApiError::NotFound(_)) => count("unknown_session"),
         Err(ApiError::Unauthorized(_)) => count("unauthorized"),
+        Err(ApiError::TooManyRequests(_)) => count("throttled"),
         Err(_) => count("unavailable"),
     }
     result
@@ -104,7 +107,8 @@ async fn check_and_route(
                 message_id: message.id,
                 text: message.body.unwrap_or_default(),
             };
-            match app.runtime.accept(event, received_at).await? {
+            let permit = app.runtime.admit(route.tenant_id)?;
+            match app.runtime.accept(event, received_at, permit).await? {
                 Appended::Stored(_) => {
                     count("accepted");
                     Ok(ack("accepted", None))

@@ -6,7 +6,10 @@ use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 
 async fn an_idle_conversation_passivates_and_rehydrates_with_its_cart(backend: Backend) {
-    let app = TestApp::spawn_with_idle(backend, Duration::from_secs(1)).await;
+    let app = TestApp::spawn_with(backend, |settings| {
+        settings.conversations.idle_timeout_secs = 1
+    })
+    .await;
     let customer = "15551230010@c.us";
     app.say(customer, "2x 1", 1).await;
     let deadline = Instant::now() + Duration::from_secs(15);

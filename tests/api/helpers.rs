@@ -73,14 +73,13 @@ pub async fn fresh_database(backend: Backend) -> String {
 }
 
 /// Settings for a test server on `database_url`.
-pub fn test_settings(database_url: &str, idle: Duration) -> Settings {
+pub fn test_settings(database_url: &str) -> Settings {
     let mut settings = Settings::default();
     settings.server.listen = "127.0.0.1:0".parse().unwrap();
     settings.server.max_body_bytes = 64 * 1024;
     settings.server.shutdown_grace_secs = 5;
     settings.database.url = database_url.to_owned();
     settings.operator.token = Some(Secret::new(OPERATOR_TOKEN));
-    settings.conversations.idle_timeout_secs = idle.as_secs().max(1);
     settings.waha.typing_ms_per_char = 0;
     settings.waha.backoff_base_ms = 10;
     settings.waha.backoff_max_ms = 50;
@@ -140,13 +139,16 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
-        Self::spawn_with_idle(backend, Duration::from_secs(300)).await
+        Self::spawn_with(backend, |_| {}).await
     }
 
-    pub async fn spawn_with_idle(backend: Backend, idle: Duration) -> Self {
+    /// A test app whose settings `tune` adjusts.
+    pub async fn spawn_with(backend: Backend, tune: impl FnOnce(&mut Settings)) -> Self {
         let database_url = fresh_database(backend).await;
         let sim = Simulator::start(SimulatorConfig::fast()).await.unwrap();
-        let server = Server::start(test_settings(&database_url, idle)).await;
+        let mut settings = test_settings(&database_url);
+        tune(&mut settings);
+        let server = Server::start(settings).await;
         let driver = Driver::new(&server.url, OPERATOR_TOKEN);
         let shop = set_up_restaurant(&driver, &sim, SESSION, SECRET)
             .await
@@ -211,7 +213,7 @@ impl TestApp {
             instance_id,
         } = self;
         server.stop().await;
-        let server = Server::start(test_settings(&database_url, Duration::from_secs(300))).await;
+        let server = Server::start(test_settings(&database_url)).await;
         // The simulator keeps calling the old address; point its webhook at the new one.
         drop(driver);
         let driver = Driver::new(&server.url, OPERATOR_TOKEN);

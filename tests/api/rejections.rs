@@ -302,3 +302,35 @@ async fn operator_requests_with_bad_credentials_or_input_change_nothing(backend:
     );
 }
 on_both_backends!(operator_requests_with_bad_credentials_or_input_change_nothing);
+
+async fn past_the_in_flight_budget_webhooks_are_refused_with_retry_after(backend: Backend) {
+    for (tenant_budget, global_budget, status, code) in [
+        (0, 100, 429, "too_many_requests"),
+        (100, 0, 503, "unavailable"),
+    ] {
+        let app = TestApp::spawn_with(backend, |settings| {
+            settings.ingress.max_in_flight_per_tenant = tenant_budget;
+            settings.ingress.max_in_flight = global_budget;
+        })
+        .await;
+        let (body, headers) = signed_message_event(SESSION, CUSTOMER, "menu", false);
+        let response = reqwest::Client::new()
+            .post(format!("{}/webhooks/waha", app.server.url))
+            .header("Content-Type", "application/json")
+            .header(headers[0].0, &headers[0].1)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status);
+        assert_eq!(response.headers()["retry-after"], "1");
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(error_code(&answer), code);
+        assert!(
+            app.server.store.unprocessed().await.unwrap().is_empty(),
+            "nothing was stored"
+        );
+        assert_untouched(&app).await;
+    }
+}
+on_both_backends!(past_the_in_flight_budget_webhooks_are_refused_with_retry_after);
