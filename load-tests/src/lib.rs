@@ -9,6 +9,6 @@
 pub mod simulator;
 
 pub use simulator::{
-    DeliveryRecord, Engine, SentRecord, SessionStatus, SimError, Simulator, SimulatorConfig,
-    WebhookConfig, install_tls_provider,
+    DeliveryRecord, Engine, RetryKind, RetryPolicy, SentRecord, SessionStatus, SimError, Simulator,
+    SimulatorConfig, WebhookConfig, install_tls_provider,
 };

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use state::{SentRecord, SessionStatus, install_tls_provider};
-pub use webhooks::{DeliveryRecord, WebhookConfig, sign};
+pub use webhooks::{DeliveryRecord, RetryKind, RetryPolicy, WebhookConfig, sign};
 
 use state::Shared;
 

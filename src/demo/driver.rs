@@ -143,6 +143,18 @@ impl Driver {
         customer: &str,
         count: usize,
     ) -> anyhow::Result<String> {
+        self.wait_for_reply_within(sim, customer, count, REPLY_TIMEOUT)
+            .await
+    }
+
+    /// [`Driver::wait_for_reply`] with its own time limit.
+    pub async fn wait_for_reply_within(
+        &self,
+        sim: &Simulator,
+        customer: &str,
+        count: usize,
+        timeout: std::time::Duration,
+    ) -> anyhow::Result<String> {
         let chat_id = if customer.contains('@') {
             customer.to_owned()
         } else {
@@ -152,7 +164,7 @@ impl Driver {
             .wait_for_sent(
                 |r| r.chat_id == chat_id && (r.kind == "text" || r.kind == "image"),
                 count,
-                REPLY_TIMEOUT,
+                timeout,
             )
             .await;
         if sent.len() < count {

@@ -58,6 +58,13 @@ fn money_from(row: &SqliteRow, column: &str) -> Result<Decimal, StoreError> {
 }
 
 impl SqliteStore {
+    /// A transaction that takes SQLite's write lock up front (waiting up to
+    /// the busy timeout). A deferred one that reads first fails at once with
+    /// SQLITE_BUSY when it tries to write after another writer committed.
+    async fn write_transaction(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)
+    }
+
     /// Opens (creating the file and its folder if needed) and migrates.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
@@ -169,7 +176,7 @@ impl AdminStore for SqliteStore {
     }
 
     async fn replace_menu(&self, tenant_id: Uuid, items: &[MenuItem]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write_transaction().await?;
         sqlx::query("SELECT id FROM tenants WHERE id = ?1")
             .bind(tenant_id)
             .fetch_one(&mut *tx)
@@ -308,7 +315,7 @@ impl ConversationStore for SqliteStore {
     }
 
     async fn record_step(&self, step: Step<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write_transaction().await?;
         if let Some(state) = step.state {
             sqlx::query(
                 "INSERT INTO conversations (tenant_id, customer_phone, bucket, state, updated_at)
@@ -412,7 +419,7 @@ impl OrderStore for SqliteStore {
         draft: &OrderDraft,
         checkout_key: &str,
     ) -> Result<PlacedOrder, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write_transaction().await?;
         let existing = sqlx::query(
             "SELECT id, order_number FROM orders WHERE tenant_id = ?1 AND checkout_key = ?2",
         )

@@ -6,6 +6,7 @@ mod helpers;
 
 mod conversation;
 mod durability;
+mod faults;
 mod inbox;
 mod metrics;
 mod outbox;
