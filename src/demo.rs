@@ -4,18 +4,13 @@
 //! orders two items, gives an address and confirms, moves the order to
 //! delivered, and prints the conversation and the stored order.
 
-pub mod driver;
-
-use std::time::Duration;
-
 use anyhow::Context;
-use serde_json::{Value, json};
 use wabot_load_tests::{Simulator, SimulatorConfig};
 
 use crate::app::{App, shutdown_signal};
 use crate::config::{Secret, Settings};
 use crate::telemetry;
-use driver::Driver;
+use wabot_load_tests::driver::{Driver, set_up_restaurant};
 
 const SESSION: &str = "luigis";
 const CUSTOMER: &str = "15550100001@c.us";
@@ -29,62 +24,6 @@ const CUSTOMER_LINES: &[&str] = &[
     "221B Baker Street, London",
     "yes",
 ];
-
-/// The demo restaurant's menu.
-pub fn sample_menu() -> Value {
-    let item = |id: &str, name: &str, price: &str, category: &str, description: &str| json!({"item_id": id, "name": name, "price": price, "category": category, "description": description});
-    json!({"items": [
-        item("margherita", "Margherita", "10.50", "Pizzas", "Tomato, mozzarella, basil"),
-        item("diavola", "Diavola", "12.00", "Pizzas", "Spicy salami, chilli"),
-        item("quattro", "Quattro Formaggi", "13.50", "Pizzas", "Four cheeses"),
-        item("carbonara", "Carbonara", "11.00", "Pasta", "Egg, pecorino, guanciale"),
-        item("arrabbiata", "Arrabbiata", "9.50", "Pasta", "Tomato, garlic, chilli"),
-        item("lemonade", "Lemonade", "3.00", "Drinks", "Fresh, homemade"),
-        item("espresso", "Espresso", "2.20", "Drinks", ""),
-    ]})
-}
-
-/// The ids of a restaurant set up by [`set_up_restaurant`].
-pub struct DemoRestaurant {
-    /// Tenant id.
-    pub tenant_id: String,
-    /// Id of the WAHA instance (the simulator) it lives on.
-    pub instance_id: String,
-}
-
-/// Sets up Luigi's Trattoria the way an operator would: registers the
-/// simulator as a WAHA instance, creates the tenant with `session` and
-/// `secret`, puts the sample menu, then creates and pairs the session in
-/// the simulator with its webhook pointing at the server.
-pub async fn set_up_restaurant(
-    driver: &Driver,
-    sim: &Simulator,
-    session: &str,
-    secret: &str,
-) -> anyhow::Result<DemoRestaurant> {
-    let instance = driver.register_instance("waha-1", sim).await?;
-    let instance_id = instance["id"].as_str().context("instance id")?.to_owned();
-    let tenant = driver
-        .create_tenant(&json!({
-            "business_name": "Luigi's Trattoria",
-            "phone_number": "+1 555 000 1111",
-            "plugin_type": "restaurant",
-            "session_name": session,
-            "webhook_secret": secret,
-            "waha_instance_id": instance_id,
-            "currency_symbol": "$",
-        }))
-        .await?;
-    let tenant_id = tenant["id"].as_str().context("tenant id")?.to_owned();
-    driver.put_menu(&tenant_id, &sample_menu()).await?;
-    driver
-        .connect_session(sim, session, secret, "15550001111")
-        .await?;
-    Ok(DemoRestaurant {
-        tenant_id,
-        instance_id,
-    })
-}
 
 /// Runs the demo; with `keep_serving`, leaves everything running until Ctrl-C.
 pub async fn run(mut settings: Settings, keep_serving: bool) -> anyhow::Result<()> {
@@ -195,6 +134,3 @@ fn remove_database(path: &std::path::Path) {
         let _ = std::fs::remove_file(file);
     }
 }
-
-/// Waiting bound for each reply in the demo.
-pub(crate) const REPLY_TIMEOUT: Duration = Duration::from_secs(15);

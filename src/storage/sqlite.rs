@@ -62,7 +62,10 @@ impl SqliteStore {
     /// the busy timeout). A deferred one that reads first fails at once with
     /// SQLITE_BUSY when it tries to write after another writer committed.
     async fn write_transaction(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)
     }
 
     /// Opens (creating the file and its folder if needed) and migrates.

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 use serde_json::json;
-use wabot::demo::driver::Driver;
-use wabot::demo::set_up_restaurant;
+use wabot_load_tests::driver::Driver;
+use wabot_load_tests::driver::set_up_restaurant;
 use wabot_load_tests::{
     RetryKind, RetryPolicy, SessionStatus, Simulator, SimulatorConfig, WebhookConfig,
 };

@@ -5,10 +5,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use uuid::Uuid;
 use wabot::config::Secret;
-use wabot::demo::driver::Driver;
-use wabot::demo::set_up_restaurant;
 use wabot::storage::Store;
 use wabot::{App, Settings};
+use wabot_load_tests::driver::Driver;
+use wabot_load_tests::driver::set_up_restaurant;
 use wabot_load_tests::{SessionStatus, Simulator, SimulatorConfig};
 
 /// Where a test's data lives.

@@ -1,12 +1,13 @@
-//! [`Driver`]: plays the operator (through the operator API) and customers
-//! (through the WAHA simulator) against a running wabot. Used by the demo
-//! and by the integration tests, so both exercise the same real paths.
+//! [`Driver`]: plays the operator (through wabot's operator API) and
+//! customers (through the WAHA simulator) against a running wabot. The demo,
+//! the integration tests and the load generator all drive wabot this way.
 
+use crate::simulator::{Simulator, WebhookConfig, install_tls_provider};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
-use wabot_load_tests::{Simulator, WebhookConfig};
 
-use super::REPLY_TIMEOUT;
+/// Default bound for waiting on a reply.
+pub const REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// A client of one running wabot.
 pub struct Driver {
@@ -18,7 +19,7 @@ pub struct Driver {
 impl Driver {
     /// A driver for the server at `server_url` with the operator `token`.
     pub fn new(server_url: &str, token: &str) -> Self {
-        wabot_load_tests::install_tls_provider();
+        install_tls_provider();
         Self {
             http: reqwest::Client::new(),
             server_url: server_url.to_owned(),
@@ -175,4 +176,60 @@ impl Driver {
         }
         Ok(sent[count - 1].text.clone().unwrap_or_default())
     }
+}
+
+/// A sample restaurant menu: seven items in three categories.
+pub fn sample_menu() -> Value {
+    let item = |id: &str, name: &str, price: &str, category: &str, description: &str| json!({"item_id": id, "name": name, "price": price, "category": category, "description": description});
+    json!({"items": [
+        item("margherita", "Margherita", "10.50", "Pizzas", "Tomato, mozzarella, basil"),
+        item("diavola", "Diavola", "12.00", "Pizzas", "Spicy salami, chilli"),
+        item("quattro", "Quattro Formaggi", "13.50", "Pizzas", "Four cheeses"),
+        item("carbonara", "Carbonara", "11.00", "Pasta", "Egg, pecorino, guanciale"),
+        item("arrabbiata", "Arrabbiata", "9.50", "Pasta", "Tomato, garlic, chilli"),
+        item("lemonade", "Lemonade", "3.00", "Drinks", "Fresh, homemade"),
+        item("espresso", "Espresso", "2.20", "Drinks", ""),
+    ]})
+}
+
+/// The ids of a restaurant set up by [`set_up_restaurant`].
+pub struct Restaurant {
+    /// Tenant id.
+    pub tenant_id: String,
+    /// Id of the WAHA instance (the simulator) it lives on.
+    pub instance_id: String,
+}
+
+/// Sets up Luigi's Trattoria the way an operator would: registers the
+/// simulator as a WAHA instance, creates the tenant with `session` and
+/// `secret`, puts the sample menu, then creates and pairs the session in
+/// the simulator with its webhook pointing at the server.
+pub async fn set_up_restaurant(
+    driver: &Driver,
+    sim: &Simulator,
+    session: &str,
+    secret: &str,
+) -> anyhow::Result<Restaurant> {
+    let instance = driver.register_instance("waha-1", sim).await?;
+    let instance_id = instance["id"].as_str().context("instance id")?.to_owned();
+    let tenant = driver
+        .create_tenant(&json!({
+            "business_name": "Luigi's Trattoria",
+            "phone_number": "+1 555 000 1111",
+            "plugin_type": "restaurant",
+            "session_name": session,
+            "webhook_secret": secret,
+            "waha_instance_id": instance_id,
+            "currency_symbol": "$",
+        }))
+        .await?;
+    let tenant_id = tenant["id"].as_str().context("tenant id")?.to_owned();
+    driver.put_menu(&tenant_id, &sample_menu()).await?;
+    driver
+        .connect_session(sim, session, secret, "15550001111")
+        .await?;
+    Ok(Restaurant {
+        tenant_id,
+        instance_id,
+    })
 }
