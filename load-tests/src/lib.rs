@@ -8,6 +8,7 @@
 //! running wabot over HTTP.
 
 pub mod driver;
+pub mod load;
 pub mod simulator;
 
 pub use simulator::{

@@ -264,6 +264,29 @@ impl Simulator {
         self.shared.wait_for_deliveries(count, timeout).await
     }
 
+    /// Waits (up to `timeout`) until `chat_id` has received `count` text or
+    /// image messages; returns how many it has. Cheap under load.
+    pub async fn wait_for_messages_to(
+        &self,
+        chat_id: &str,
+        count: usize,
+        timeout: Duration,
+    ) -> usize {
+        self.shared
+            .wait_for_messages_to(chat_id, count, timeout)
+            .await
+    }
+
+    /// Waits (up to `timeout`) until the event carrying message `payload_id`
+    /// was acknowledged with a 2xx; returns that delivery.
+    pub async fn wait_for_delivered(
+        &self,
+        payload_id: &str,
+        timeout: Duration,
+    ) -> Option<DeliveryRecord> {
+        self.shared.wait_for_delivered(payload_id, timeout).await
+    }
+
     /// Stops serving and waits for the server task.
     pub async fn stop(mut self) {
         self.shutdown_server().await;

@@ -8,6 +8,7 @@ mod conversation;
 mod durability;
 mod faults;
 mod inbox;
+mod load;
 mod metrics;
 mod outbox;
 mod rejections;

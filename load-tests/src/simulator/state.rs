@@ -94,6 +94,10 @@ struct Memory {
     sent: Vec<SentRecord>,
     deliveries: Vec<DeliveryRecord>,
     send_fault: Option<SendFault>,
+    /// Text and image messages sent per chat id (for waits under load).
+    messages_per_chat: std::collections::HashMap<String, usize>,
+    /// First 2xx delivery per payload id (for waits under load).
+    delivered: std::collections::HashMap<String, DeliveryRecord>,
 }
 
 /// State shared by the HTTP handlers, timers and webhook senders.
@@ -214,13 +218,46 @@ impl Shared {
     }
 
     pub(super) fn record_sent(&self, record: SentRecord) {
-        self.memory().sent.push(record);
+        let mut memory = self.memory();
+        if record.kind == "text" || record.kind == "image" {
+            *memory
+                .messages_per_chat
+                .entry(record.chat_id.clone())
+                .or_default() += 1;
+        }
+        memory.sent.push(record);
+        drop(memory);
         self.bump();
     }
 
     pub(super) fn record_delivery(&self, record: DeliveryRecord) {
-        self.memory().deliveries.push(record);
+        let mut memory = self.memory();
+        if let Some(id) = &record.payload_id
+            && record.status.is_some_and(|s| (200..300).contains(&s))
+        {
+            memory
+                .delivered
+                .entry(id.clone())
+                .or_insert_with(|| record.clone());
+        }
+        memory.deliveries.push(record);
+        drop(memory);
         self.bump();
+    }
+
+    /// Waits until `chat_id` has received `count` text or image messages;
+    /// returns how many it has.
+    pub(super) async fn wait_for_messages_to(
+        &self,
+        chat_id: &str,
+        count: usize,
+        timeout: Duration,
+    ) -> usize {
+        self.wait_until(timeout, |memory| {
+            let sent = memory.messages_per_chat.get(chat_id).copied().unwrap_or(0);
+            (sent >= count, sent)
+        })
+        .await
     }
 
     /// Whether a message with this WAHA id was already sent by `session`.
@@ -282,6 +319,19 @@ impl Shared {
         self.wait_until(timeout, |memory| {
             let status = memory.sessions.get(name).map(|s| s.status);
             (status == Some(wanted), status)
+        })
+        .await
+    }
+
+    /// The first 2xx delivery of the event whose payload id is `payload_id`.
+    pub(super) async fn wait_for_delivered(
+        &self,
+        payload_id: &str,
+        timeout: Duration,
+    ) -> Option<DeliveryRecord> {
+        self.wait_until(timeout, |memory| {
+            let found = memory.delivered.get(payload_id).cloned();
+            (found.is_some(), found)
         })
         .await
     }

@@ -133,6 +133,10 @@ pub struct DeliveryRecord {
     pub attempt: u32,
     /// HTTP status, or `None` on a network error.
     pub status: Option<u16>,
+    /// `payload.id` of the event, when it has one (the message id).
+    pub payload_id: Option<String>,
+    /// Time from sending the request to its answer (or error), in µs.
+    pub latency_us: u64,
 }
 
 /// An event about to leave, with the webhooks that want it.
@@ -178,6 +182,11 @@ pub(super) fn emit(shared: &Arc<Shared>, emission: Emission) {
     }
     let engine = shared.config.engine.as_str();
     let event_id = format!("evt_{}", ulid::Ulid::new().to_string().to_lowercase());
+    let payload_id = emission
+        .payload
+        .get("id")
+        .and_then(|id| id.as_str())
+        .map(str::to_owned);
     let envelope = json!({
         "id": event_id,
         "timestamp": now_ms(),
@@ -203,6 +212,8 @@ pub(super) fn emit(shared: &Arc<Shared>, emission: Emission) {
             url: target.url.clone(),
             attempt: 0,
             status: None,
+            payload_id: payload_id.clone(),
+            latency_us: 0,
         };
         tokio::spawn(deliver(shared.clone(), target, body.clone(), record));
     }
@@ -242,12 +253,14 @@ async fn deliver(
         for header in target.custom_headers.iter().flatten() {
             request = request.header(&header.name, &header.value);
         }
+        let started = std::time::Instant::now();
         let status = request
             .body(body.to_vec())
             .send()
             .await
             .ok()
             .map(|r| r.status());
+        record.latency_us = started.elapsed().as_micros() as u64;
         record.attempt = attempt;
         record.status = status.map(|s| s.as_u16());
         shared.record_delivery(record.clone());

@@ -1,0 +1,156 @@
+//! `wabot-load`: load scenarios against a wabot, with a bare axum echo
+//! server measured in the same run as the baseline. Prints progress and a
+//! table; writes JSON and Markdown results.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use wabot_load_tests::load::{self, LoadPlan, Scenario};
+
+/// Command-line options.
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Load scenarios against wabot, measured against a bare axum echo server"
+)]
+struct Options {
+    /// What the customers do.
+    #[arg(long, value_enum, default_value = "ordering")]
+    scenario: Scenario,
+    /// Tenants, each with its own WhatsApp session.
+    #[arg(long, default_value_t = 4)]
+    tenants: usize,
+    /// Customers per tenant.
+    #[arg(long, default_value_t = 50)]
+    customers: usize,
+    /// Customers of the noisy tenant, as a multiple of the others'.
+    #[arg(long, default_value_t = 20)]
+    noisy_factor: usize,
+    /// Seconds to wait for one answer before counting it lost.
+    #[arg(long, default_value_t = 30)]
+    answer_timeout_secs: u64,
+    /// Start this wabot binary (`wabot serve`) for the run, on 127.0.0.1.
+    #[arg(long, conflicts_with = "server")]
+    spawn: Option<PathBuf>,
+    /// Database of the spawned server (default: a fresh SQLite file).
+    #[arg(long, requires = "spawn")]
+    database: Option<String>,
+    /// Or use the wabot already running at this URL...
+    #[arg(long, requires = "operator_token")]
+    server: Option<String>,
+    /// ...with this operator token.
+    #[arg(long)]
+    operator_token: Option<String>,
+    /// Folder for the JSON and Markdown results.
+    #[arg(long, default_value = "load-tests/results")]
+    out: PathBuf,
+}
+
+/// A spawned `wabot serve`, killed when dropped.
+struct SpawnedServer {
+    _child: tokio::process::Child,
+}
+
+async fn spawn_server(
+    binary: &PathBuf,
+    database: &str,
+    token: &str,
+) -> anyhow::Result<(SpawnedServer, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = tokio::process::Command::new(binary)
+        .arg("serve")
+        .env("WABOT_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("WABOT_DATABASE__URL", database)
+        .env("WABOT_OPERATOR__TOKEN", token)
+        .env("WABOT_LOG__LEVEL", "warn")
+        // Anti-ban pacing and typing are for real WhatsApp, not for a benchmark.
+        .env("WABOT_WAHA__TYPING_MS_PER_CHAR", "0")
+        .env("WABOT_WAHA__MESSAGES_PER_SECOND", "100000")
+        .env("WABOT_WAHA__BURST", "100000")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !reqwest::get(format!("{url}/healthz"))
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the spawned server did not answer /healthz"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok((SpawnedServer { _child: child }, url))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().with_env_filter("warn").init();
+    let options = Options::parse();
+    wabot_load_tests::install_tls_provider();
+    let token = options
+        .operator_token
+        .clone()
+        .unwrap_or_else(|| format!("load-{:016x}", rand::random::<u64>()));
+    let (_server, url) = match (&options.spawn, &options.server) {
+        (Some(binary), _) => {
+            let database = options.database.clone().unwrap_or_else(|| {
+                let file = std::env::temp_dir()
+                    .join(format!("wabot-load-{:08x}.db", rand::random::<u32>()));
+                format!("sqlite://{}", file.display())
+            });
+            eprintln!("starting {} on {database}", binary.display());
+            let (server, url) = spawn_server(binary, &database, &token).await?;
+            (Some(server), url)
+        }
+        (None, Some(url)) => (None, url.clone()),
+        (None, None) => {
+            anyhow::bail!("give --spawn <wabot binary> or --server <url> --operator-token <token>")
+        }
+    };
+    let plan = LoadPlan {
+        scenario: options.scenario,
+        tenants: options.tenants.max(1),
+        customers_per_tenant: options.customers.max(1),
+        noisy_factor: options.noisy_factor.max(1),
+        answer_timeout: Duration::from_secs(options.answer_timeout_secs),
+    };
+    eprintln!(
+        "scenario {:?}: {} tenants, {} customers per tenant",
+        plan.scenario, plan.tenants, plan.customers_per_tenant
+    );
+    let report = load::run(&plan, &url, &token).await?;
+    let markdown = report.markdown();
+    println!("{markdown}");
+    std::fs::create_dir_all(&options.out)?;
+    let stamp = chrono_stamp();
+    let base = options
+        .out
+        .join(format!("{:?}-{stamp}", plan.scenario).to_lowercase());
+    std::fs::write(
+        base.with_extension("json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    std::fs::write(base.with_extension("md"), markdown)?;
+    eprintln!("results written to {}.{{json,md}}", base.display());
+    anyhow::ensure!(
+        report.wabot.lost == 0 && report.wabot.duplicated == 0,
+        "messages were lost or duplicated"
+    );
+    Ok(())
+}
+
+/// Seconds since the Unix epoch, to name result files.
+fn chrono_stamp() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,430 @@
+//! The load generator behind `wabot-load`. Customers are closed loops: each
+//! writes a line, waits for the answer, writes the next. The same customers
+//! run twice in one run:
+//! - against wabot, where the answer is the bot's reply;
+//! - against a bare axum JSON echo server, where the answer is the webhook's
+//!   2xx.
+//!
+//! wabot's throughput is reported as a ratio to the echo's, so figures
+//! compare across noisy machines.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::routing::post;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::driver::{Driver, sample_menu};
+use crate::simulator::{Simulator, SimulatorConfig, WebhookConfig};
+
+/// What the customers do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Scenario {
+    /// Every customer of every tenant runs a whole order (six messages).
+    Ordering,
+    /// Every customer asks for the menu at the same moment, three times.
+    Burst,
+    /// Like `ordering`, but tenant 0 has `noisy_factor` times the customers.
+    Noisy,
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    /// Scenario.
+    pub scenario: Scenario,
+    /// Tenants (each with its own WhatsApp session).
+    pub tenants: usize,
+    /// Customers per tenant.
+    pub customers_per_tenant: usize,
+    /// How many times more customers the noisy tenant has.
+    pub noisy_factor: usize,
+    /// Longest wait for one answer; longer counts as lost.
+    pub answer_timeout: Duration,
+}
+
+struct Customer {
+    tenant: usize,
+    chat_id: String,
+    lines: Vec<String>,
+}
+
+fn customers(plan: &LoadPlan) -> Vec<Customer> {
+    let mut all = Vec::new();
+    for tenant in 0..plan.tenants {
+        let count = match plan.scenario {
+            Scenario::Noisy if tenant == 0 => plan.customers_per_tenant * plan.noisy_factor,
+            _ => plan.customers_per_tenant,
+        };
+        for n in 0..count {
+            let lines = match plan.scenario {
+                Scenario::Burst => vec!["menu".to_owned(); 3],
+                Scenario::Ordering | Scenario::Noisy => ["hi", "1", "2x 6", "checkout"]
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .chain([format!("{n} Load Lane, Benchton"), "yes".to_owned()])
+                    .collect(),
+            };
+            all.push(Customer {
+                tenant,
+                chat_id: format!("1{:03}{:07}@c.us", tenant, n),
+                lines,
+            });
+        }
+    }
+    all
+}
+
+/// Percentiles in milliseconds.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Latency {
+    /// Median.
+    pub p50_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Samples.
+    pub samples: usize,
+}
+
+impl Latency {
+    fn of(mut micros: Vec<u64>) -> Self {
+        if micros.is_empty() {
+            return Self::default();
+        }
+        micros.sort_unstable();
+        let at = |q: f64| {
+            micros[((micros.len() as f64 * q).ceil() as usize).clamp(1, micros.len()) - 1] as f64
+                / 1000.0
+        };
+        Self {
+            p50_ms: at(0.50),
+            p99_ms: at(0.99),
+            p999_ms: at(0.999),
+            samples: micros.len(),
+        }
+    }
+}
+
+/// Results of one target (wabot or the echo).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TargetResult {
+    /// Customer messages answered.
+    pub messages: usize,
+    /// Wall time of the run, in seconds.
+    pub seconds: f64,
+    /// Answered messages per second.
+    pub messages_per_second: f64,
+    /// Webhook acknowledgement latency (simulator's request to the 2xx).
+    pub ack: Latency,
+    /// Customer message to answer (reply, or 2xx for the echo).
+    pub answer: Latency,
+    /// The same for the noisy tenant's customers only (noisy scenario).
+    pub answer_noisy_tenant: Option<Latency>,
+    /// The same for the other tenants' customers (noisy scenario).
+    pub answer_other_tenants: Option<Latency>,
+    /// Webhook attempts answered non-2xx or not at all (retried by the simulator).
+    pub webhook_errors: usize,
+    /// Messages with no answer within the timeout.
+    pub lost: usize,
+    /// Replies beyond one per message.
+    pub duplicated: usize,
+}
+
+/// A whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadReport {
+    /// Scenario.
+    pub scenario: Scenario,
+    /// Tenants.
+    pub tenants: usize,
+    /// Customers in all.
+    pub customers: usize,
+    /// Against wabot.
+    pub wabot: TargetResult,
+    /// Against the bare echo server, same customers.
+    pub echo: TargetResult,
+    /// wabot's messages/s divided by the echo's.
+    pub throughput_ratio: f64,
+}
+
+/// A bare axum server that parses each JSON body and returns it.
+pub async fn start_echo_server() -> std::io::Result<SocketAddr> {
+    let app = axum::Router::new().route(
+        "/echo",
+        post(|Json(body): Json<Value>| async move { Json(body) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "echo server stopped");
+        }
+    });
+    Ok(addr)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Wabot,
+    Echo,
+}
+
+impl Target {
+    /// Sessions of this target start with this prefix.
+    fn prefix(self) -> &'static str {
+        match self {
+            Target::Wabot => "load-",
+            Target::Echo => "echo-",
+        }
+    }
+}
+
+/// Runs `plan` against the wabot at `server_url` (operator `token`), then
+/// against an echo server with the same customers, and reports both.
+pub async fn run(plan: &LoadPlan, server_url: &str, token: &str) -> anyhow::Result<LoadReport> {
+    let customers = customers(plan);
+    let sim = Arc::new(Simulator::start(SimulatorConfig::fast()).await?);
+    let driver = Driver::new(server_url, token);
+    let run_id = uuid_like();
+    let instance = driver
+        .register_instance(&format!("load-{run_id}"), &sim)
+        .await?;
+    let mut wabot_sessions = Vec::with_capacity(plan.tenants);
+    for tenant in 0..plan.tenants {
+        // Unique per server, so runs can repeat against the same database.
+        let session = format!("load-{tenant}-{run_id}");
+        let secret = format!("load-secret-{tenant}-0123456789");
+        let created = driver
+            .create_tenant(&json!({
+                "business_name": format!("Load Bistro {tenant}"),
+                "phone_number": format!("1999{:07}", tenant + rand_suffix()),
+                "plugin_type": "restaurant",
+                "session_name": session,
+                "webhook_secret": secret,
+                "waha_instance_id": instance["id"],
+            }))
+            .await?;
+        let tenant_id = created["id"].as_str().unwrap_or_default().to_owned();
+        driver.put_menu(&tenant_id, &sample_menu()).await?;
+        driver
+            .connect_session(&sim, &session, &secret, "15550001111")
+            .await?;
+        wabot_sessions.push(session);
+    }
+    let echo = start_echo_server().await?;
+    let mut echo_sessions = Vec::with_capacity(plan.tenants);
+    for tenant in 0..plan.tenants {
+        let webhook = WebhookConfig::signed(
+            format!("http://{echo}/echo"),
+            &["message"],
+            "echo-secret-0123456789",
+        );
+        let session = format!("echo-{tenant}-{run_id}");
+        sim.create_session(&session, vec![webhook], None, true)?;
+        sim.pair(&session, "15550002222", "Echo", Duration::from_secs(10))
+            .await?;
+        echo_sessions.push(session);
+    }
+    let echo_result = run_target(&sim, &customers, plan, Target::Echo, &echo_sessions).await;
+    let wabot_result = run_target(&sim, &customers, plan, Target::Wabot, &wabot_sessions).await;
+    let throughput_ratio = if echo_result.messages_per_second > 0.0 {
+        wabot_result.messages_per_second / echo_result.messages_per_second
+    } else {
+        0.0
+    };
+    Ok(LoadReport {
+        scenario: plan.scenario,
+        tenants: plan.tenants,
+        customers: customers.len(),
+        wabot: wabot_result,
+        echo: echo_result,
+        throughput_ratio,
+    })
+}
+
+fn uuid_like() -> String {
+    format!("{:08x}", rand::random::<u32>())
+}
+
+fn rand_suffix() -> usize {
+    (rand::random::<u32>() % 1_000_000) as usize * 10
+}
+
+async fn run_target(
+    sim: &Arc<Simulator>,
+    customers: &[Customer],
+    plan: &LoadPlan,
+    target: Target,
+    sessions: &[String],
+) -> TargetResult {
+    let total: usize = customers.iter().map(|c| c.lines.len()).sum();
+    let answered = Arc::new(AtomicUsize::new(0));
+    let deliveries_before = sim.deliveries().len();
+    let started = Instant::now();
+    let progress = {
+        let answered = answered.clone();
+        let label = if target == Target::Wabot {
+            "wabot"
+        } else {
+            "echo "
+        };
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let done = answered.load(Ordering::Relaxed);
+                eprintln!(
+                    "  {label} {done:>7}/{total} answered, {:.0} msg/s",
+                    done as f64 / started.elapsed().as_secs_f64()
+                );
+            }
+        })
+    };
+    let tasks: Vec<_> = customers
+        .iter()
+        .map(|customer| {
+            let sim = sim.clone();
+            let answered = answered.clone();
+            let session = sessions[customer.tenant].clone();
+            let chat_id = customer.chat_id.clone();
+            let lines = customer.lines.clone();
+            let tenant = customer.tenant;
+            let timeout = plan.answer_timeout;
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(lines.len());
+                let mut lost = 0;
+                for (n, line) in lines.iter().enumerate() {
+                    let sent = Instant::now();
+                    let Ok(id) = sim.inject_customer_message(&session, &chat_id, line) else {
+                        lost += 1;
+                        continue;
+                    };
+                    let ok = match target {
+                        Target::Wabot => {
+                            sim.wait_for_messages_to(&chat_id, n + 1, timeout).await > n
+                        }
+                        Target::Echo => sim.wait_for_delivered(&id, timeout).await.is_some(),
+                    };
+                    if ok {
+                        latencies.push(sent.elapsed().as_micros() as u64);
+                        answered.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        lost += 1;
+                    }
+                }
+                (tenant, chat_id, latencies, lost)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let (mut noisy, mut others) = (Vec::new(), Vec::new());
+    let mut lost = 0;
+    let mut chats = Vec::new();
+    for task in tasks {
+        let Ok((tenant, chat_id, latencies, customer_lost)) = task.await else {
+            continue;
+        };
+        lost += customer_lost;
+        if tenant == 0 {
+            noisy.extend_from_slice(&latencies);
+        } else {
+            others.extend_from_slice(&latencies);
+        }
+        all.extend(latencies);
+        chats.push((chat_id, customer_lost));
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    progress.abort();
+    let duplicated = if target == Target::Wabot {
+        let sent = sim.sent();
+        customers
+            .iter()
+            .map(|c| {
+                let replies = sent
+                    .iter()
+                    .filter(|r| r.chat_id == c.chat_id && (r.kind == "text" || r.kind == "image"))
+                    .count();
+                replies.saturating_sub(c.lines.len())
+            })
+            .sum()
+    } else {
+        0
+    };
+    let deliveries = sim.deliveries();
+    let ours: Vec<_> = deliveries[deliveries_before..]
+        .iter()
+        .filter(|d| d.event == "message" && d.session.starts_with(target.prefix()))
+        .collect();
+    let webhook_errors = ours
+        .iter()
+        .filter(|d| !d.status.is_some_and(|s| (200..300).contains(&s)))
+        .count();
+    let ack = Latency::of(
+        ours.iter()
+            .filter(|d| d.status.is_some_and(|s| (200..300).contains(&s)))
+            .map(|d| d.latency_us)
+            .collect(),
+    );
+    let messages = all.len();
+    let split = plan.scenario == Scenario::Noisy;
+    TargetResult {
+        messages,
+        seconds,
+        messages_per_second: messages as f64 / seconds.max(f64::EPSILON),
+        ack,
+        answer: Latency::of(all),
+        answer_noisy_tenant: split.then(|| Latency::of(noisy)),
+        answer_other_tenants: split.then(|| Latency::of(others)),
+        webhook_errors,
+        lost,
+        duplicated,
+    }
+}
+
+impl LoadReport {
+    /// The report as a Markdown table.
+    pub fn markdown(&self) -> String {
+        let row = |name: &str, r: &TargetResult| {
+            format!(
+                "| {name} | {} | {:.1} | {:.0} | {:.2} / {:.2} / {:.2} | {:.2} / {:.2} / {:.2} | {} | {} | {} |",
+                r.messages,
+                r.seconds,
+                r.messages_per_second,
+                r.ack.p50_ms,
+                r.ack.p99_ms,
+                r.ack.p999_ms,
+                r.answer.p50_ms,
+                r.answer.p99_ms,
+                r.answer.p999_ms,
+                r.webhook_errors,
+                r.lost,
+                r.duplicated,
+            )
+        };
+        let mut text = format!(
+            "## wabot-load: {:?}, {} tenants, {} customers\n\n| target | messages | s | msg/s | ack p50/p99/p999 ms | answer p50/p99/p999 ms | webhook errors | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|\n{}\n{}\n\nThroughput ratio wabot / echo: **{:.3}**\n",
+            self.scenario,
+            self.tenants,
+            self.customers,
+            row("wabot", &self.wabot),
+            row("axum echo", &self.echo),
+            self.throughput_ratio
+        );
+        if let (Some(noisy), Some(others)) = (
+            &self.wabot.answer_noisy_tenant,
+            &self.wabot.answer_other_tenants,
+        ) {
+            text.push_str(&format!(
+                "\nAnswer latency, noisy tenant: p50 {:.2} ms, p99 {:.2} ms; other tenants: p50 {:.2} ms, p99 {:.2} ms\n",
+                noisy.p50_ms, noisy.p99_ms, others.p50_ms, others.p99_ms
+            ));
+        }
+        text
+    }
+}
