@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rand::Rng;
+use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::breaker::CircuitBreaker;
@@ -101,6 +102,8 @@ pub struct WahaSessionState {
     retry_armed: bool,
     hold_delay: Duration,
     status: Option<String>,
+    /// `mark_sent` commits running off the send path; awaited at stop.
+    marking: JoinSet<()>,
 }
 
 /// The actor.
@@ -133,6 +136,7 @@ impl Actor for WahaSession {
             held: VecDeque::new(),
             retry_armed: false,
             status: None,
+            marking: JoinSet::new(),
         })
     }
 
@@ -146,6 +150,7 @@ impl Actor for WahaSession {
                 "stopping with held messages; they stay in the outbox and are sent after the restart");
             ::metrics::gauge!(metrics::OUTBOX_HELD).decrement(state.held.len() as f64);
         }
+        while state.marking.join_next().await.is_some() {}
         Ok(())
     }
 
@@ -230,7 +235,7 @@ fn arm_retry(myself: &ActorRef<WahaSessionMsg>, state: &mut WahaSessionState) {
 
 /// Sends one message and settles its outbox row; gives it back when WAHA
 /// cannot take it now.
-async fn deliver(state: &WahaSessionState, outbound: Outbound) -> Result<(), Outbound> {
+async fn deliver(state: &mut WahaSessionState, outbound: Outbound) -> Result<(), Outbound> {
     let session = &state.args.session;
     match send(state, &outbound).await {
         Ok(()) => {
@@ -240,11 +245,19 @@ async fn deliver(state: &WahaSessionState, outbound: Outbound) -> Result<(), Out
                 ::metrics::histogram!(metrics::REPLY_LATENCY)
                     .record(received_at.elapsed().as_secs_f64());
             }
-            if let Some((tenant_id, id)) = outbound.outbox
-                && let Err(error) = state.args.outbox.mark_sent(tenant_id, id).await
-            {
-                // Sent but not marked: resent with the same WhatsApp id after a restart.
-                tracing::error!(%session, %error, id, "could not mark an outbox message sent");
+            if let Some((tenant_id, id)) = outbound.outbox {
+                // Off the send path: the next message need not wait for this
+                // commit. If it is lost (crash, database error), the message is
+                // resent after a restart under the same WhatsApp id, which
+                // WhatsApp treats as the same message.
+                let outbox = state.args.outbox.clone();
+                let session = session.clone();
+                while state.marking.try_join_next().is_some() {}
+                state.marking.spawn(async move {
+                    if let Err(error) = outbox.mark_sent(tenant_id, id).await {
+                        tracing::error!(%session, %error, id, "could not mark an outbox message sent");
+                    }
+                });
             }
             Ok(())
         }
