@@ -177,6 +177,29 @@ impl Simulator {
         state::create_session(&self.shared, name, webhooks, metadata, start)
     }
 
+    /// Replaces the session's webhooks, as `PUT /api/sessions/{s}` does, and
+    /// waits (up to `timeout`) for it to be WORKING again.
+    pub async fn set_webhooks(
+        &self,
+        session: &str,
+        webhooks: Vec<WebhookConfig>,
+        timeout: Duration,
+    ) -> Result<(), SimError> {
+        let metadata = self.shared.with_session(session, |s| s.metadata.clone())?;
+        state::update_session(&self.shared, session, webhooks, metadata)?;
+        match self
+            .wait_for_status(session, SessionStatus::Working, timeout)
+            .await
+        {
+            Some(SessionStatus::Working) => Ok(()),
+            status => Err(SimError::WrongStatus {
+                session: session.to_owned(),
+                status: status.unwrap_or(SessionStatus::Stopped),
+                expected: vec![SessionStatus::Working],
+            }),
+        }
+    }
+
     /// Plays the phone scanning the QR code: `SCAN_QR_CODE` → `WORKING`.
     pub fn scan(&self, session: &str, phone: &str, push_name: &str) -> Result<(), SimError> {
         state::scan(&self.shared, session, phone, push_name)

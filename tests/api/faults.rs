@@ -10,12 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
-use serde_json::json;
 use wabot_load_tests::driver::Driver;
 use wabot_load_tests::driver::set_up_restaurant;
-use wabot_load_tests::{
-    RetryKind, RetryPolicy, SessionStatus, Simulator, SimulatorConfig, WebhookConfig,
-};
+use wabot_load_tests::{RetryKind, RetryPolicy, Simulator, SimulatorConfig, WebhookConfig};
 
 use crate::helpers::{Backend, OPERATOR_TOKEN, SECRET, SESSION, fresh_database};
 use crate::on_both_backends;
@@ -109,18 +106,9 @@ async fn use_fast_retries(sim: &Simulator, url: &str) {
         delay_seconds: 0.05,
         attempts: 1200,
     });
-    let response = reqwest::Client::new()
-        .put(format!("{}/api/sessions/{SESSION}", sim.base_url()))
-        .header("X-Api-Key", sim.api_key())
-        .json(&json!({"config": {"webhooks": [webhook]}}))
-        .send()
+    sim.set_webhooks(SESSION, vec![webhook], Duration::from_secs(10))
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
-    let status = sim
-        .wait_for_status(SESSION, SessionStatus::Working, Duration::from_secs(10))
-        .await;
-    assert_eq!(status, Some(SessionStatus::Working));
 }
 
 async fn every_acknowledged_message_is_answered_once_across_sigkills(backend: Backend) {

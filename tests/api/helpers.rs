@@ -9,7 +9,7 @@ use wabot::storage::Store;
 use wabot::{App, Settings};
 use wabot_load_tests::driver::Driver;
 use wabot_load_tests::driver::set_up_restaurant;
-use wabot_load_tests::{SessionStatus, Simulator, SimulatorConfig};
+use wabot_load_tests::{Simulator, SimulatorConfig};
 
 /// Where a test's data lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,20 +222,10 @@ impl TestApp {
             &["message", "session.status"],
             SECRET,
         );
-        let update = json!({"config": {"webhooks": [webhook]}});
-        let response = reqwest::Client::new()
-            .put(format!("{}/api/sessions/{SESSION}", sim.base_url()))
-            .header("X-Api-Key", sim.api_key())
-            .json(&update)
-            .send()
+        // (A PUT restarts a running session; its stored auth brings it back.)
+        sim.set_webhooks(SESSION, vec![webhook], Duration::from_secs(10))
             .await
             .unwrap();
-        assert_eq!(response.status(), 200);
-        // PUT restarts a running session; its stored auth brings it back to WORKING.
-        let status = sim
-            .wait_for_status(SESSION, SessionStatus::Working, Duration::from_secs(10))
-            .await;
-        assert_eq!(status, Some(SessionStatus::Working));
         Self {
             backend,
             database_url,

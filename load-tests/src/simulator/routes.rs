@@ -222,16 +222,12 @@ async fn update_session(
     body: Bytes,
 ) -> Result<Json<Value>> {
     let request: UpdateSession = parse(&body)?;
-    let was_running = shared.with_session(&name, |s| {
-        s.config = json!({"metadata": request.config.metadata, "webhooks": request.config.webhooks, "proxy": null, "debug": false});
-        s.webhooks = request.config.webhooks;
-        s.metadata = request.config.metadata;
-        s.status != SessionStatus::Stopped
-    })?;
-    if was_running {
-        transition(&shared, &name, SessionStatus::Stopped);
-        transition(&shared, &name, SessionStatus::Starting);
-    }
+    state::update_session(
+        &shared,
+        &name,
+        request.config.webhooks,
+        request.config.metadata,
+    )?;
     Ok(Json(shared.with_session(&name, |s| s.dto())?))
 }
 

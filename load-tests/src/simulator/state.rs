@@ -472,6 +472,29 @@ pub(super) fn create_session(
     Ok(())
 }
 
+/// Replaces the session's webhooks and metadata, as `PUT /api/sessions/{s}`
+/// does: a running session is stopped and started again (its stored auth
+/// brings it back to WORKING).
+pub(super) fn update_session(
+    shared: &Arc<Shared>,
+    name: &str,
+    webhooks: Vec<WebhookConfig>,
+    metadata: Option<Value>,
+) -> Result<(), SimError> {
+    let was_running = shared.with_session(name, |s| {
+        s.config =
+            json!({"metadata": metadata, "webhooks": webhooks, "proxy": null, "debug": false});
+        s.webhooks = webhooks;
+        s.metadata = metadata;
+        s.status != SessionStatus::Stopped
+    })?;
+    if was_running {
+        transition(shared, name, SessionStatus::Stopped);
+        transition(shared, name, SessionStatus::Starting);
+    }
+    Ok(())
+}
+
 pub(super) fn scan(
     shared: &Arc<Shared>,
     name: &str,
