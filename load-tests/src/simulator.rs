@@ -256,6 +256,11 @@ impl Simulator {
         self.shared.fail_next_sends(count, status);
     }
 
+    /// Makes the next `count` send calls answer only after `delay`.
+    pub fn slow_next_sends(&self, count: u32, delay: Duration) {
+        self.shared.slow_next_sends(count, delay);
+    }
+
     /// Every send-type call the simulator accepted, oldest first.
     pub fn sent(&self) -> Vec<SentRecord> {
         self.shared.sent()

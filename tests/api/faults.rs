@@ -1,7 +1,7 @@
 //! Fault tests: the real `wabot` binary as a child process, killed with
 //! SIGKILL at random (seeded) moments under load and started again, while
 //! the simulator plays customers and retries webhooks as WAHA does, and
-//! WAHA fails sends for a while. Afterwards every customer message got
+//! WAHA fails sends for a while, then answers slowly for a while. Afterwards every customer message got
 //! exactly one reply, every checkout exactly one order, and nothing is left
 //! in the inbox or the outbox.
 
@@ -156,9 +156,12 @@ async fn every_acknowledged_message_is_answered_once_across_sigkills(backend: Ba
             "kill {kill} came after every customer had finished: nothing was tested"
         );
         server.kill().await;
-        if kill == 1 {
-            // WAHA fails for a while too: replies are retried, then held.
-            sim.fail_next_sends(15, 503);
+        match kill {
+            // WAHA fails for a while: replies are retried, then held.
+            1 => sim.fail_next_sends(15, 503),
+            // WAHA answers slowly for a while.
+            2 => sim.slow_next_sends(20, Duration::from_millis(300)),
+            _ => {}
         }
         server = ChildServer::start(&database_url, port).await;
     }

@@ -408,6 +408,9 @@ async fn perform(
     path: &str,
 ) -> Result<Response> {
     shared.with_session(&call.session, |_| ())?;
+    if let Some(delay) = shared.take_send_delay() {
+        tokio::time::sleep(delay).await;
+    }
     if let Some(status) = shared.take_send_fault() {
         return Ok(injected_failure(status, path));
     }

@@ -94,6 +94,8 @@ struct Memory {
     sent: Vec<SentRecord>,
     deliveries: Vec<DeliveryRecord>,
     send_fault: Option<SendFault>,
+    /// `(remaining, delay)`: the next sends answer only after `delay`.
+    slow_sends: Option<(u32, Duration)>,
     /// Text and image messages sent per chat id (for waits under load).
     messages_per_chat: std::collections::HashMap<String, usize>,
     /// First 2xx delivery per payload id (for waits under load).
@@ -203,6 +205,22 @@ impl Shared {
             remaining: count,
             status,
         });
+    }
+
+    pub(super) fn slow_next_sends(&self, count: u32, delay: Duration) {
+        self.memory().slow_sends = (count > 0).then_some((count, delay));
+    }
+
+    /// The injected delay for this send, if one is pending.
+    pub(super) fn take_send_delay(&self) -> Option<Duration> {
+        let mut memory = self.memory();
+        let (remaining, delay) = memory.slow_sends.as_mut()?;
+        *remaining -= 1;
+        let delay = *delay;
+        if *remaining == 0 {
+            memory.slow_sends = None;
+        }
+        Some(delay)
     }
 
     /// The injected failure status for this send, if one is pending.
