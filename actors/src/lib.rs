@@ -16,6 +16,7 @@ pub mod fleet;
 pub mod inbound;
 pub mod inbox_writer;
 pub mod ingress;
+pub mod memory;
 pub mod metrics;
 pub mod ports;
 pub mod registry;

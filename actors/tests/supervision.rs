@@ -1,151 +1,44 @@
 //! The actor tree against the WAHA simulator, with storage in memory: crash
 //! isolation and restart, passivation and rehydration.
 
-use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use rust_decimal::Decimal;
 use uuid::Uuid;
+use wabot_actors::memory::MemoryStore;
 use wabot_actors::{
-    Appended, ConversationStore, InboundMessage, InboxEvent, InboxStore, NewInboxEvent, OrderStore,
-    PlacedOrder, PluginCatalog, Ports, Runtime, RuntimeSettings, StoreError, TenantDirectory,
-    TenantProfile, WahaInstanceSpec, WahaSessionSpec,
+    InboundMessage, PluginCatalog, Ports, Runtime, RuntimeSettings, TenantProfile,
+    WahaInstanceSpec, WahaSessionSpec,
 };
-use wabot_actors::{OutboxMessage, OutboxStore, Step};
 use wabot_load_tests::{Simulator, SimulatorConfig};
 use wabot_plugins::{
-    Action, ConversationState, Event, Menu, MenuItem, OrderDraft, Plugin, PluginKind,
-    TenantContext, plugin_for,
+    Action, ConversationState, Event, Menu, MenuItem, Plugin, PluginKind, TenantContext, plugin_for,
 };
 
 const SESSION: &str = "shop";
 
-/// Storage in memory, counting conversation loads.
-struct MemoryStore {
-    tenant_id: Uuid,
-    conversations: Mutex<HashMap<String, ConversationState>>,
-    loads: AtomicUsize,
-    orders: AtomicUsize,
-    inbox_ids: AtomicUsize,
-    outbox_keys: Mutex<std::collections::HashSet<String>>,
-}
-
-impl MemoryStore {
-    fn next_inbox_id(&self) -> i64 {
-        self.inbox_ids.fetch_add(1, Ordering::SeqCst) as i64 + 1
-    }
-}
-
-#[async_trait]
-impl TenantDirectory for MemoryStore {
-    async fn tenant_profile(&self, tenant_id: Uuid) -> Result<TenantProfile, StoreError> {
-        let item = MenuItem {
-            item_id: "soup".into(),
-            name: "Soup".into(),
-            description: String::new(),
-            price: Decimal::new(450, 2),
-            category: "Starters".into(),
-            available: true,
-            image_url: None,
-        };
-        Ok(TenantProfile {
-            tenant_id,
-            plugin: PluginKind::Restaurant,
-            session_name: SESSION.into(),
-            context: TenantContext {
-                business_name: "Chez Test".into(),
-                currency_symbol: "€".into(),
-                menu: Menu::new(vec![item]),
-            },
-        })
-    }
-}
-
-#[async_trait]
-impl ConversationStore for MemoryStore {
-    async fn load_conversation(
-        &self,
-        _: Uuid,
-        customer: &str,
-    ) -> Result<Option<ConversationState>, StoreError> {
-        self.loads.fetch_add(1, Ordering::SeqCst);
-        Ok(self.conversations.lock().unwrap().get(customer).cloned())
-    }
-
-    async fn record_step(&self, step: Step<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
-        if let Some(state) = step.state {
-            self.conversations
-                .lock()
-                .unwrap()
-                .insert(step.customer.into(), state.clone());
-        }
-        let mut keys = self.outbox_keys.lock().unwrap();
-        let mut stored = Vec::new();
-        for message in step.outbox {
-            if keys.insert(message.idempotency_key.clone()) {
-                stored.push(OutboxMessage {
-                    id: keys.len() as i64,
-                    tenant_id: step.tenant_id,
-                    session: step.session.into(),
-                    chat_id: step.customer.into(),
-                    content: message.content.clone(),
-                    wa_message_id: message.wa_message_id.clone(),
-                });
-            }
-        }
-        Ok(stored)
-    }
-}
-
-/// Sent marks are not needed here: nothing restarts from this store.
-#[async_trait]
-impl OutboxStore for MemoryStore {
-    async fn mark_sent(&self, _: Uuid, _: i64) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn mark_failed(&self, _: Uuid, _: i64, _: &str) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn unsent(&self) -> Result<Vec<OutboxMessage>, StoreError> {
-        Ok(Vec::new())
-    }
-}
-
-/// Inbox ids only; these tests deliver straight to the runtime.
-#[async_trait]
-impl InboxStore for MemoryStore {
-    async fn append(&self, events: &[NewInboxEvent]) -> Result<Vec<Appended>, StoreError> {
-        Ok(events
-            .iter()
-            .map(|_| Appended::Stored(self.next_inbox_id()))
-            .collect())
-    }
-
-    async fn unprocessed(&self) -> Result<Vec<InboxEvent>, StoreError> {
-        Ok(Vec::new())
-    }
-}
-
-#[async_trait]
-impl OrderStore for MemoryStore {
-    async fn place_order(
-        &self,
-        _: Uuid,
-        _: &str,
-        _: &OrderDraft,
-        _: &str,
-    ) -> Result<PlacedOrder, StoreError> {
-        let n = self.orders.fetch_add(1, Ordering::SeqCst) as i64;
-        Ok(PlacedOrder {
-            order_id: Uuid::new_v4(),
-            order_number: 1001 + n,
-        })
+/// The tenant every test here serves.
+fn chez_test(tenant_id: Uuid) -> TenantProfile {
+    let item = MenuItem {
+        item_id: "soup".into(),
+        name: "Soup".into(),
+        description: String::new(),
+        price: Decimal::new(450, 2),
+        category: "Starters".into(),
+        available: true,
+        image_url: None,
+    };
+    TenantProfile {
+        tenant_id,
+        plugin: PluginKind::Restaurant,
+        session_name: SESSION.into(),
+        context: TenantContext {
+            business_name: "Chez Test".into(),
+            currency_symbol: "€".into(),
+            menu: Menu::new(vec![item]),
+        },
     }
 }
 
@@ -192,14 +85,7 @@ impl Harness {
             .await
             .unwrap();
         let tenant_id = Uuid::new_v4();
-        let store = Arc::new(MemoryStore {
-            tenant_id,
-            conversations: Mutex::default(),
-            loads: AtomicUsize::new(0),
-            orders: AtomicUsize::new(0),
-            inbox_ids: AtomicUsize::new(0),
-            outbox_keys: Mutex::default(),
-        });
+        let store = Arc::new(MemoryStore::new(chez_test(tenant_id)));
         let plugins: PluginCatalog =
             Arc::new(|kind| Arc::new(PanickingOnBoom(plugin_for(kind))) as Arc<dyn Plugin>);
         let mut settings = RuntimeSettings {
@@ -240,11 +126,11 @@ impl Harness {
     fn deliver(&self, customer: &str, text: &str) {
         self.runtime
             .deliver(InboundMessage {
-                tenant_id: self.store.tenant_id,
+                tenant_id: self.tenant_id,
                 session: SESSION.into(),
                 customer: customer.into(),
                 message_id: format!("false_{customer}_{}", Uuid::new_v4().simple()),
-                inbox_id: self.store.next_inbox_id(),
+                inbox_id: self.store.new_inbox_id(),
                 text: text.into(),
                 received_at: Instant::now(),
                 permit: None,
@@ -289,7 +175,7 @@ async fn a_panicking_conversation_is_restarted_from_its_snapshot_and_others_go_o
         "another conversation is untouched"
     );
     assert_eq!(
-        h.store.loads.load(Ordering::SeqCst),
+        h.store.loads(),
         3,
         "alice twice (after the crash), bob once"
     );
@@ -319,7 +205,7 @@ async fn an_idle_conversation_passivates_and_rehydrates_with_its_cart() {
     let cart = h.say(carol, "cart", 2).await;
     assert!(cart[1].contains("2 x Soup"), "{cart:?}");
     assert_eq!(
-        h.store.loads.load(Ordering::SeqCst),
+        h.store.loads(),
         2,
         "loaded at start and again after passivation"
     );
