@@ -23,6 +23,7 @@ use crate::metrics;
 use crate::ports::Ports;
 use crate::ports::{NewOutboxMessage, OutboundContent, Step};
 use crate::registry::SessionRegistry;
+use crate::storage_retry::with_patience;
 use crate::tenant::TenantMsg;
 use crate::waha_session::{Outbound, WahaSessionMsg, new_wa_message_id};
 
@@ -115,11 +116,12 @@ impl Actor for Conversation {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         let args = &state.args;
-        state.conversation = args
-            .ports
-            .conversations
-            .load_conversation(args.tenant_id, &args.customer)
-            .await?;
+        state.conversation = with_patience("load a conversation", || {
+            args.ports
+                .conversations
+                .load_conversation(args.tenant_id, &args.customer)
+        })
+        .await?;
         Ok(())
     }
 
@@ -225,11 +227,12 @@ async fn advance(
                 replies.push(OutboundContent::Image { url, caption })
             }
             Action::PlaceOrder(draft) => {
-                let placed = args
-                    .ports
-                    .orders
-                    .place_order(args.tenant_id, &args.customer, &draft, step_key)
-                    .await;
+                let placed = with_patience("place an order", || {
+                    args.ports
+                        .orders
+                        .place_order(args.tenant_id, &args.customer, &draft, step_key)
+                })
+                .await;
                 let outcome = match placed {
                     Ok(placed) => {
                         ::metrics::counter!(metrics::ORDERS_PLACED).increment(1);
@@ -264,13 +267,11 @@ struct StepOutcome<'a> {
     received_at: Option<Instant>,
 }
 
-/// Tries to commit a step before giving up on a failing database.
-const COMMIT_ATTEMPTS: u32 = 3;
-
 /// Commits the step (state, inbox mark, replies in the outbox) in one
-/// transaction, then hands the stored replies to the session. If storage
-/// keeps failing, the actor fails: its supervisor tells the customer, and
-/// the next message starts again from the last committed state.
+/// transaction, then hands the stored replies to the session. A storage
+/// outage is waited out (the step is idempotent); only if it outlasts
+/// [`STORAGE_PATIENCE`](crate::storage_retry::STORAGE_PATIENCE) does the actor fail, and its supervisor tells the
+/// customer.
 async fn commit(
     state: &ConversationActorState,
     step: StepOutcome<'_>,
@@ -298,18 +299,10 @@ async fn commit(
         processed_inbox_id: step.inbox_id,
         outbox: &outbox,
     };
-    let mut attempt = 1;
-    let stored = loop {
-        match args.ports.conversations.record_step(record).await {
-            Ok(stored) => break stored,
-            Err(error) if attempt < COMMIT_ATTEMPTS => {
-                tracing::warn!(tenant = %args.tenant_id, %error, attempt, "could not commit a conversation step; retrying");
-                tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
-                attempt += 1;
-            }
-            Err(error) => return Err(error.into()),
-        }
-    };
+    let stored = with_patience("commit a conversation step", || {
+        args.ports.conversations.record_step(record)
+    })
+    .await?;
     for message in stored {
         send(args, Outbound::from_outbox(message, step.received_at));
     }

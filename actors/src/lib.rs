@@ -24,6 +24,7 @@ pub mod root;
 pub mod runtime;
 pub mod settings;
 pub mod shard;
+pub mod storage_retry;
 pub mod tenant;
 pub mod tenants;
 pub mod waha_client;

@@ -18,6 +18,7 @@ use crate::ports::OutboundContent;
 use crate::ports::{Ports, TenantProfile};
 use crate::registry::{PluginCatalog, SessionRegistry};
 use crate::settings::RuntimeSettings;
+use crate::storage_retry::with_patience;
 use crate::waha_session::{Outbound, WahaSessionMsg};
 
 /// Sent to a customer whose conversation crashed.
@@ -102,7 +103,10 @@ impl Actor for Tenant {
         _myself: ActorRef<Self::Msg>,
         args: TenantArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
-        let profile = args.ports.tenants.tenant_profile(args.tenant_id).await?;
+        let profile = with_patience("load a tenant", || {
+            args.ports.tenants.tenant_profile(args.tenant_id)
+        })
+        .await?;
         let (shared, session) = shared_from(profile, &args.plugins);
         Ok(TenantState {
             args,

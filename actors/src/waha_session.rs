@@ -26,6 +26,7 @@ use crate::breaker::CircuitBreaker;
 use crate::metrics;
 use crate::ports::{OutboundContent, OutboxMessage, OutboxStore};
 use crate::settings::WahaSettings;
+use crate::storage_retry::with_patience;
 use crate::waha_client::{WahaClient, WahaError};
 
 /// Longest wait between two tries of held messages.
@@ -254,7 +255,8 @@ async fn deliver(state: &mut WahaSessionState, outbound: Outbound) -> Result<(),
                 let session = session.clone();
                 while state.marking.try_join_next().is_some() {}
                 state.marking.spawn(async move {
-                    if let Err(error) = outbox.mark_sent(tenant_id, id).await {
+                    let marked = with_patience("mark an outbox message sent", || outbox.mark_sent(tenant_id, id)).await;
+                    if let Err(error) = marked {
                         tracing::error!(%session, %error, id, "could not mark an outbox message sent");
                     }
                 });
