@@ -119,12 +119,38 @@ pub enum SimError {
     Invalid(Vec<String>),
 }
 
+/// The serving task and its stop switch.
+struct Serving {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Serving {
+    fn spawn(listener: TcpListener, shared: Arc<Shared>) -> Self {
+        let app = routes::router(shared);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(error) = serve.await {
+                tracing::error!(%error, "WAHA simulator stopped with an error");
+            }
+        });
+        Self { stop, task }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
 /// A running simulator. Dropping it stops the server.
 pub struct Simulator {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<()>>,
+    serving: std::sync::Mutex<Option<Serving>>,
 }
 
 impl Simulator {
@@ -133,21 +159,11 @@ impl Simulator {
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config));
-        let app = routes::router(shared.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(error) = serve.await {
-                tracing::error!(%error, "WAHA simulator stopped with an error");
-            }
-        });
+        let serving = Serving::spawn(listener, shared.clone());
         Ok(Self {
             addr,
             shared,
-            stop: Some(stop),
-            server: Some(server),
+            serving: std::sync::Mutex::new(Some(serving)),
         })
     }
 
@@ -315,25 +331,42 @@ impl Simulator {
         self.shared.wait_for_delivered(payload_id, timeout).await
     }
 
-    /// Stops serving and waits for the server task.
-    pub async fn stop(mut self) {
-        self.shutdown_server().await;
+    fn take_serving(&self) -> Option<Serving> {
+        self.serving
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
     }
 
-    async fn shutdown_server(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+    /// Plays WAHA being unreachable: stops listening (connections are then
+    /// refused) while sessions, records and webhook retries carry on.
+    pub async fn go_offline(&self) {
+        if let Some(serving) = self.take_serving() {
+            serving.stop().await;
         }
-        if let Some(server) = self.server.take() {
-            let _ = server.await;
-        }
+    }
+
+    /// Listens again on the same address after [`Simulator::go_offline`].
+    pub async fn go_online(&self) -> std::io::Result<()> {
+        let listener = TcpListener::bind(self.addr).await?;
+        let serving = Serving::spawn(listener, self.shared.clone());
+        *self
+            .serving
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(serving);
+        Ok(())
+    }
+
+    /// Stops serving and waits for the server task.
+    pub async fn stop(self) {
+        self.go_offline().await;
     }
 }
 
 impl Drop for Simulator {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        if let Some(serving) = self.take_serving() {
+            let _ = serving.stop.send(());
         }
     }
 }

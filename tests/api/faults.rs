@@ -2,7 +2,8 @@
 //! customers that the simulator plays (with WAHA-style webhook retries), while
 //! things break at seeded random moments:
 //! - the server is killed with SIGKILL and started again, and WAHA fails
-//!   sends for a while, then answers slowly for a while;
+//!   sends for a while, answers slowly for a while, and refuses connections
+//!   for a while;
 //! - PostgreSQL (a private cluster) is restarted under the running server.
 //!
 //! Afterwards every customer message got exactly one reply, every checkout
@@ -48,6 +49,7 @@ impl ChildServer {
             .env("WABOT_WAHA__TYPING_MS_PER_CHAR", "0")
             .env("WABOT_WAHA__BACKOFF_BASE_MS", "20")
             .env("WABOT_WAHA__BACKOFF_MAX_MS", "200")
+            .env("WABOT_WAHA__BREAKER_COOLDOWN_SECS", "1")
             .env("WABOT_LOG__LEVEL", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -247,6 +249,15 @@ async fn every_acknowledged_message_is_answered_once_across_sigkills(backend: Ba
             1 => load.sim.fail_next_sends(15, 503),
             // WAHA answers slowly for a while.
             2 => load.sim.slow_next_sends(20, Duration::from_millis(300)),
+            // WAHA is unreachable for a while: connections are refused.
+            3 => {
+                load.sim.go_offline().await;
+                tokio::time::sleep(Duration::from_millis(rng.random_range(300..900))).await;
+                load.sim
+                    .go_online()
+                    .await
+                    .expect("the simulator listens again");
+            }
             _ => {}
         }
     }
