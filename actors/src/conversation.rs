@@ -19,6 +19,7 @@ use uuid::Uuid;
 use wabot_plugins::{Action, ConversationState, Event, OrderStatus, Plugin, TenantContext};
 
 use crate::inbound::InboundMessage;
+use crate::ingress::InFlightPermit;
 use crate::metrics;
 use crate::ports::Ports;
 use crate::ports::{NewOutboxMessage, OutboundContent, Step};
@@ -132,7 +133,10 @@ impl Actor for Conversation {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match message {
-            ConversationMsg::Inbound { tenant, message } => {
+            ConversationMsg::Inbound {
+                tenant,
+                mut message,
+            } => {
                 ::metrics::counter!(metrics::MESSAGES_IN).increment(1);
                 if let Some(session) = state.args.sessions.get(&state.args.session) {
                     session.cast(WahaSessionMsg::MarkSeen {
@@ -150,6 +154,7 @@ impl Actor for Conversation {
                     key: &message.message_id,
                     inbox_id: Some(message.inbox_id),
                     received_at: Some(message.received_at),
+                    permit: message.permit.take().map(Arc::new),
                 };
                 commit(state, step).await?;
                 schedule_idle_check(&myself, state);
@@ -171,6 +176,7 @@ impl Actor for Conversation {
                     key: &key,
                     inbox_id: None,
                     received_at: None,
+                    permit: None,
                 };
                 commit(state, step).await?;
                 schedule_idle_check(&myself, state);
@@ -265,6 +271,8 @@ struct StepOutcome<'a> {
     key: &'a str,
     inbox_id: Option<i64>,
     received_at: Option<Instant>,
+    /// The message's in-flight permit, shared by its replies until sent.
+    permit: Option<Arc<InFlightPermit>>,
 }
 
 /// Commits the step (state, inbox mark, replies in the outbox) in one
@@ -304,7 +312,10 @@ async fn commit(
     })
     .await?;
     for message in stored {
-        send(args, Outbound::from_outbox(message, step.received_at));
+        send(
+            args,
+            Outbound::from_outbox(message, step.received_at, step.permit.clone()),
+        );
     }
     Ok(())
 }

@@ -121,7 +121,9 @@ impl Runtime {
         for message in unsent {
             match runtime.sessions.get(&message.session) {
                 Some(session) => session
-                    .cast(WahaSessionMsg::Send(Outbound::from_outbox(message, None)))
+                    .cast(WahaSessionMsg::Send(Outbound::from_outbox(
+                        message, None, None,
+                    )))
                     .map_err(|_| RuntimeError::Stopped)?,
                 None => {
                     tracing::error!(session = %message.session, "unsent outbox message for a session that is not running")

@@ -208,6 +208,7 @@ impl Actor for Tenant {
                         outbox: None,
                         wa_message_id: None,
                         received_at: None,
+                        permit: None,
                     }))?;
                 }
             }

@@ -23,6 +23,7 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::breaker::CircuitBreaker;
+use crate::ingress::InFlightPermit;
 use crate::metrics;
 use crate::ports::{OutboundContent, OutboxMessage, OutboxStore};
 use crate::settings::WahaSettings;
@@ -33,7 +34,7 @@ use crate::waha_client::{WahaClient, WahaError};
 const MAX_HOLD_DELAY: Duration = Duration::from_secs(30);
 
 /// A message for one customer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Outbound {
     /// The customer's chat id.
     pub chat_id: String,
@@ -46,17 +47,26 @@ pub struct Outbound {
     pub wa_message_id: Option<String>,
     /// When the customer's triggering webhook arrived, if this is a reply.
     pub received_at: Option<Instant>,
+    /// The triggering message's share of the in-flight budget, kept until
+    /// its replies are sent, so replies WAHA cannot take yet hold the budget
+    /// (and the webhook answers 429/503) instead of piling up in memory.
+    pub permit: Option<Arc<InFlightPermit>>,
 }
 
 impl Outbound {
     /// An outbox message, ready to send.
-    pub fn from_outbox(message: OutboxMessage, received_at: Option<Instant>) -> Self {
+    pub fn from_outbox(
+        message: OutboxMessage,
+        received_at: Option<Instant>,
+        permit: Option<Arc<InFlightPermit>>,
+    ) -> Self {
         Self {
             chat_id: message.chat_id,
             content: message.content,
             outbox: Some((message.tenant_id, message.id)),
             wa_message_id: Some(message.wa_message_id),
             received_at,
+            permit,
         }
     }
 }

@@ -186,18 +186,21 @@ impl Target {
     }
 }
 
-/// Runs `plan` against the wabot at `server_url` (operator `token`), then
-/// against an echo server with the same customers, and reports both.
-pub async fn run(plan: &LoadPlan, server_url: &str, token: &str) -> anyhow::Result<LoadReport> {
-    let customers = customers(plan);
+/// Registers the simulator and `tenants` restaurant tenants with their
+/// sessions; returns the simulator and the sessions' names.
+async fn set_up_tenants(
+    tenants: usize,
+    server_url: &str,
+    token: &str,
+) -> anyhow::Result<(Arc<Simulator>, Vec<String>, String)> {
     let sim = Arc::new(Simulator::start(SimulatorConfig::fast()).await?);
     let driver = Driver::new(server_url, token);
     let run_id = uuid_like();
     let instance = driver
         .register_instance(&format!("load-{run_id}"), &sim)
         .await?;
-    let mut wabot_sessions = Vec::with_capacity(plan.tenants);
-    for tenant in 0..plan.tenants {
+    let mut wabot_sessions = Vec::with_capacity(tenants);
+    for tenant in 0..tenants {
         // Unique per server, so runs can repeat against the same database.
         let session = format!("load-{tenant}-{run_id}");
         let secret = format!("load-secret-{tenant}-0123456789");
@@ -218,6 +221,14 @@ pub async fn run(plan: &LoadPlan, server_url: &str, token: &str) -> anyhow::Resu
             .await?;
         wabot_sessions.push(session);
     }
+    Ok((sim, wabot_sessions, run_id))
+}
+
+/// Runs `plan` against the wabot at `server_url` (operator `token`), then
+/// against an echo server with the same customers, and reports both.
+pub async fn run(plan: &LoadPlan, server_url: &str, token: &str) -> anyhow::Result<LoadReport> {
+    let customers = customers(plan);
+    let (sim, wabot_sessions, run_id) = set_up_tenants(plan.tenants, server_url, token).await?;
     let echo = start_echo_server().await?;
     let mut echo_sessions = Vec::with_capacity(plan.tenants);
     for tenant in 0..plan.tenants {
@@ -427,4 +438,147 @@ impl LoadReport {
         }
         text
     }
+}
+
+/// An open-loop run: messages at a fixed rate, whatever the answers.
+#[derive(Debug, Clone)]
+pub struct RatePlan {
+    /// Tenants.
+    pub tenants: usize,
+    /// Distinct customers the messages rotate over.
+    pub customers: usize,
+    /// Messages per second.
+    pub rate: f64,
+    /// How long to send.
+    pub duration: Duration,
+    /// How long to wait for the last answers afterwards.
+    pub drain: Duration,
+}
+
+/// Results of an open-loop run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RateReport {
+    /// Messages per second offered.
+    pub rate: f64,
+    /// Messages offered.
+    pub sent: usize,
+    /// Messages wabot acknowledged (a 2xx, possibly after WAHA's retries).
+    pub acknowledged: usize,
+    /// Messages WAHA dropped after its last retry: never acknowledged, so
+    /// never wabot's to lose (WAHA keeps no durable outbox).
+    pub dropped_by_waha: usize,
+    /// Acknowledged messages answered by the end of the drain.
+    pub answered: usize,
+    /// Webhook acknowledgement latency of accepted deliveries.
+    pub ack: Latency,
+    /// Webhook attempts answered 429 or 503 (to be retried by WAHA).
+    pub throttled: usize,
+    /// Other webhook failures.
+    pub webhook_errors: usize,
+    /// Acknowledged messages never answered (or still undecided at the end).
+    pub lost: usize,
+    /// Replies beyond one per acknowledged message.
+    pub duplicated: usize,
+}
+
+#[derive(Default)]
+struct RateTally {
+    pending: usize,
+    acknowledged: usize,
+    dropped_by_waha: usize,
+    answered: usize,
+    unanswered: usize,
+    extra: usize,
+}
+
+/// Offers `plan.rate` messages per second ("menu", one reply each) for
+/// `plan.duration`, spread over the customers, then waits for the answers.
+pub async fn run_rate(
+    plan: &RatePlan,
+    server_url: &str,
+    token: &str,
+) -> anyhow::Result<RateReport> {
+    let (sim, sessions, _) = set_up_tenants(plan.tenants, server_url, token).await?;
+    let customers: Vec<(String, String)> = (0..plan.customers.max(1))
+        .map(|n| {
+            (
+                sessions[n % sessions.len()].clone(),
+                format!("1888{n:07}@c.us"),
+            )
+        })
+        .collect();
+    let mut offered: Vec<Vec<String>> = vec![Vec::new(); customers.len()];
+    let deliveries_before = sim.deliveries().len();
+    let period = Duration::from_secs_f64(1.0 / plan.rate.max(0.001));
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let started = Instant::now();
+    let mut sent = 0;
+    while started.elapsed() < plan.duration {
+        ticker.tick().await;
+        let index = sent % customers.len();
+        let (session, chat_id) = &customers[index];
+        if let Ok(id) = sim.inject_customer_message(session, chat_id, "menu") {
+            offered[index].push(id);
+            sent += 1;
+        }
+        if sent % (plan.rate.max(1.0) as usize) == 0 {
+            eprintln!(
+                "  offered {sent} messages in {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    // Settle: every event acknowledged or dropped by WAHA, and every
+    // acknowledged one answered, or the drain time is over.
+    let deadline = Instant::now() + plan.drain;
+    let tally = |sim: &Simulator| {
+        let mut tally = RateTally::default();
+        for ((_, chat_id), ids) in customers.iter().zip(&offered) {
+            let outcomes: Vec<_> = ids.iter().map(|id| sim.delivery_outcome(id)).collect();
+            let acknowledged = outcomes.iter().filter(|o| **o == Some(true)).count();
+            tally.pending += outcomes.iter().filter(|o| o.is_none()).count();
+            tally.acknowledged += acknowledged;
+            tally.dropped_by_waha += outcomes.iter().filter(|o| **o == Some(false)).count();
+            let replies = sim.sent_count_to(chat_id);
+            tally.answered += replies.min(acknowledged);
+            tally.unanswered += acknowledged.saturating_sub(replies);
+            tally.extra += replies.saturating_sub(acknowledged);
+        }
+        tally
+    };
+    let mut settled = tally(&sim);
+    while (settled.pending > 0 || settled.unanswered > 0) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        settled = tally(&sim);
+    }
+    let deliveries = sim.deliveries();
+    let ours: Vec<_> = deliveries[deliveries_before..]
+        .iter()
+        .filter(|d| d.event == "message")
+        .collect();
+    let ok =
+        |d: &&&crate::simulator::DeliveryRecord| d.status.is_some_and(|s| (200..300).contains(&s));
+    let throttled = ours
+        .iter()
+        .filter(|d| matches!(d.status, Some(429 | 503)))
+        .count();
+    let webhook_errors = ours.iter().filter(|d| !ok(d)).count() - throttled;
+    Ok(RateReport {
+        rate: plan.rate,
+        sent,
+        acknowledged: settled.acknowledged,
+        dropped_by_waha: settled.dropped_by_waha,
+        answered: settled.answered,
+        ack: Latency::of(
+            ours.iter()
+                .filter(|d| ok(d))
+                .map(|d| d.latency_us)
+                .collect(),
+        ),
+        throttled,
+        webhook_errors,
+        lost: settled.unanswered + settled.pending,
+        duplicated: settled.extra,
+    })
 }

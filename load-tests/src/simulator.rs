@@ -357,6 +357,18 @@ impl Simulator {
         Ok(())
     }
 
+    /// Text and image messages sent to `chat_id` so far.
+    pub fn sent_count_to(&self, chat_id: &str) -> usize {
+        self.shared.sent_count_to(chat_id)
+    }
+
+    /// Whether the event carrying message `payload_id` was acknowledged with
+    /// a 2xx (`Some(true)`), dropped after its last attempt (`Some(false)`),
+    /// or is still being retried (`None`).
+    pub fn delivery_outcome(&self, payload_id: &str) -> Option<bool> {
+        self.shared.delivery_outcome(payload_id)
+    }
+
     /// Stops serving and waits for the server task.
     pub async fn stop(self) {
         self.go_offline().await;

@@ -44,6 +44,13 @@ struct Options {
     /// ...with this operator token.
     #[arg(long)]
     operator_token: Option<String>,
+    /// Open loop: offer this many messages per second (one reply each)
+    /// instead of running the scenario's closed-loop customers.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Open loop: for this many seconds.
+    #[arg(long, default_value_t = 30, requires = "rate")]
+    seconds: u64,
     /// Folder for the JSON and Markdown results.
     #[arg(long, default_value = "load-tests/results")]
     out: PathBuf,
@@ -51,7 +58,22 @@ struct Options {
 
 /// A spawned `wabot serve`, killed when dropped.
 struct SpawnedServer {
-    _child: tokio::process::Child,
+    child: tokio::process::Child,
+}
+
+impl SpawnedServer {
+    /// Resident set size of the server process, in MiB (Linux).
+    fn rss_mib(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()?)).ok()?;
+        let kib: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        Some(kib / 1024.0)
+    }
 }
 
 async fn spawn_server(
@@ -88,7 +110,7 @@ async fn spawn_server(
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Ok((SpawnedServer { _child: child }, url))
+    Ok((SpawnedServer { child }, url))
 }
 
 #[tokio::main]
@@ -100,7 +122,7 @@ async fn main() -> anyhow::Result<()> {
         .operator_token
         .clone()
         .unwrap_or_else(|| format!("load-{:016x}", rand::random::<u64>()));
-    let (_server, url) = match (&options.spawn, &options.server) {
+    let (server, url) = match (&options.spawn, &options.server) {
         (Some(binary), _) => {
             let database = options.database.clone().unwrap_or_else(|| {
                 let file = std::env::temp_dir()
@@ -116,6 +138,11 @@ async fn main() -> anyhow::Result<()> {
             anyhow::bail!("give --spawn <wabot binary> or --server <url> --operator-token <token>")
         }
     };
+    std::fs::create_dir_all(&options.out)?;
+    let stamp = chrono_stamp();
+    if let Some(rate) = options.rate {
+        return run_open_loop(&options, rate, &url, &token, server.as_ref(), stamp).await;
+    }
     let plan = LoadPlan {
         scenario: options.scenario,
         tenants: options.tenants.max(1),
@@ -130,8 +157,6 @@ async fn main() -> anyhow::Result<()> {
     let report = load::run(&plan, &url, &token).await?;
     let markdown = report.markdown();
     println!("{markdown}");
-    std::fs::create_dir_all(&options.out)?;
-    let stamp = chrono_stamp();
     let base = options
         .out
         .join(format!("{:?}-{stamp}", plan.scenario).to_lowercase());
@@ -143,6 +168,72 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("results written to {}.{{json,md}}", base.display());
     anyhow::ensure!(
         report.wabot.lost == 0 && report.wabot.duplicated == 0,
+        "messages were lost or duplicated"
+    );
+    Ok(())
+}
+
+/// The open-loop run, with the spawned server's RSS sampled 10 s in (after
+/// warm-up) and at the end.
+async fn run_open_loop(
+    options: &Options,
+    rate: f64,
+    url: &str,
+    token: &str,
+    server: Option<&SpawnedServer>,
+    stamp: u64,
+) -> anyhow::Result<()> {
+    let plan = load::RatePlan {
+        tenants: options.tenants.max(1),
+        customers: options.tenants.max(1) * options.customers.max(1),
+        rate,
+        duration: Duration::from_secs(options.seconds),
+        drain: Duration::from_secs(options.answer_timeout_secs),
+    };
+    eprintln!(
+        "open loop: {rate} msg/s for {} s over {} customers",
+        options.seconds, plan.customers
+    );
+    let rss_warm = async {
+        let server = server?;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        server.rss_mib()
+    };
+    let (report, rss_warm) = tokio::join!(load::run_rate(&plan, url, token), rss_warm);
+    let report = report?;
+    let rss_end = server.and_then(SpawnedServer::rss_mib);
+    let growth = match (rss_warm, rss_end) {
+        (Some(warm), Some(end)) => format!(
+            "{warm:.1} MiB at 10 s → {end:.1} MiB at the end ({:+.1} %)",
+            (end / warm - 1.0) * 100.0
+        ),
+        _ => "not measured (no spawned server)".to_owned(),
+    };
+    let markdown = format!(
+        "## wabot-load open loop: {rate} msg/s for {} s\n\n| sent | acknowledged | dropped by WAHA | answered | ack p50/p99/p999 ms | 429/503 | other webhook errors | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|\n| {} | {} | {} | {} | {:.2} / {:.2} / {:.2} | {} | {} | {} | {} |\n\nServer RSS: {growth}\n",
+        options.seconds,
+        report.sent,
+        report.acknowledged,
+        report.dropped_by_waha,
+        report.answered,
+        report.ack.p50_ms,
+        report.ack.p99_ms,
+        report.ack.p999_ms,
+        report.throttled,
+        report.webhook_errors,
+        report.lost,
+        report.duplicated,
+    );
+    println!("{markdown}");
+    let base = options.out.join(format!("rate-{rate}-{stamp}"));
+    std::fs::write(
+        base.with_extension("json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    std::fs::write(base.with_extension("md"), markdown)?;
+    eprintln!("results written to {}.{{json,md}}", base.display());
+    anyhow::ensure!(
+        report.lost == 0 && report.duplicated == 0,
         "messages were lost or duplicated"
     );
     Ok(())

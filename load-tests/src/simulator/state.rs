@@ -100,6 +100,8 @@ struct Memory {
     messages_per_chat: std::collections::HashMap<String, usize>,
     /// First 2xx delivery per payload id (for waits under load).
     delivered: std::collections::HashMap<String, DeliveryRecord>,
+    /// Payload ids of events dropped after their last attempt.
+    given_up: std::collections::HashSet<String>,
 }
 
 /// State shared by the HTTP handlers, timers and webhook senders.
@@ -261,6 +263,35 @@ impl Shared {
         memory.deliveries.push(record);
         drop(memory);
         self.bump();
+    }
+
+    /// Records that the event carrying `payload_id` was dropped after its
+    /// last delivery attempt, as WAHA drops it.
+    pub(super) fn record_given_up(&self, payload_id: &str) {
+        self.memory().given_up.insert(payload_id.to_owned());
+        self.bump();
+    }
+
+    /// `Some(true)` once the event carrying `payload_id` got a 2xx,
+    /// `Some(false)` once it was dropped, `None` while retries go on.
+    pub(super) fn delivery_outcome(&self, payload_id: &str) -> Option<bool> {
+        let memory = self.memory();
+        if memory.delivered.contains_key(payload_id) {
+            Some(true)
+        } else if memory.given_up.contains(payload_id) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Text and image messages sent to `chat_id` so far.
+    pub(super) fn sent_count_to(&self, chat_id: &str) -> usize {
+        self.memory()
+            .messages_per_chat
+            .get(chat_id)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Waits until `chat_id` has received `count` text or image messages;

@@ -269,6 +269,9 @@ async fn deliver(
         }
     }
     tracing::warn!(event_id = %record.event_id, url = %record.url, "webhook dropped after the last attempt");
+    if let Some(payload_id) = &record.payload_id {
+        shared.record_given_up(payload_id);
+    }
 }
 
 #[cfg(test)]
