@@ -160,12 +160,7 @@ async fn main() -> anyhow::Result<()> {
     let base = options
         .out
         .join(format!("{:?}-{stamp}", plan.scenario).to_lowercase());
-    std::fs::write(
-        base.with_extension("json"),
-        serde_json::to_string_pretty(&report)?,
-    )?;
-    std::fs::write(base.with_extension("md"), markdown)?;
-    eprintln!("results written to {}.{{json,md}}", base.display());
+    write_results(&base, &report, &markdown)?;
     anyhow::ensure!(
         report.wabot.lost == 0 && report.wabot.duplicated == 0,
         "messages were lost or duplicated"
@@ -226,16 +221,26 @@ async fn run_open_loop(
     );
     println!("{markdown}");
     let base = options.out.join(format!("rate-{rate}-{stamp}"));
-    std::fs::write(
-        base.with_extension("json"),
-        serde_json::to_string_pretty(&report)?,
-    )?;
-    std::fs::write(base.with_extension("md"), markdown)?;
-    eprintln!("results written to {}.{{json,md}}", base.display());
+    write_results(&base, &report, &markdown)?;
     anyhow::ensure!(
         report.lost == 0 && report.duplicated == 0,
         "messages were lost or duplicated"
     );
+    Ok(())
+}
+
+/// Writes `<base>.json` and `<base>.md`.
+fn write_results(
+    base: &std::path::Path,
+    report: &impl serde::Serialize,
+    markdown: &str,
+) -> anyhow::Result<()> {
+    std::fs::write(
+        base.with_extension("json"),
+        serde_json::to_string_pretty(report)?,
+    )?;
+    std::fs::write(base.with_extension("md"), markdown)?;
+    eprintln!("results written to {}.{{json,md}}", base.display());
     Ok(())
 }
 
