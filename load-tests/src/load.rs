@@ -195,7 +195,7 @@ async fn set_up_tenants(
 ) -> anyhow::Result<(Arc<Simulator>, Vec<String>, String)> {
     let sim = Arc::new(Simulator::start(SimulatorConfig::fast()).await?);
     let driver = Driver::new(server_url, token);
-    let run_id = uuid_like();
+    let run_id = run_id();
     let instance = driver
         .register_instance(&format!("load-{run_id}"), &sim)
         .await?;
@@ -260,10 +260,12 @@ pub async fn run(plan: &LoadPlan, server_url: &str, token: &str) -> anyhow::Resu
     })
 }
 
-fn uuid_like() -> String {
+/// A short random id, to keep names unique across runs on one server.
+fn run_id() -> String {
     format!("{:08x}", rand::random::<u32>())
 }
 
+/// A random offset that keeps tenants' phone numbers unique across runs.
 fn rand_suffix() -> usize {
     (rand::random::<u32>() % 1_000_000) as usize * 10
 }
