@@ -91,7 +91,14 @@ pub struct Latency {
     pub p999_ms: f64,
     /// Samples.
     pub samples: usize,
+    /// Samples per bucket of [`BUCKET_BOUNDS_MS`] (the last: above all bounds).
+    pub histogram: Vec<usize>,
 }
+
+/// Upper bounds, in ms, of the latency histogram's buckets.
+pub const BUCKET_BOUNDS_MS: [f64; 12] = [
+    1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0,
+];
 
 impl Latency {
     fn of(mut micros: Vec<u64>) -> Self {
@@ -103,11 +110,21 @@ impl Latency {
             micros[((micros.len() as f64 * q).ceil() as usize).clamp(1, micros.len()) - 1] as f64
                 / 1000.0
         };
+        let mut histogram = vec![0; BUCKET_BOUNDS_MS.len() + 1];
+        for micros in &micros {
+            let ms = *micros as f64 / 1000.0;
+            let bucket = BUCKET_BOUNDS_MS
+                .iter()
+                .position(|bound| ms <= *bound)
+                .unwrap_or(BUCKET_BOUNDS_MS.len());
+            histogram[bucket] += 1;
+        }
         Self {
             p50_ms: at(0.50),
             p99_ms: at(0.99),
             p999_ms: at(0.999),
             samples: micros.len(),
+            histogram,
         }
     }
 }
@@ -583,4 +600,53 @@ pub async fn run_rate(
         lost: settled.unanswered + settled.pending,
         duplicated: settled.extra,
     })
+}
+
+impl LoadReport {
+    /// The message-to-answer latency of both targets as an SVG bar chart
+    /// (share of messages per latency bucket).
+    pub fn latency_svg(&self) -> String {
+        let series = [
+            ("wabot", "#d9480f", &self.wabot.answer),
+            ("axum echo", "#1971c2", &self.echo.answer),
+        ];
+        let buckets = BUCKET_BOUNDS_MS.len() + 1;
+        let (width, height, left, bottom) = (760.0, 320.0, 50.0, 40.0);
+        let slot = (width - left - 10.0) / buckets as f64;
+        let mut svg = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"11\">\n\
+             <text x=\"{left}\" y=\"14\">{:?}: share of messages by time to answer (ms)</text>\n",
+            self.scenario
+        );
+        for (index, (name, colour, latency)) in series.iter().enumerate() {
+            let total = latency.samples.max(1) as f64;
+            for (bucket, count) in latency.histogram.iter().enumerate() {
+                let share = *count as f64 / total;
+                let bar = share * (height - bottom - 30.0);
+                let x = left + bucket as f64 * slot + index as f64 * slot / 2.0 + 2.0;
+                let y = height - bottom - bar;
+                svg.push_str(&format!(
+                    "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{bar:.1}\" fill=\"{colour}\"/>\n",
+                    slot / 2.0 - 3.0
+                ));
+            }
+            svg.push_str(&format!(
+                "<rect x=\"{}\" y=\"24\" width=\"10\" height=\"10\" fill=\"{colour}\"/><text x=\"{}\" y=\"33\">{name}</text>\n",
+                width - 170.0 + index as f64 * 85.0,
+                width - 156.0 + index as f64 * 85.0
+            ));
+        }
+        for bucket in 0..buckets {
+            let label = BUCKET_BOUNDS_MS
+                .get(bucket)
+                .map_or_else(|| ">5000".to_owned(), |bound| format!("≤{bound}"));
+            let x = left + bucket as f64 * slot + slot / 2.0;
+            svg.push_str(&format!(
+                "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{label}</text>\n",
+                height - bottom + 14.0
+            ));
+        }
+        svg.push_str("</svg>\n");
+        svg
+    }
 }

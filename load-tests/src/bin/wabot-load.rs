@@ -161,6 +161,7 @@ async fn main() -> anyhow::Result<()> {
         .out
         .join(format!("{:?}-{stamp}", plan.scenario).to_lowercase());
     write_results(&base, &report, &markdown)?;
+    std::fs::write(base.with_extension("svg"), report.latency_svg())?;
     anyhow::ensure!(
         report.wabot.lost == 0 && report.wabot.duplicated == 0,
         "messages were lost or duplicated"
