@@ -457,25 +457,23 @@ impl InboxStore for PgStore {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        let mut insert = QueryBuilder::<Postgres>::new(
-            "INSERT INTO inbox (tenant_id, session, message_id, customer, body, bucket) ",
-        );
-        insert.push_values(events, |mut row, event| {
-            row.push_bind(event.tenant_id)
-                .push_bind(event.session.clone())
-                .push_bind(event.message_id.clone())
-                .push_bind(event.customer.clone())
-                .push_bind(event.text.clone())
-                .push_bind(bucket_of(event.tenant_id, &event.customer));
-        });
-        insert.push(
-            " ON CONFLICT (session, message_id) DO NOTHING RETURNING id, session, message_id",
-        );
-        let rows = insert
-            .build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| store_error(e, "inbox event"))?;
+        // One array per column (UNNEST) rather than six binds per row: the
+        // statement stays small and PostgreSQL plans it once per batch size.
+        let rows = sqlx::query(
+            "INSERT INTO inbox (tenant_id, session, message_id, customer, body, bucket)
+             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int2[])
+             ON CONFLICT (session, message_id) DO NOTHING
+             RETURNING id, session, message_id",
+        )
+        .bind(events.iter().map(|e| e.tenant_id).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.session.clone()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.message_id.clone()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.customer.clone()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.text.clone()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| bucket_of(e.tenant_id, &e.customer)).collect::<Vec<_>>())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| store_error(e, "inbox event"))?;
         Ok(append_outcomes(events, stored_keys(&rows)?))
     }
 
