@@ -127,6 +127,11 @@ pub(crate) fn append_outcomes(
         .collect()
 }
 
+/// A storage failure whose cause is only worth logging.
+pub(crate) fn backend(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(error.to_string())
+}
+
 /// Maps a database error to a [`StoreError`]; `what` names the missing row.
 pub(crate) fn store_error(error: sqlx::Error, what: &'static str) -> StoreError {
     match &error {

@@ -25,8 +25,8 @@ use super::rows::{
     tenant_from,
 };
 use super::{
-    AdminStore, append_outcomes, bucket_of, checked_transition, order_columns, store_error,
-    tenant_columns,
+    AdminStore, append_outcomes, backend, bucket_of, checked_transition, order_columns,
+    store_error, tenant_columns,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -35,10 +35,6 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
-}
-
-fn backend(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(error.to_string())
 }
 
 impl PgStore {

@@ -10,11 +10,8 @@ use uuid::Uuid;
 use wabot_actors::{InboxEvent, NewInboxEvent, OutboundContent, OutboxMessage, StoreError};
 use wabot_plugins::OrderLine;
 
+use super::backend;
 use super::models::{Order, SessionRoute, Tenant, TenantSettings, WahaInstance};
-
-fn backend(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(error.to_string())
-}
 
 /// Decodes column `name` of `row` as `T`.
 fn get<'r, R, T>(row: &'r R, name: &str) -> Result<T, StoreError>

@@ -31,8 +31,8 @@ use super::rows::{
     tenant_from,
 };
 use super::{
-    AdminStore, append_outcomes, bucket_of, checked_transition, order_columns, store_error,
-    tenant_columns,
+    AdminStore, append_outcomes, backend, bucket_of, checked_transition, order_columns,
+    store_error, tenant_columns,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -41,10 +41,6 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-}
-
-fn backend(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(error.to_string())
 }
 
 /// Money is stored as exact decimal text with two places.
