@@ -29,6 +29,7 @@ async fn store_with_tenant(url: &str) -> (Arc<dyn Store>, Uuid) {
             name: "bench".into(),
             base_url: "http://w:3000".into(),
             api_key: "k".into(),
+            capacity: 10,
         })
         .await
         .expect("instance");
@@ -39,7 +40,7 @@ async fn store_with_tenant(url: &str) -> (Arc<dyn Store>, Uuid) {
             plugin: PluginKind::Restaurant,
             session_name: "bench".into(),
             webhook_secret: "bench-secret-0123456789".into(),
-            waha_instance_id: instance.id,
+            waha_instance_id: Some(instance.id),
             settings: TenantSettings::default(),
         })
         .await

@@ -15,6 +15,7 @@ use wabot_actors::{Ports, Runtime, WahaInstanceSpec, WahaSessionSpec};
 use crate::config::Settings;
 use crate::http::{self, AppState};
 use crate::metrics;
+use crate::rate_limits::RateLimits;
 use crate::session_directory::SessionDirectory;
 use crate::storage::{self, Store};
 
@@ -77,13 +78,20 @@ impl App {
             .await
             .with_context(|| format!("binding {}", settings.server.listen))?;
         let address = listener.local_addr()?;
+        let public_url = match &settings.server.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{address}"),
+        };
+        let settings = Arc::new(settings);
         let state = AppState {
             store,
             runtime: Arc::new(runtime),
             sessions: SessionDirectory::new(routes),
-            settings: Arc::new(settings),
+            settings: settings.clone(),
             operator_token,
             metrics: metrics::recorder(),
+            limits: Arc::new(RateLimits::new(&settings.limits)?),
+            public_url: public_url.into(),
         };
         tracing::info!(%address, "wabot listening");
         Ok(Self {

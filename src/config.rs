@@ -12,6 +12,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use wabot_actors::{RuntimeSettings, WahaSettings};
 
+pub use crate::rate_limits::LimitSettings;
+
 /// A secret string: never printed by `Debug`.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
@@ -57,6 +59,8 @@ pub struct Settings {
     pub waha: WahaConfig,
     /// Logging.
     pub log: LogSettings,
+    /// Request-rate limits.
+    pub limits: LimitSettings,
 }
 
 /// `[server]`
@@ -69,6 +73,10 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Seconds given to in-flight work at shutdown.
     pub shutdown_grace_secs: u64,
+    /// The URL WAHA reaches this server at, for the webhooks of the
+    /// sessions wabot creates (`https://bot.example.com`). Default:
+    /// `http://` and the listen address.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -77,6 +85,7 @@ impl Default for ServerSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
             max_body_bytes: 256 * 1024,
             shutdown_grace_secs: 10,
+            public_url: None,
         }
     }
 }

@@ -73,38 +73,66 @@ pub fn base_url(value: &str) -> Result<String, String> {
     Ok(value.trim_end_matches('/').to_owned())
 }
 
-/// A menu: every item valid, `item_id`s unique. Errors name the item.
-pub fn menu(items: Vec<MenuItem>) -> Result<Vec<MenuItem>, String> {
+/// Why one row of a menu (or an import) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct RowError {
+    /// 1-based position of the item in the request (the line after the
+    /// header, for CSV).
+    pub row: usize,
+    /// The item's code as sent.
+    pub item_id: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// One menu item, trimmed and checked.
+pub fn menu_item(item: &MenuItem) -> Result<MenuItem, String> {
+    let checked = MenuItem {
+        item_id: text("item_id", &item.item_id, 64)?,
+        name: text("name", &item.name, 120)?,
+        description: item.description.trim().chars().take(500).collect(),
+        price: item.price,
+        category: text("category", &item.category, 60)?,
+        available: item.available,
+        image_url: item.image_url.clone(),
+    };
+    if checked.price.is_sign_negative() || checked.price > MAX_PRICE {
+        return Err("price must be between 0 and 9999999.99".to_owned());
+    }
+    if checked.price.scale() > 2 && checked.price != checked.price.round_dp(2) {
+        return Err("price must have at most two decimals".to_owned());
+    }
+    if let Some(url) = &checked.image_url {
+        base_url(url).map_err(|_| "image_url must be an http(s) URL".to_owned())?;
+    }
+    Ok(checked)
+}
+
+/// A list of items: every one valid and `item_id`s unique, or every
+/// refused row with its reason.
+pub fn menu(items: Vec<MenuItem>) -> Result<Vec<MenuItem>, Vec<RowError>> {
     let mut seen = std::collections::HashSet::new();
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(index, item)| {
-            let at = |message: String| format!("item {} ({}): {message}", index + 1, item.item_id);
-            let checked = MenuItem {
-                item_id: text("item_id", &item.item_id, 64).map_err(at)?,
-                name: text("name", &item.name, 120).map_err(at)?,
-                description: item.description.trim().chars().take(500).collect(),
-                price: item.price,
-                category: text("category", &item.category, 60).map_err(at)?,
-                available: item.available,
-                image_url: item.image_url.clone(),
-            };
-            if checked.price.is_sign_negative() || checked.price > MAX_PRICE {
-                return Err(at("price must be between 0 and 9999999.99".to_owned()));
+    let mut checked = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let refuse = |message: String| RowError {
+            row: index + 1,
+            item_id: item.item_id.clone(),
+            message,
+        };
+        match menu_item(item) {
+            Ok(valid) if !seen.insert(valid.item_id.clone()) => {
+                errors.push(refuse("item_id is used twice".to_owned()));
             }
-            if checked.price.scale() > 2 && checked.price != checked.price.round_dp(2) {
-                return Err(at("price must have at most two decimals".to_owned()));
-            }
-            if let Some(url) = &checked.image_url {
-                base_url(url).map_err(|_| at("image_url must be an http(s) URL".to_owned()))?;
-            }
-            if !seen.insert(checked.item_id.clone()) {
-                return Err(at("item_id is used twice".to_owned()));
-            }
-            Ok(checked)
-        })
-        .collect()
+            Ok(valid) => checked.push(valid),
+            Err(message) => errors.push(refuse(message)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(checked)
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]
@@ -133,12 +161,18 @@ mod tests {
         assert!(menu(vec![item("a", 100), item("b", 250)]).is_ok());
         assert_eq!(
             menu(vec![item("a", 100), item("a", 1)]).unwrap_err(),
-            "item 2 (a): item_id is used twice"
+            vec![RowError {
+                row: 2,
+                item_id: "a".into(),
+                message: "item_id is used twice".into()
+            }]
         );
-        assert!(menu(vec![item("a", -1)]).unwrap_err().contains("price"));
         let mut precise = item("p", 0);
         precise.price = Decimal::new(1005, 3);
-        assert!(menu(vec![precise]).unwrap_err().contains("two decimals"));
+        let errors = menu(vec![item("a", -1), item("b", 1), precise]).unwrap_err();
+        assert_eq!(errors.iter().map(|e| e.row).collect::<Vec<_>>(), [1, 3]);
+        assert!(errors[0].message.contains("price"));
+        assert!(errors[1].message.contains("two decimals"));
     }
 
     #[test]

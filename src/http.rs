@@ -1,20 +1,30 @@
-//! The HTTP surface: WAHA webhook ingress, the operator API, `/metrics` and
-//! `/healthz`. Each resource module owns its router and its types.
+//! The HTTP surface: WAHA webhook ingress, the tenant admin API, the
+//! operator API, the OpenAPI document, `/metrics` and `/healthz`. Each
+//! resource module owns its router and its types.
 
+pub mod accounts;
+pub mod audit;
 pub mod error;
+pub mod extract;
+pub mod menu;
+pub mod openapi;
 pub mod operator;
+pub mod orders;
 pub mod webhook;
+pub mod whatsapp;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use wabot_actors::Runtime;
 
 use crate::config::Settings;
+use crate::rate_limits::RateLimits;
 use crate::session_directory::SessionDirectory;
 use crate::storage::Store;
 
@@ -33,21 +43,41 @@ pub struct AppState {
     pub operator_token: Arc<str>,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
+    /// Request-rate limits.
+    pub limits: Arc<RateLimits>,
+    /// The URL WAHA reaches this server at (for session webhooks).
+    pub public_url: Arc<str>,
 }
 
 /// The whole router.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.server.max_body_bytes;
-    Router::new()
-        .merge(webhook::router())
+    let documented = OpenApiRouter::new()
+        .merge(accounts::router())
+        .merge(whatsapp::router())
+        .merge(menu::router())
+        .merge(orders::router())
+        .merge(audit::router())
         .merge(operator::router())
-        .route("/metrics", get(render_metrics))
-        .route("/healthz", get(|| async { "ok" }))
+        .merge(webhook::router())
+        .routes(routes!(render_metrics))
+        .routes(routes!(health));
+    openapi::serve_with_docs(documented)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
+/// Prometheus metrics, text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
 async fn render_metrics(State(state): State<AppState>) -> String {
     state.metrics.render()
+}
+
+/// Liveness: answers while the process serves HTTP.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "ok", content_type = "text/plain")))]
+async fn health() -> &'static str {
+    "ok"
 }

@@ -4,6 +4,7 @@
 //! HTTP layer needs, and run the migrations under `migrations/`.
 
 pub mod models;
+mod portable;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -20,7 +21,11 @@ use wabot_actors::{
 };
 use wabot_plugins::{MenuItem, OrderStatus};
 
-use models::{NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, WahaInstance};
+use chrono::{DateTime, Utc};
+use models::{
+    ApiKey, AuditEntry, AuditRecord, NewApiKey, NewSignup, NewTenant, NewWahaInstance, Order,
+    OrderFilter, Principal, SessionRoute, Tenant, User, UserCredentials, WahaInstance,
+};
 
 /// Columns of `orders` the API reads (a literal, so queries stay static SQL).
 macro_rules! order_columns {
@@ -33,10 +38,18 @@ pub(crate) use order_columns;
 /// Columns of `tenants` the API reads (a literal, so queries stay static SQL).
 macro_rules! tenant_columns {
     () => {
-        "id, business_name, phone_number, whatsapp_session_id, waha_instance_id, plugin_type, status, subscription_tier, settings, created_at"
+        "id, business_name, phone_number, whatsapp_session_id, waha_instance_id, session_status, plugin_type, status, subscription_tier, settings, created_at"
     };
 }
 pub(crate) use tenant_columns;
+
+/// Columns of `waha_instances` the API reads.
+macro_rules! instance_columns {
+    () => {
+        "id, name, base_url, api_key, capacity, draining, created_at"
+    };
+}
+pub(crate) use instance_columns;
 
 /// Operator and admin operations, beside the actor ports.
 #[async_trait]
@@ -67,14 +80,105 @@ pub trait AdminStore: Send + Sync {
     ) -> Result<Order, StoreError>;
 }
 
+/// Accounts and credentials. Lookups by credential run outside any tenant
+/// (the tenant is what they find out).
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Creates the tenant, its owner and the owner's first API key in one
+    /// transaction.
+    async fn sign_up(&self, new: &NewSignup) -> Result<(Tenant, User), StoreError>;
+    /// The user with this (lower-cased) email and its password hash.
+    async fn credentials(&self, email: &str) -> Result<Option<UserCredentials>, StoreError>;
+    /// Stores a login token's digest for `user` until `expires_at`.
+    async fn create_login_token(
+        &self,
+        user: &User,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Ends a login; false if there was none.
+    async fn delete_login_token(&self, token_hash: &str) -> Result<bool, StoreError>;
+    /// Who holds the API key or unexpired login token with this digest.
+    async fn authenticate(&self, token_hash: &str) -> Result<Option<Principal>, StoreError>;
+    /// Stores a new API key of `tenant_id`.
+    async fn create_api_key(&self, tenant_id: Uuid, key: &NewApiKey) -> Result<ApiKey, StoreError>;
+    /// The tenant's API keys, revoked ones included, oldest first.
+    async fn list_api_keys(&self, tenant_id: Uuid) -> Result<Vec<ApiKey>, StoreError>;
+    /// Revokes one of the tenant's keys (idempotent; 404 for another tenant's).
+    async fn revoke_api_key(&self, tenant_id: Uuid, key_id: Uuid) -> Result<ApiKey, StoreError>;
+}
+
+/// The audit log of changes made through the API.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends one entry.
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// The tenant's entries with ids below `before_id`, newest first.
+    async fn list_audit(
+        &self,
+        tenant_id: Uuid,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>, StoreError>;
+}
+
+/// The tenant's catalog and orders as the admin API edits and queries them,
+/// and where its WhatsApp session lives.
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
+    /// One menu item by the tenant's code.
+    async fn get_menu_item(&self, tenant_id: Uuid, item_id: &str) -> Result<MenuItem, StoreError>;
+    /// Inserts or replaces items by `item_id`, all or none; refuses with
+    /// [`StoreError::Limit`] if the menu would exceed `max_items`.
+    async fn save_menu_items(
+        &self,
+        tenant_id: Uuid,
+        items: &[MenuItem],
+        max_items: Option<i64>,
+    ) -> Result<(), StoreError>;
+    /// Removes one item.
+    async fn delete_menu_item(&self, tenant_id: Uuid, item_id: &str) -> Result<(), StoreError>;
+    /// One order.
+    async fn get_order(&self, tenant_id: Uuid, order_id: Uuid) -> Result<Order, StoreError>;
+    /// Orders matching `filter`, newest (highest number) first.
+    async fn find_orders(
+        &self,
+        tenant_id: Uuid,
+        filter: &OrderFilter,
+    ) -> Result<Vec<Order>, StoreError>;
+    /// The instance holding the tenant's session: the one it is on, or
+    /// else the non-draining instance with the most free capacity.
+    async fn place_session(&self, tenant_id: Uuid) -> Result<WahaInstance, StoreError>;
+    /// The routing entry of a tenant whose session was placed.
+    async fn session_route(&self, tenant_id: Uuid) -> Result<SessionRoute, StoreError>;
+    /// Records the status WAHA last reported for `session`.
+    async fn set_session_status(&self, session: &str, status: &str) -> Result<(), StoreError>;
+}
+
 /// Everything the server needs from storage.
 pub trait Store:
-    AdminStore + TenantDirectory + ConversationStore + OrderStore + InboxStore + OutboxStore
+    AdminStore
+    + AccountStore
+    + AuditStore
+    + CatalogStore
+    + TenantDirectory
+    + ConversationStore
+    + OrderStore
+    + InboxStore
+    + OutboxStore
 {
 }
 
 impl<T> Store for T where
-    T: AdminStore + TenantDirectory + ConversationStore + OrderStore + InboxStore + OutboxStore
+    T: AdminStore
+        + AccountStore
+        + AuditStore
+        + CatalogStore
+        + TenantDirectory
+        + ConversationStore
+        + OrderStore
+        + InboxStore
+        + OutboxStore
 {
 }
 

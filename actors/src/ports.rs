@@ -17,6 +17,9 @@ pub enum StoreError {
     /// A uniqueness or state rule refused the change.
     #[error("{0}")]
     Conflict(String),
+    /// A limit of the tenant's tier or of the platform refused the change.
+    #[error("{0}")]
+    Limit(String),
     /// The database failed; the cause is logged, not shown to clients.
     #[error("storage backend failure: {0}")]
     Backend(String),

@@ -1,5 +1,10 @@
 //! Typed HTTP client for the WAHA calls the bot makes (waha-api.md §3),
-//! with WAHA's answers sorted into retryable and final failures.
+//! with WAHA's answers sorted into retryable and final failures. Session
+//! management (§2) is in [`sessions`].
+
+mod sessions;
+
+pub use sessions::{SessionConfig, SessionState};
 
 use std::time::Duration;
 
@@ -139,17 +144,26 @@ impl WahaClient {
     }
 
     async fn post(&self, path: &str, body: Value) -> Result<(), WahaError> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base_url))
+        self.call(self.http.post(self.url(path)).json(&body))
+            .await
+            .map(drop)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Sends `request` with the API key; a 2xx answer is returned, anything
+    /// else sorted into a [`WahaError`].
+    async fn call(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, WahaError> {
+        let response = request
             .header("X-Api-Key", &self.api_key)
-            .json(&body)
             .send()
             .await
             .map_err(|e| WahaError::Network(e.to_string()))?;
         let status = response.status();
         if status.is_success() {
-            return Ok(());
+            return Ok(response);
         }
         let code = status.as_u16();
         if status.is_server_error() || code == 429 {

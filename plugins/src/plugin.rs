@@ -11,6 +11,7 @@ use crate::order::{OrderDraft, OrderStatus};
 use crate::restaurant::{RestaurantBot, RestaurantState};
 
 /// Which bot a tenant runs.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PluginKind {

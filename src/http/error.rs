@@ -5,8 +5,9 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use wabot_actors::{Overload, RuntimeError, StoreError};
+
+use crate::domain::RowError;
 
 /// Seconds a client should wait after a 429 or 503 (WAHA retries anyway).
 const RETRY_AFTER_SECS: &str = "1";
@@ -20,6 +21,9 @@ pub enum ApiError {
     /// 401: missing or wrong credentials or signature.
     #[error("{0}")]
     Unauthorized(String),
+    /// 403: authenticated, but not allowed: the role or the tier's limits.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: no such resource (for this caller).
     #[error("{0}")]
     NotFound(String),
@@ -35,6 +39,9 @@ pub enum ApiError {
     /// 422: well-formed but invalid values.
     #[error("{0}")]
     Unprocessable(String),
+    /// 422 for a list: every refused row with its reason.
+    #[error("{} row(s) are invalid; nothing was changed", .0.len())]
+    InvalidRows(Vec<RowError>),
     /// 503: temporarily unable; retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -48,15 +55,39 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            ApiError::Unprocessable(_) | ApiError::InvalidRows(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+            }
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
+}
+
+/// The body of every error answer (for the OpenAPI document).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct ErrorDetail {
+    /// Stable machine-readable code: `bad_request`, `unauthorized`,
+    /// `forbidden`, `not_found`, `conflict`, `payload_too_large`, `invalid`,
+    /// `too_many_requests`, `unavailable` or `internal`.
+    code: &'static str,
+    /// What to fix, for a human.
+    message: String,
+    /// For lists (menu imports): each refused row and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<Vec<RowError>>,
 }
 
 impl IntoResponse for ApiError {
@@ -65,7 +96,16 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(cause) = &self {
             tracing::error!(%cause, "request failed");
         }
-        let body = json!({"error": {"code": code, "message": self.to_string()}});
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: self.to_string(),
+                details: match &self {
+                    ApiError::InvalidRows(rows) => Some(rows.clone()),
+                    _ => None,
+                },
+            },
+        };
         let mut response = (status, Json(body)).into_response();
         if matches!(
             self,
@@ -85,6 +125,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             StoreError::Conflict(message) => ApiError::Conflict(message),
+            StoreError::Limit(message) => ApiError::Forbidden(message),
             StoreError::Backend(cause) => ApiError::Internal(cause),
         }
     }

@@ -3,98 +3,35 @@
 //! notifies the customer). The first resources of the admin API; tenant
 //! self-service builds on the same handlers' patterns.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::Json;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
-use subtle::ConstantTimeEq;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 use wabot_actors::{WahaInstanceSpec, WahaSessionSpec};
 use wabot_plugins::{MenuItem, OrderStatus, PluginKind};
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{JsonBody, Operator, invalid, parse_id};
+use super::orders::change_status;
 use crate::domain;
 use crate::storage::models::{
     NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, TenantSettings, WahaInstance,
 };
 
 /// The operator routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/operator/waha-instances",
-            post(create_instance).get(list_instances),
-        )
-        .route("/v1/operator/tenants", post(create_tenant))
-        .route("/v1/operator/tenants/{tenant_id}", get(get_tenant))
-        .route(
-            "/v1/operator/tenants/{tenant_id}/menu",
-            get(get_menu).put(put_menu),
-        )
-        .route("/v1/operator/tenants/{tenant_id}/orders", get(list_orders))
-        .route(
-            "/v1/operator/tenants/{tenant_id}/orders/{order_id}",
-            patch(update_order),
-        )
-}
-
-/// Proof that the request carries the operator's bearer token.
-pub struct Operator;
-
-impl FromRequestParts<AppState> for Operator {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::Unauthorized(
-                    "missing 'Authorization: Bearer <operator token>'".to_owned(),
-                )
-            })?;
-        if bool::from(token.as_bytes().ct_eq(state.operator_token.as_bytes())) {
-            Ok(Operator)
-        } else {
-            Err(ApiError::Unauthorized("wrong operator token".to_owned()))
-        }
-    }
-}
-
-/// A JSON body whose rejections use the API's error shape.
-pub struct JsonBody<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(JsonBody(value)),
-            Err(JsonRejection::BytesRejection(r))
-                if r.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                Err(ApiError::BadRequest("request body too large".to_owned()))
-            }
-            Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
-        }
-    }
-}
-
-fn invalid(message: String) -> ApiError {
-    ApiError::Unprocessable(message)
-}
-
-fn parse_id(what: &str, raw: &str) -> Result<Uuid, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::BadRequest(format!("{what} must be a UUID, got '{raw}'")))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_instance, list_instances))
+        .routes(routes!(create_tenant))
+        .routes(routes!(get_tenant))
+        .routes(routes!(get_menu, put_menu))
+        .routes(routes!(list_orders))
+        .routes(routes!(update_order))
 }
 
 /// The tenant id in the path, checked to exist (404 otherwise).
@@ -104,23 +41,44 @@ async fn existing_tenant(app: &AppState, raw: &str) -> Result<Uuid, ApiError> {
     Ok(tenant_id)
 }
 
-#[derive(Deserialize)]
+/// A WAHA instance to register.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateInstance {
+pub struct CreateInstance {
+    /// Unique name.
     name: String,
+    /// `http(s)://host:port` of the WAHA container.
     base_url: String,
+    /// Its `WAHA_API_KEY`.
     api_key: String,
+    /// Sessions it may hold (default 100).
+    #[serde(default)]
+    capacity: Option<i32>,
 }
 
+/// Registers a WAHA instance; new sessions are placed on it by free capacity.
+#[utoipa::path(post, path = "/v1/operator/waha-instances", tag = "operator",
+    security(("operator" = [])), request_body = CreateInstance,
+    responses(
+        (status = 201, body = WahaInstance),
+        (status = 401, body = ErrorBody),
+        (status = 409, description = "name taken", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
 async fn create_instance(
     _: Operator,
     State(app): State<AppState>,
     JsonBody(body): JsonBody<CreateInstance>,
 ) -> Result<(StatusCode, Json<WahaInstance>), ApiError> {
+    let capacity = body.capacity.unwrap_or(100);
+    if !(0..=100_000).contains(&capacity) {
+        return Err(invalid("capacity must be between 0 and 100000".to_owned()));
+    }
     let new = NewWahaInstance {
         name: domain::text("name", &body.name, 64).map_err(invalid)?,
         base_url: domain::base_url(&body.base_url).map_err(invalid)?,
         api_key: domain::text("api_key", &body.api_key, 256).map_err(invalid)?,
+        capacity,
     };
     let instance = app.store.create_waha_instance(&new).await?;
     app.runtime
@@ -135,6 +93,10 @@ async fn create_instance(
     Ok((StatusCode::CREATED, Json(instance)))
 }
 
+/// The registered WAHA instances.
+#[utoipa::path(get, path = "/v1/operator/waha-instances", tag = "operator",
+    security(("operator" = [])),
+    responses((status = 200, body = Vec<WahaInstance>), (status = 401, body = ErrorBody)))]
 async fn list_instances(
     _: Operator,
     State(app): State<AppState>,
@@ -142,19 +104,32 @@ async fn list_instances(
     Ok(Json(app.store.list_waha_instances().await?))
 }
 
-#[derive(Deserialize)]
+/// A tenant onboarded by the operator onto an existing WAHA session.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateTenant {
+pub struct CreateTenant {
     business_name: String,
     phone_number: String,
+    /// `restaurant`.
     plugin_type: String,
+    /// The WAHA session already configured for this number.
     session_name: String,
+    /// The HMAC key that session's webhooks are signed with (16+ characters).
     webhook_secret: String,
     waha_instance_id: Uuid,
     #[serde(default)]
     currency_symbol: Option<String>,
 }
 
+/// Creates a tenant on an existing WAHA session (self-service tenants use
+/// `/v1/signup` and `/v1/whatsapp/session` instead).
+#[utoipa::path(post, path = "/v1/operator/tenants", tag = "operator",
+    security(("operator" = [])), request_body = CreateTenant,
+    responses(
+        (status = 201, body = Tenant),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
 async fn create_tenant(
     _: Operator,
     State(app): State<AppState>,
@@ -174,14 +149,14 @@ async fn create_tenant(
         plugin,
         session_name: domain::session_name(&body.session_name).map_err(invalid)?,
         webhook_secret: domain::webhook_secret(&body.webhook_secret).map_err(invalid)?,
-        waha_instance_id: body.waha_instance_id,
+        waha_instance_id: Some(body.waha_instance_id),
         settings,
     };
     let instances = app.store.list_waha_instances().await?;
-    if !instances.iter().any(|i| i.id == new.waha_instance_id) {
+    if !instances.iter().any(|i| i.id == body.waha_instance_id) {
         return Err(invalid(format!(
             "waha_instance_id {} is not a registered WAHA instance",
-            new.waha_instance_id
+            body.waha_instance_id
         )));
     }
     let tenant = app.store.create_tenant(&new).await?;
@@ -189,18 +164,22 @@ async fn create_tenant(
         session: tenant.session_name.clone(),
         tenant_id: tenant.id,
         webhook_secret: new.webhook_secret,
-        waha_instance_id: tenant.waha_instance_id,
+        waha_instance_id: body.waha_instance_id,
     });
     app.runtime
         .add_session(WahaSessionSpec {
             session: tenant.session_name.clone(),
-            instance_id: tenant.waha_instance_id,
+            instance_id: body.waha_instance_id,
         })
         .await?;
     tracing::info!(tenant = %tenant.id, session = %tenant.session_name, "tenant created");
     Ok((StatusCode::CREATED, Json(tenant)))
 }
 
+/// One tenant.
+#[utoipa::path(get, path = "/v1/operator/tenants/{tenant_id}", tag = "operator",
+    security(("operator" = [])), params(("tenant_id" = Uuid, Path)),
+    responses((status = 200, body = Tenant), (status = 404, body = ErrorBody)))]
 async fn get_tenant(
     _: Operator,
     State(app): State<AppState>,
@@ -210,51 +189,80 @@ async fn get_tenant(
     Ok(Json(app.store.get_tenant(tenant_id).await?))
 }
 
+/// A whole menu.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WholeMenu {
+    items: Vec<MenuItem>,
+}
+
+/// A tenant's menu.
+#[utoipa::path(get, path = "/v1/operator/tenants/{tenant_id}/menu", tag = "operator",
+    security(("operator" = [])), params(("tenant_id" = Uuid, Path)),
+    responses((status = 200, body = WholeMenu), (status = 404, body = ErrorBody)))]
 async fn get_menu(
     _: Operator,
     State(app): State<AppState>,
     Path(tenant_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WholeMenu>, ApiError> {
     let tenant_id = existing_tenant(&app, &tenant_id).await?;
     let items = app.store.list_menu(tenant_id).await?;
-    Ok(Json(json!({"items": items})))
+    Ok(Json(WholeMenu { items }))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PutMenu {
-    items: Vec<MenuItem>,
-}
-
+/// Replaces a tenant's whole menu (no tier limit: the operator decides).
+#[utoipa::path(put, path = "/v1/operator/tenants/{tenant_id}/menu", tag = "operator",
+    security(("operator" = [])), params(("tenant_id" = Uuid, Path)),
+    request_body = WholeMenu,
+    responses((status = 200, body = WholeMenu), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn put_menu(
     _: Operator,
     State(app): State<AppState>,
     Path(tenant_id): Path<String>,
-    JsonBody(body): JsonBody<PutMenu>,
-) -> Result<Json<Value>, ApiError> {
+    JsonBody(body): JsonBody<WholeMenu>,
+) -> Result<Json<WholeMenu>, ApiError> {
     let tenant_id = parse_id("tenant_id", &tenant_id)?;
-    let items = domain::menu(body.items).map_err(invalid)?;
+    let items = domain::menu(body.items).map_err(ApiError::InvalidRows)?;
     app.store.replace_menu(tenant_id, &items).await?;
     app.runtime.reload_tenant(tenant_id);
-    Ok(Json(json!({"items": items})))
+    Ok(Json(WholeMenu { items }))
 }
 
+/// A tenant's orders.
+#[derive(Serialize, ToSchema)]
+pub struct OrderList {
+    orders: Vec<Order>,
+}
+
+/// A tenant's orders, newest first.
+#[utoipa::path(get, path = "/v1/operator/tenants/{tenant_id}/orders", tag = "operator",
+    security(("operator" = [])), params(("tenant_id" = Uuid, Path)),
+    responses((status = 200, body = OrderList), (status = 404, body = ErrorBody)))]
 async fn list_orders(
     _: Operator,
     State(app): State<AppState>,
     Path(tenant_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OrderList>, ApiError> {
     let tenant_id = existing_tenant(&app, &tenant_id).await?;
     let orders = app.store.list_orders(tenant_id).await?;
-    Ok(Json(json!({"orders": orders})))
+    Ok(Json(OrderList { orders }))
 }
 
-#[derive(Deserialize)]
+/// The next status of an order.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateOrder {
+pub struct UpdateOrder {
     status: String,
 }
 
+/// Moves a tenant's order along; the customer is told on WhatsApp.
+#[utoipa::path(patch, path = "/v1/operator/tenants/{tenant_id}/orders/{order_id}",
+    tag = "operator", security(("operator" = [])),
+    params(("tenant_id" = Uuid, Path), ("order_id" = Uuid, Path)),
+    request_body = UpdateOrder,
+    responses((status = 200, body = Order), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 async fn update_order(
     _: Operator,
     State(app): State<AppState>,
@@ -267,16 +275,7 @@ async fn update_order(
         .status
         .parse()
         .map_err(|e: wabot_plugins::UnknownOrderStatus| invalid(e.to_string()))?;
-    let order = app
-        .store
-        .update_order_status(tenant_id, order_id, status)
-        .await?;
-    app.runtime.order_status_changed(
-        tenant_id,
-        &order.customer_phone,
-        order.order_number,
-        order.status,
-    )?;
-    tracing::info!(tenant = %tenant_id, order = order.order_number, status = %order.status, "order status changed");
-    Ok(Json(order))
+    Ok(Json(
+        change_status(&app, tenant_id, order_id, status).await?,
+    ))
 }

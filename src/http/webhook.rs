@@ -18,23 +18,24 @@ mod signature;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use wabot_actors::metrics::WEBHOOKS;
 use wabot_actors::{Appended, NewInboxEvent};
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use envelope::{Envelope, MessagePayload, SessionPeek, StatusPayload};
 
 /// The webhook routes.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/webhooks/waha", post(receive))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(receive))
 }
 
 fn count(outcome: &'static str) {
@@ -49,6 +50,21 @@ fn ack(status: &str, reason: Option<&str>) -> Json<Value> {
     }
 }
 
+/// WAHA's events (waha-api.md §4), signed with the session's HMAC key.
+#[utoipa::path(post, path = "/webhooks/waha", tag = "waha",
+    request_body(content = serde_json::Value, description = "a WAHA event envelope"),
+    params(
+        ("X-Webhook-Hmac" = String, Header, description = "HMAC-SHA512 of the body, hex"),
+        ("X-Webhook-Hmac-Algorithm" = String, Header, description = "sha512"),
+    ),
+    responses(
+        (status = 200, description = "stored, a duplicate, or ignored: `{\"status\": ...}`"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, description = "unknown session", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 429, description = "this tenant is over its in-flight budget", body = ErrorBody),
+        (status = 503, description = "the server is over its in-flight budget", body = ErrorBody),
+    ))]
 async fn receive(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -100,10 +116,15 @@ async fn check_and_route(
                 count("ignored");
                 return Ok(ack("ignored", Some(reason)));
             }
+            let customer = message.customer();
+            if !app.limits.customer_message(route.tenant_id, &customer) {
+                count("customer_limited");
+                return Ok(ack("ignored", Some("customer over the message rate limit")));
+            }
             let event = NewInboxEvent {
                 tenant_id: route.tenant_id,
                 session: route.session,
-                customer: message.customer(),
+                customer,
                 message_id: message.id,
                 text: message.body.unwrap_or_default(),
             };
@@ -123,6 +144,9 @@ async fn check_and_route(
             let status: StatusPayload = serde_json::from_value(envelope.payload).map_err(|e| {
                 ApiError::BadRequest(format!("malformed session.status payload: {e}"))
             })?;
+            app.store
+                .set_session_status(&route.session, &status.status)
+                .await?;
             app.runtime
                 .session_status_changed(&route.session, &status.status);
             count("accepted");

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use wabot_plugins::{OrderLine, OrderStatus, PluginKind};
 
@@ -15,10 +16,12 @@ pub struct NewWahaInstance {
     pub base_url: String,
     /// Its API key.
     pub api_key: String,
+    /// Sessions it may hold.
+    pub capacity: i32,
 }
 
 /// A registered WAHA instance. The API key is never serialised.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WahaInstance {
     /// Id.
     pub id: Uuid,
@@ -29,12 +32,16 @@ pub struct WahaInstance {
     /// Its API key.
     #[serde(skip)]
     pub api_key: String,
+    /// Sessions it may hold.
+    pub capacity: i32,
+    /// A draining instance gets no new sessions.
+    pub draining: bool,
     /// When it was registered.
     pub created_at: DateTime<Utc>,
 }
 
 /// Per-tenant settings kept in `tenants.settings`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct TenantSettings {
     /// Currency symbol used in prices.
@@ -62,14 +69,14 @@ pub struct NewTenant {
     pub session_name: String,
     /// HMAC key of the session's webhooks.
     pub webhook_secret: String,
-    /// Instance the session lives on.
-    pub waha_instance_id: Uuid,
+    /// Instance the session lives on (none until the tenant starts it).
+    pub waha_instance_id: Option<Uuid>,
     /// Settings.
     pub settings: TenantSettings,
 }
 
 /// A tenant as the API shows it (no secret).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Tenant {
     /// Id.
     pub id: Uuid,
@@ -79,8 +86,10 @@ pub struct Tenant {
     pub phone_number: String,
     /// WAHA session name.
     pub session_name: String,
-    /// Instance the session lives on.
-    pub waha_instance_id: Uuid,
+    /// Instance the session lives on, once the tenant asked for one.
+    pub waha_instance_id: Option<Uuid>,
+    /// The last status WAHA reported for the session (`STOPPED` before any).
+    pub session_status: String,
     /// The bot it runs.
     pub plugin_type: PluginKind,
     /// trial, active or suspended.
@@ -107,7 +116,7 @@ pub struct SessionRoute {
 }
 
 /// A stored order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Order {
     /// Id.
     pub id: Uuid,
@@ -127,4 +136,163 @@ pub struct Order {
     pub created_at: DateTime<Utc>,
     /// Last status change.
     pub updated_at: DateTime<Utc>,
+}
+
+/// What a caller may do within its tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything in the tenant: keys, session, menu, settings.
+    Owner,
+    /// Day-to-day work: read everything, move orders along, toggle availability.
+    Staff,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Staff => "staff",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(stored: &str) -> Option<Self> {
+        match stored {
+            "owner" => Some(Role::Owner),
+            "staff" => Some(Role::Staff),
+            _ => None,
+        }
+    }
+}
+
+/// A new account: the tenant, its owner and the owner's first API key, all
+/// created in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewSignup {
+    /// The tenant (its session name and webhook key are generated).
+    pub tenant: NewTenant,
+    /// Owner's email, lower-cased.
+    pub email: String,
+    /// Owner's argon2 PHC string.
+    pub password_hash: String,
+    /// The first API key.
+    pub api_key: NewApiKey,
+}
+
+/// A user, as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct User {
+    /// Id.
+    pub id: Uuid,
+    /// Its tenant.
+    pub tenant_id: Uuid,
+    /// Login email.
+    pub email: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// A user with the hash its password is checked against.
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    /// The user.
+    pub user: User,
+    /// argon2 PHC string.
+    pub password_hash: String,
+}
+
+/// An API key to store: only its digest is kept.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    /// What it is for.
+    pub name: String,
+    /// Its first characters, to tell keys apart.
+    pub prefix: String,
+    /// SHA-256 of the key, hex.
+    pub key_hash: String,
+    /// What it may do.
+    pub role: Role,
+}
+
+/// A stored API key (never the key itself).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiKey {
+    /// Id.
+    pub id: Uuid,
+    /// What it is for.
+    pub name: String,
+    /// Its first characters.
+    pub prefix: String,
+    /// What it may do.
+    pub role: Role,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Who a valid credential belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The one tenant it may act on.
+    pub tenant_id: Uuid,
+    /// What it may do there.
+    pub role: Role,
+    /// Who it is, as the audit log names it.
+    pub actor: String,
+}
+
+/// One change made through the API, for the audit log.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    /// The tenant whose data changed.
+    pub tenant_id: Uuid,
+    /// Who: `operator`, `user:<email>` or `api_key:<prefix>`.
+    pub actor: String,
+    /// What, as `resource.verb` (for example `menu_item.update`).
+    pub action: String,
+    /// Which row.
+    pub target: String,
+    /// The row before the change, if it existed.
+    pub before: Option<serde_json::Value>,
+    /// The row after the change, if it still exists.
+    pub after: Option<serde_json::Value>,
+}
+
+/// A stored audit log entry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditRecord {
+    /// Increasing id (also the pagination cursor).
+    pub id: i64,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// Which row.
+    pub target: String,
+    /// Before the change.
+    pub before: Option<serde_json::Value>,
+    /// After the change.
+    pub after: Option<serde_json::Value>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Filters and page of an order listing.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    /// Only this status.
+    pub status: Option<OrderStatus>,
+    /// Placed at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Placed before.
+    pub to: Option<DateTime<Utc>>,
+    /// Only this customer's chat id.
+    pub customer: Option<String>,
+    /// Only orders numbered below this (the previous page's cursor).
+    pub before_number: Option<i64>,
+    /// Page size.
+    pub limit: i64,
 }

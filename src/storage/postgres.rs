@@ -5,8 +5,9 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
+use rust_decimal::Decimal;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::types::Json;
 use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 use uuid::Uuid;
@@ -18,18 +19,26 @@ use wabot_actors::{OutboxMessage, OutboxStore, Step};
 use wabot_plugins::{ConversationState, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext};
 
 use super::models::{
+    ApiKey, AuditEntry, AuditRecord, NewApiKey, NewSignup, OrderFilter, Principal, Role, User,
+    UserCredentials,
+};
+use super::models::{
     NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, TenantSettings, WahaInstance,
 };
+use super::portable::portable_stores;
 use super::rows::{
     inbox_event_from, instance_from, order_from, outbox_message_from, route_from, stored_keys,
     tenant_from,
 };
 use super::{
-    AdminStore, append_outcomes, backend, bucket_of, checked_transition, order_columns,
-    store_error, tenant_columns,
+    AccountStore, AdminStore, AuditStore, CatalogStore, append_outcomes, backend, bucket_of,
+    checked_transition, instance_columns, order_columns, store_error, tenant_columns,
 };
+use chrono::DateTime;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+portable_stores!(PgStore, PgRow);
 
 /// The PostgreSQL store.
 #[derive(Clone)]
@@ -65,6 +74,29 @@ impl PgStore {
         Ok(tx)
     }
 
+    /// A write transaction outside any tenant (platform work).
+    async fn platform_tx(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.pool.begin().await.map_err(backend)
+    }
+
+    /// [`Self::tenant_transaction`], with storage errors.
+    async fn tenant_tx(
+        &self,
+        tenant_id: Uuid,
+    ) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.tenant_transaction(tenant_id).await.map_err(backend)
+    }
+
+    /// Money binds as NUMERIC.
+    fn money_param(amount: Decimal) -> Decimal {
+        amount
+    }
+
+    /// Money decodes from NUMERIC.
+    fn money_of(row: &PgRow, column: &str) -> Result<Decimal, StoreError> {
+        row.try_get(column).map_err(backend)
+    }
+
     async fn menu_in(
         tx: &mut Transaction<'static, Postgres>,
         tenant_id: Uuid,
@@ -98,14 +130,15 @@ impl AdminStore for PgStore {
         &self,
         new: &NewWahaInstance,
     ) -> Result<WahaInstance, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO waha_instances (id, name, base_url, api_key) VALUES ($1, $2, $3, $4)
-             RETURNING id, name, base_url, api_key, created_at",
+        let row = sqlx::query(concat!(
+            "INSERT INTO waha_instances (id, name, base_url, api_key, capacity) VALUES ($1, $2, $3, $4, $5)
+             RETURNING ", instance_columns!()),
         )
         .bind(Uuid::now_v7())
         .bind(&new.name)
         .bind(&new.base_url)
         .bind(&new.api_key)
+        .bind(new.capacity)
         .fetch_one(&self.pool)
         .await
         .map_err(|e| store_error(e, "WAHA instance"))?;
@@ -113,10 +146,14 @@ impl AdminStore for PgStore {
     }
 
     async fn list_waha_instances(&self) -> Result<Vec<WahaInstance>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, base_url, api_key, created_at FROM waha_instances ORDER BY created_at")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            instance_columns!(),
+            " FROM waha_instances ORDER BY created_at"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
         rows.iter().map(instance_from).collect()
     }
 
@@ -154,7 +191,7 @@ impl AdminStore for PgStore {
 
     async fn list_session_routes(&self) -> Result<Vec<SessionRoute>, StoreError> {
         let rows = sqlx::query(
-            "SELECT whatsapp_session_id, id, webhook_secret, waha_instance_id FROM tenants",
+            "SELECT whatsapp_session_id, id, webhook_secret, waha_instance_id FROM tenants WHERE waha_instance_id IS NOT NULL",
         )
         .fetch_all(&self.pool)
         .await

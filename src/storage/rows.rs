@@ -31,12 +31,16 @@ where
     Uuid: Decode<'r, R::Database> + Type<R::Database>,
     String: Decode<'r, R::Database> + Type<R::Database>,
     DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+    i32: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
 {
     Ok(WahaInstance {
         id: get(row, "id")?,
         name: get(row, "name")?,
         base_url: get(row, "base_url")?,
         api_key: get(row, "api_key")?,
+        capacity: get(row, "capacity")?,
+        draining: get(row, "draining")?,
         created_at: get(row, "created_at")?,
     })
 }
@@ -47,6 +51,7 @@ where
     R: Row,
     for<'a> &'a str: ColumnIndex<R>,
     Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    Option<Uuid>: Decode<'r, R::Database> + Type<R::Database>,
     String: Decode<'r, R::Database> + Type<R::Database>,
     DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
     Json<TenantSettings>: Decode<'r, R::Database> + Type<R::Database>,
@@ -58,6 +63,7 @@ where
         phone_number: get(row, "phone_number")?,
         session_name: get(row, "whatsapp_session_id")?,
         waha_instance_id: get(row, "waha_instance_id")?,
+        session_status: get(row, "session_status")?,
         plugin_type: plugin.parse().map_err(backend)?,
         status: get(row, "status")?,
         subscription_tier: get(row, "subscription_tier")?,

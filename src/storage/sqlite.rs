@@ -24,18 +24,26 @@ use wabot_actors::{OutboxMessage, OutboxStore, Step};
 use wabot_plugins::{ConversationState, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext};
 
 use super::models::{
+    ApiKey, AuditEntry, AuditRecord, NewApiKey, NewSignup, OrderFilter, Principal, Role, User,
+    UserCredentials,
+};
+use super::models::{
     NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, TenantSettings, WahaInstance,
 };
+use super::portable::portable_stores;
 use super::rows::{
     inbox_event_from, instance_from, order_from, outbox_message_from, route_from, stored_keys,
     tenant_from,
 };
 use super::{
-    AdminStore, append_outcomes, backend, bucket_of, checked_transition, order_columns,
-    store_error, tenant_columns,
+    AccountStore, AdminStore, AuditStore, CatalogStore, append_outcomes, backend, bucket_of,
+    checked_transition, instance_columns, order_columns, store_error, tenant_columns,
 };
+use chrono::DateTime;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+portable_stores!(SqliteStore, SqliteRow);
 
 /// The SQLite store.
 #[derive(Clone)]
@@ -54,6 +62,29 @@ fn money_from(row: &SqliteRow, column: &str) -> Result<Decimal, StoreError> {
 }
 
 impl SqliteStore {
+    /// A write transaction; SQLite has no tenant scoping.
+    async fn platform_tx(&self) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+        self.write_transaction().await
+    }
+
+    /// A write transaction; every query in it filters on `tenant_id` itself.
+    async fn tenant_tx(
+        &self,
+        _tenant_id: Uuid,
+    ) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+        self.write_transaction().await
+    }
+
+    /// Money binds as decimal text.
+    fn money_param(amount: Decimal) -> String {
+        money_text(amount)
+    }
+
+    /// Money decodes from decimal text.
+    fn money_of(row: &SqliteRow, column: &str) -> Result<Decimal, StoreError> {
+        money_from(row, column)
+    }
+
     /// A transaction that takes SQLite's write lock up front (waiting up to
     /// the busy timeout). A deferred one that reads first fails at once with
     /// SQLITE_BUSY when it tries to write after another writer committed.
@@ -109,15 +140,16 @@ impl AdminStore for SqliteStore {
         &self,
         new: &NewWahaInstance,
     ) -> Result<WahaInstance, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO waha_instances (id, name, base_url, api_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
-             RETURNING id, name, base_url, api_key, created_at",
+        let row = sqlx::query(concat!(
+            "INSERT INTO waha_instances (id, name, base_url, api_key, created_at, capacity) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             RETURNING ", instance_columns!()),
         )
         .bind(Uuid::now_v7())
         .bind(&new.name)
         .bind(&new.base_url)
         .bind(&new.api_key)
         .bind(Utc::now())
+        .bind(new.capacity)
         .fetch_one(&self.pool)
         .await
         .map_err(|e| store_error(e, "WAHA instance"))?;
@@ -125,10 +157,14 @@ impl AdminStore for SqliteStore {
     }
 
     async fn list_waha_instances(&self) -> Result<Vec<WahaInstance>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, base_url, api_key, created_at FROM waha_instances ORDER BY created_at")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            instance_columns!(),
+            " FROM waha_instances ORDER BY created_at"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
         rows.iter().map(instance_from).collect()
     }
 
@@ -166,7 +202,7 @@ impl AdminStore for SqliteStore {
 
     async fn list_session_routes(&self) -> Result<Vec<SessionRoute>, StoreError> {
         let rows = sqlx::query(
-            "SELECT whatsapp_session_id, id, webhook_secret, waha_instance_id FROM tenants",
+            "SELECT whatsapp_session_id, id, webhook_secret, waha_instance_id FROM tenants WHERE waha_instance_id IS NOT NULL",
         )
         .fetch_all(&self.pool)
         .await

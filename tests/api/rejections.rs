@@ -185,11 +185,9 @@ async fn operator_requests_with_bad_credentials_or_input_change_nothing(backend:
         .unwrap();
     assert_eq!(response.status(), 422);
     let answer: Value = response.json().await.unwrap();
-    assert!(
-        answer["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("item 2 (b): name must not be empty"),
+    assert_eq!(
+        answer["error"]["details"],
+        json!([{"row": 2, "item_id": "b", "message": "name must not be empty"}]),
         "{answer}"
     );
     let menu: Value = client

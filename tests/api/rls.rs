@@ -20,7 +20,7 @@ async fn tenant(store: &PgStore, instance: Uuid, n: u8) -> Uuid {
             plugin: PluginKind::Restaurant,
             session_name: format!("shop-{n}"),
             webhook_secret: "a-long-enough-secret-123".into(),
-            waha_instance_id: instance,
+            waha_instance_id: Some(instance),
             settings: TenantSettings::default(),
         })
         .await
@@ -62,6 +62,7 @@ async fn a_session_scoped_to_one_tenant_reads_and_writes_none_of_anothers_rows()
             name: "w".into(),
             base_url: "http://w:3000".into(),
             api_key: "k".into(),
+            capacity: 10,
         })
         .await
         .unwrap();

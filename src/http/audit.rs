@@ -1,0 +1,66 @@
+//! The audit log: every change made through the API (who, what, when,
+//! before and after), readable by the tenant for its own rows.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
+use super::extract::Member;
+use crate::storage::models::AuditRecord;
+
+/// The audit routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_audit))
+}
+
+/// Page of the audit log.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Page size, 1 to 200 (default 50).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<i64>,
+}
+
+/// Entries, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    entries: Vec<AuditRecord>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    next_cursor: Option<i64>,
+}
+
+/// The tenant's audit log, newest first (owner only).
+#[utoipa::path(get, path = "/v1/audit-log", tag = "audit", security(("bearer" = [])),
+    params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 403, body = ErrorBody)))]
+async fn list_audit(
+    member: Member,
+    State(app): State<AppState>,
+    Query(query): Query<AuditQuery>,
+) -> Result<Json<AuditPage>, ApiError> {
+    member.require_owner()?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::BadRequest(
+            "limit must be between 1 and 200".to_owned(),
+        ));
+    }
+    let entries = app
+        .store
+        .list_audit(member.tenant_id, query.cursor, limit)
+        .await?;
+    let next_cursor = (entries.len() as i64 == limit)
+        .then(|| entries.last().map(|e| e.id))
+        .flatten();
+    Ok(Json(AuditPage {
+        entries,
+        next_cursor,
+    }))
+}

@@ -1,0 +1,150 @@
+//! Request extractors shared by the API: who is calling (the operator, or a
+//! member of exactly one tenant with a role) and JSON bodies whose
+//! rejections use the API's error shape.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::auth;
+use crate::storage::models::{AuditEntry, Role};
+
+/// The bearer token of the request.
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| {
+            ApiError::Unauthorized(
+                "missing 'Authorization: Bearer <API key or login token>'".to_owned(),
+            )
+        })
+}
+
+fn is_operator_token(token: &str, state: &AppState) -> bool {
+    bool::from(token.as_bytes().ct_eq(state.operator_token.as_bytes()))
+}
+
+/// Proof that the request carries the operator's bearer token.
+pub struct Operator;
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if is_operator_token(bearer(parts)?, state) {
+            Ok(Operator)
+        } else {
+            Err(ApiError::Unauthorized("wrong operator token".to_owned()))
+        }
+    }
+}
+
+/// A caller acting for one tenant: an API key or a login token. Every
+/// tenant route takes the tenant from here, never from the path, so no
+/// request can name another tenant's rows.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The tenant.
+    pub tenant_id: Uuid,
+    /// What it may do.
+    pub role: Role,
+    /// Who it is, for the audit log.
+    pub actor: String,
+}
+
+impl Member {
+    /// Refuses (403) unless the caller is the tenant's owner.
+    pub fn require_owner(&self) -> Result<(), ApiError> {
+        match self.role {
+            Role::Owner => Ok(()),
+            Role::Staff => Err(ApiError::Forbidden(
+                "this needs an owner's API key or login".to_owned(),
+            )),
+        }
+    }
+
+    /// An audit log entry for a change this member made.
+    pub fn audit(
+        &self,
+        action: &str,
+        target: impl Into<String>,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> AuditEntry {
+        AuditEntry {
+            tenant_id: self.tenant_id,
+            actor: self.actor.clone(),
+            action: action.to_owned(),
+            target: target.into(),
+            before,
+            after,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Member {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        if is_operator_token(token, state) {
+            return Err(ApiError::Forbidden(
+                "the operator token acts through /v1/operator/...; tenant routes need a tenant's API key or login token".to_owned(),
+            ));
+        }
+        let principal = state
+            .store
+            .authenticate(&auth::digest(token))
+            .await?
+            .ok_or_else(|| {
+                ApiError::Unauthorized("unknown, revoked or expired credential".to_owned())
+            })?;
+        state.limits.admin_request(&principal)?;
+        Ok(Member {
+            tenant_id: principal.tenant_id,
+            role: principal.role,
+            actor: principal.actor,
+        })
+    }
+}
+
+/// A JSON body whose rejections use the API's error shape.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(JsonBody(value)),
+            Err(JsonRejection::BytesRejection(r))
+                if r.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(ApiError::BadRequest("request body too large".to_owned()))
+            }
+            Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
+        }
+    }
+}
+
+/// Parses a UUID path segment, naming it in the error.
+pub fn parse_id(what: &str, raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::BadRequest(format!("{what} must be a UUID, got '{raw}'")))
+}
+
+/// A validation message as a 422.
+pub fn invalid(message: String) -> ApiError {
+    ApiError::Unprocessable(message)
+}

@@ -1,0 +1,247 @@
+//! The tenant's orders: filtered, paginated listing, one order, status
+//! changes through the order state machine (each notifies the customer on
+//! WhatsApp through the actors), and CSV export.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+use wabot_plugins::OrderStatus;
+
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{JsonBody, Member, invalid, parse_id};
+use crate::storage::models::{Order, OrderFilter};
+
+/// Largest page.
+const MAX_PAGE: i64 = 200;
+/// Most orders in one CSV export.
+const MAX_EXPORT: i64 = 10_000;
+
+/// The order routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_orders))
+        .routes(routes!(export_orders))
+        .routes(routes!(get_order, update_order))
+}
+
+/// Filters and page.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderQuery {
+    /// Only this status.
+    status: Option<String>,
+    /// Placed at or after (RFC 3339).
+    from: Option<DateTime<Utc>>,
+    /// Placed before (RFC 3339).
+    to: Option<DateTime<Utc>>,
+    /// Only this customer (chat id, `15551234567@c.us`).
+    customer: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<i64>,
+}
+
+impl OrderQuery {
+    fn filter(self, default_limit: i64, max_limit: i64) -> Result<OrderFilter, ApiError> {
+        let status = self
+            .status
+            .map(|s| s.parse::<OrderStatus>())
+            .transpose()
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let limit = self.limit.unwrap_or(default_limit);
+        if !(1..=max_limit).contains(&limit) {
+            return Err(ApiError::BadRequest(format!(
+                "limit must be between 1 and {max_limit}"
+            )));
+        }
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && from >= to
+        {
+            return Err(ApiError::BadRequest("from must be before to".to_owned()));
+        }
+        Ok(OrderFilter {
+            status,
+            from: self.from,
+            to: self.to,
+            customer: self.customer,
+            before_number: self.cursor,
+            limit,
+        })
+    }
+}
+
+/// A page of orders, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct OrderPage {
+    orders: Vec<Order>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    next_cursor: Option<i64>,
+}
+
+/// Orders, newest first, with filters and cursor pagination.
+#[utoipa::path(get, path = "/v1/orders", tag = "orders", security(("bearer" = [])),
+    params(OrderQuery),
+    responses((status = 200, body = OrderPage), (status = 400, body = ErrorBody)))]
+async fn list_orders(
+    member: Member,
+    State(app): State<AppState>,
+    Query(query): Query<OrderQuery>,
+) -> Result<Json<OrderPage>, ApiError> {
+    let filter = query.filter(50, MAX_PAGE)?;
+    let orders = app.store.find_orders(member.tenant_id, &filter).await?;
+    let next_cursor = (orders.len() as i64 == filter.limit)
+        .then(|| orders.last().map(|o| o.order_number))
+        .flatten();
+    Ok(Json(OrderPage {
+        orders,
+        next_cursor,
+    }))
+}
+
+/// The same filters as the listing, as CSV (at most 10,000 orders).
+#[utoipa::path(get, path = "/v1/orders/export.csv", tag = "orders",
+    security(("bearer" = [])), params(OrderQuery),
+    responses((status = 200, description = "CSV, one line per order", content_type = "text/csv")))]
+async fn export_orders(
+    member: Member,
+    State(app): State<AppState>,
+    Query(query): Query<OrderQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let filter = query.filter(MAX_EXPORT, MAX_EXPORT)?;
+    let orders = app.store.find_orders(member.tenant_id, &filter).await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let csv_error = |e: csv::Error| ApiError::Internal(e.to_string());
+    writer
+        .write_record([
+            "order_number",
+            "id",
+            "created_at",
+            "status",
+            "customer_phone",
+            "delivery_address",
+            "items",
+            "total",
+        ])
+        .map_err(csv_error)?;
+    for order in &orders {
+        let items = order
+            .items
+            .iter()
+            .map(|line| format!("{}x {}", line.quantity, line.name))
+            .collect::<Vec<_>>()
+            .join("; ");
+        writer
+            .write_record([
+                order.order_number.to_string(),
+                order.id.to_string(),
+                order.created_at.to_rfc3339(),
+                order.status.to_string(),
+                order.customer_phone.clone(),
+                order.delivery_address.clone(),
+                items,
+                order.total.to_string(),
+            ])
+            .map_err(csv_error)?;
+    }
+    let body = writer
+        .into_inner()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"orders.csv\"",
+            ),
+        ],
+        body,
+    ))
+}
+
+/// One order.
+#[utoipa::path(get, path = "/v1/orders/{order_id}", tag = "orders",
+    security(("bearer" = [])), params(("order_id" = Uuid, Path)),
+    responses((status = 200, body = Order), (status = 404, body = ErrorBody)))]
+async fn get_order(
+    member: Member,
+    State(app): State<AppState>,
+    Path(order_id): Path<String>,
+) -> Result<Json<Order>, ApiError> {
+    let order_id = parse_id("order_id", &order_id)?;
+    Ok(Json(app.store.get_order(member.tenant_id, order_id).await?))
+}
+
+/// The next status.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    /// `confirmed`, `preparing`, `out_for_delivery`, `delivered` or `cancelled`.
+    status: String,
+}
+
+/// Moves an order along (`pending → confirmed → preparing →
+/// out_for_delivery → delivered`, or `cancelled` before it is final); the
+/// customer is told on WhatsApp.
+#[utoipa::path(patch, path = "/v1/orders/{order_id}", tag = "orders",
+    security(("bearer" = [])), params(("order_id" = Uuid, Path)),
+    request_body = StatusChange,
+    responses(
+        (status = 200, body = Order),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "not allowed from the current status", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+async fn update_order(
+    member: Member,
+    State(app): State<AppState>,
+    Path(order_id): Path<String>,
+    JsonBody(body): JsonBody<StatusChange>,
+) -> Result<Json<Order>, ApiError> {
+    let order_id = parse_id("order_id", &order_id)?;
+    let status: OrderStatus = body
+        .status
+        .parse()
+        .map_err(|e: wabot_plugins::UnknownOrderStatus| invalid(e.to_string()))?;
+    let before = app.store.get_order(member.tenant_id, order_id).await?;
+    let order = change_status(&app, member.tenant_id, order_id, status).await?;
+    app.store
+        .record_audit(&member.audit(
+            "order.status",
+            order_id.to_string(),
+            Some(json!({"status": before.status})),
+            Some(json!({"status": order.status})),
+        ))
+        .await?;
+    Ok(Json(order))
+}
+
+/// Applies a status change and queues the customer's notice.
+pub async fn change_status(
+    app: &AppState,
+    tenant_id: Uuid,
+    order_id: Uuid,
+    status: OrderStatus,
+) -> Result<Order, ApiError> {
+    let order = app
+        .store
+        .update_order_status(tenant_id, order_id, status)
+        .await?;
+    app.runtime.order_status_changed(
+        tenant_id,
+        &order.customer_phone,
+        order.order_number,
+        order.status,
+    )?;
+    tracing::info!(tenant = %tenant_id, order = order.order_number, status = %order.status, "order status changed");
+    Ok(order)
+}

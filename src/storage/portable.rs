@@ -1,0 +1,534 @@
+//! Storage operations whose SQL both backends accept, written once and
+//! expanded for each store by [`portable_stores!`]: `$1`-style parameters
+//! (SQLite takes them too), timestamps bound from Rust, ids as UUIDs.
+//!
+//! A store that invokes the macro provides, as inherent items:
+//! - a `pool` field;
+//! - `platform_tx()`: a write transaction outside any tenant (credential
+//!   lookups, signup, placement);
+//! - `tenant_tx(tenant_id)`: a write transaction confined to one tenant
+//!   (row-level security on PostgreSQL);
+//! - `money_param(Decimal)` and `money_of(&row, column)`: how the backend
+//!   stores money.
+
+/// Implements [`AccountStore`](super::AccountStore),
+/// [`AuditStore`](super::AuditStore) and [`CatalogStore`](super::CatalogStore)
+/// for `$store`, whose rows are `$row`.
+macro_rules! portable_stores {
+    ($store:ty, $row:ty) => {
+        fn catalog_item_from(row: &$row) -> Result<MenuItem, StoreError> {
+            Ok(MenuItem {
+                item_id: row.try_get("item_id").map_err(backend)?,
+                name: row.try_get("name").map_err(backend)?,
+                description: row.try_get("description").map_err(backend)?,
+                price: <$store>::money_of(row, "price")?,
+                category: row.try_get("category").map_err(backend)?,
+                available: row.try_get("available").map_err(backend)?,
+                image_url: row.try_get("image_url").map_err(backend)?,
+            })
+        }
+
+        fn user_from(row: &$row) -> Result<User, StoreError> {
+            let role: String = row.try_get("role").map_err(backend)?;
+            Ok(User {
+                id: row.try_get("id").map_err(backend)?,
+                tenant_id: row.try_get("tenant_id").map_err(backend)?,
+                email: row.try_get("email").map_err(backend)?,
+                role: Role::parse(&role).ok_or_else(|| backend(format!("unknown role {role}")))?,
+            })
+        }
+
+        fn api_key_from(row: &$row) -> Result<ApiKey, StoreError> {
+            let role: String = row.try_get("role").map_err(backend)?;
+            Ok(ApiKey {
+                id: row.try_get("id").map_err(backend)?,
+                name: row.try_get("name").map_err(backend)?,
+                prefix: row.try_get("prefix").map_err(backend)?,
+                role: Role::parse(&role).ok_or_else(|| backend(format!("unknown role {role}")))?,
+                created_at: row.try_get("created_at").map_err(backend)?,
+                revoked_at: row.try_get("revoked_at").map_err(backend)?,
+            })
+        }
+
+        async fn insert_api_key(
+            tx: &mut sqlx::Transaction<'static, <$row as Row>::Database>,
+            tenant_id: Uuid,
+            key: &NewApiKey,
+        ) -> Result<ApiKey, StoreError> {
+            let row = sqlx::query(
+                "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, role, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 RETURNING id, name, prefix, role, created_at, revoked_at",
+            )
+            .bind(Uuid::now_v7())
+            .bind(tenant_id)
+            .bind(&key.name)
+            .bind(&key.prefix)
+            .bind(&key.key_hash)
+            .bind(key.role.as_str())
+            .bind(Utc::now())
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(|e| store_error(e, "API key"))?;
+            api_key_from(&row)
+        }
+
+        #[async_trait]
+        impl AccountStore for $store {
+            async fn sign_up(&self, new: &NewSignup) -> Result<(Tenant, User), StoreError> {
+                let mut tx = self.platform_tx().await?;
+                let tenant_id = Uuid::now_v7();
+                let row = sqlx::query(concat!(
+                    "INSERT INTO tenants (id, business_name, phone_number, whatsapp_session_id,
+                         webhook_secret, plugin_type, status, settings, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'trial', $7, $8) RETURNING ",
+                    tenant_columns!()
+                ))
+                .bind(tenant_id)
+                .bind(&new.tenant.business_name)
+                .bind(&new.tenant.phone_number)
+                .bind(&new.tenant.session_name)
+                .bind(&new.tenant.webhook_secret)
+                .bind(new.tenant.plugin.as_str())
+                .bind(Json(&new.tenant.settings))
+                .bind(Utc::now())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "tenant"))?;
+                let tenant = tenant_from(&row)?;
+                let row = sqlx::query(
+                    "INSERT INTO users (id, tenant_id, email, password_hash, role, created_at)
+                     VALUES ($1, $2, $3, $4, 'owner', $5)
+                     RETURNING id, tenant_id, email, role",
+                )
+                .bind(Uuid::now_v7())
+                .bind(tenant_id)
+                .bind(&new.email)
+                .bind(&new.password_hash)
+                .bind(Utc::now())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "user"))?;
+                let user = user_from(&row)?;
+                insert_api_key(&mut tx, tenant_id, &new.api_key).await?;
+                tx.commit().await.map_err(backend)?;
+                Ok((tenant, user))
+            }
+
+            async fn credentials(&self, email: &str) -> Result<Option<UserCredentials>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT id, tenant_id, email, role, password_hash FROM users WHERE email = $1",
+                )
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+                row.map(|row| {
+                    Ok(UserCredentials {
+                        user: user_from(&row)?,
+                        password_hash: row.try_get("password_hash").map_err(backend)?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn create_login_token(
+                &self,
+                user: &User,
+                token_hash: &str,
+                expires_at: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.platform_tx().await?;
+                sqlx::query(
+                    "INSERT INTO login_tokens (token_hash, user_id, tenant_id, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(token_hash)
+                .bind(user.id)
+                .bind(user.tenant_id)
+                .bind(Utc::now())
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                // Expired tokens of anyone are dropped on the way.
+                sqlx::query("DELETE FROM login_tokens WHERE expires_at <= $1")
+                    .bind(Utc::now())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                tx.commit().await.map_err(backend)
+            }
+
+            async fn delete_login_token(&self, token_hash: &str) -> Result<bool, StoreError> {
+                let mut tx = self.platform_tx().await?;
+                let deleted = sqlx::query("DELETE FROM login_tokens WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?
+                    .rows_affected();
+                tx.commit().await.map_err(backend)?;
+                Ok(deleted > 0)
+            }
+
+            async fn authenticate(&self, token_hash: &str) -> Result<Option<Principal>, StoreError> {
+                let key = sqlx::query(
+                    "SELECT tenant_id, role, prefix FROM api_keys
+                     WHERE key_hash = $1 AND revoked_at IS NULL",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+                let (row, actor) = match key {
+                    Some(row) => {
+                        let prefix: String = row.try_get("prefix").map_err(backend)?;
+                        (row, format!("api_key:{prefix}"))
+                    }
+                    None => {
+                        let login = sqlx::query(
+                            "SELECT t.tenant_id, u.role, u.email FROM login_tokens t
+                             JOIN users u ON u.id = t.user_id
+                             WHERE t.token_hash = $1 AND t.expires_at > $2",
+                        )
+                        .bind(token_hash)
+                        .bind(Utc::now())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                        let Some(row) = login else { return Ok(None) };
+                        let email: String = row.try_get("email").map_err(backend)?;
+                        (row, format!("user:{email}"))
+                    }
+                };
+                let role: String = row.try_get("role").map_err(backend)?;
+                Ok(Some(Principal {
+                    tenant_id: row.try_get("tenant_id").map_err(backend)?,
+                    role: Role::parse(&role).ok_or_else(|| backend(format!("unknown role {role}")))?,
+                    actor,
+                }))
+            }
+
+            async fn create_api_key(
+                &self,
+                tenant_id: Uuid,
+                key: &NewApiKey,
+            ) -> Result<ApiKey, StoreError> {
+                let mut tx = self.platform_tx().await?;
+                let key = insert_api_key(&mut tx, tenant_id, key).await?;
+                tx.commit().await.map_err(backend)?;
+                Ok(key)
+            }
+
+            async fn list_api_keys(&self, tenant_id: Uuid) -> Result<Vec<ApiKey>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT id, name, prefix, role, created_at, revoked_at FROM api_keys
+                     WHERE tenant_id = $1 ORDER BY created_at, id",
+                )
+                .bind(tenant_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+                rows.iter().map(api_key_from).collect()
+            }
+
+            async fn revoke_api_key(&self, tenant_id: Uuid, key_id: Uuid) -> Result<ApiKey, StoreError> {
+                let mut tx = self.platform_tx().await?;
+                let row = sqlx::query(
+                    "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3)
+                     WHERE tenant_id = $1 AND id = $2
+                     RETURNING id, name, prefix, role, created_at, revoked_at",
+                )
+                .bind(tenant_id)
+                .bind(key_id)
+                .bind(Utc::now())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "API key"))?;
+                tx.commit().await.map_err(backend)?;
+                api_key_from(&row)
+            }
+        }
+
+        #[async_trait]
+        impl AuditStore for $store {
+            async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+                let mut tx = self.tenant_tx(entry.tenant_id).await?;
+                sqlx::query(
+                    "INSERT INTO audit_log (tenant_id, actor, action, target, before, after, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(entry.tenant_id)
+                .bind(&entry.actor)
+                .bind(&entry.action)
+                .bind(&entry.target)
+                .bind(entry.before.as_ref().map(Json))
+                .bind(entry.after.as_ref().map(Json))
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                tx.commit().await.map_err(backend)
+            }
+
+            async fn list_audit(
+                &self,
+                tenant_id: Uuid,
+                before_id: Option<i64>,
+                limit: i64,
+            ) -> Result<Vec<AuditRecord>, StoreError> {
+                let mut tx = self.tenant_tx(tenant_id).await?;
+                let rows = sqlx::query(
+                    "SELECT id, actor, action, target, before, after, created_at FROM audit_log
+                     WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+                )
+                .bind(tenant_id)
+                .bind(before_id.unwrap_or(i64::MAX))
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(AuditRecord {
+                            id: row.try_get("id").map_err(backend)?,
+                            actor: row.try_get("actor").map_err(backend)?,
+                            action: row.try_get("action").map_err(backend)?,
+                            target: row.try_get("target").map_err(backend)?,
+                            before: row
+                                .try_get::<Option<Json<serde_json::Value>>, _>("before")
+                                .map_err(backend)?
+                                .map(|j| j.0),
+                            after: row
+                                .try_get::<Option<Json<serde_json::Value>>, _>("after")
+                                .map_err(backend)?
+                                .map(|j| j.0),
+                            created_at: row.try_get("created_at").map_err(backend)?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+
+        impl $store {
+            /// The number of the tenant's menu items, inside `tx`.
+            async fn menu_size(
+                tx: &mut sqlx::Transaction<'static, <$row as Row>::Database>,
+                tenant_id: Uuid,
+            ) -> Result<i64, StoreError> {
+                sqlx::query_scalar("SELECT COUNT(*) FROM menu_items WHERE tenant_id = $1")
+                    .bind(tenant_id)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(backend)
+            }
+
+            /// Inserts `item` at the end of the menu, or replaces the item
+            /// with the same `item_id` in place.
+            async fn upsert_item(
+                tx: &mut sqlx::Transaction<'static, <$row as Row>::Database>,
+                tenant_id: Uuid,
+                item: &MenuItem,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO menu_items (id, tenant_id, item_id, name, description, price,
+                         category, available, image_url, position)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+                         (SELECT COALESCE(MAX(position), 0) + 1 FROM menu_items WHERE tenant_id = $2))
+                     ON CONFLICT (tenant_id, item_id) DO UPDATE SET
+                         name = excluded.name, description = excluded.description,
+                         price = excluded.price, category = excluded.category,
+                         available = excluded.available, image_url = excluded.image_url",
+                )
+                .bind(Uuid::now_v7())
+                .bind(tenant_id)
+                .bind(&item.item_id)
+                .bind(&item.name)
+                .bind(&item.description)
+                .bind(<$store>::money_param(item.price))
+                .bind(&item.category)
+                .bind(item.available)
+                .bind(&item.image_url)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| store_error(e, "menu item"))?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl CatalogStore for $store {
+            async fn get_menu_item(
+                &self,
+                tenant_id: Uuid,
+                item_id: &str,
+            ) -> Result<MenuItem, StoreError> {
+                let mut tx = self.tenant_tx(tenant_id).await?;
+                let row = sqlx::query(
+                    "SELECT item_id, name, description, price, category, available, image_url
+                     FROM menu_items WHERE tenant_id = $1 AND item_id = $2",
+                )
+                .bind(tenant_id)
+                .bind(item_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "menu item"))?;
+                catalog_item_from(&row)
+            }
+
+            async fn save_menu_items(
+                &self,
+                tenant_id: Uuid,
+                items: &[MenuItem],
+                max_items: Option<i64>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.tenant_tx(tenant_id).await?;
+                for item in items {
+                    Self::upsert_item(&mut tx, tenant_id, item).await?;
+                }
+                if let Some(max) = max_items {
+                    let size = Self::menu_size(&mut tx, tenant_id).await?;
+                    if size > max {
+                        // Dropping `tx` rolls every row back.
+                        return Err(StoreError::Limit(format!(
+                            "the menu would have {size} items; this tier allows {max}"
+                        )));
+                    }
+                }
+                tx.commit().await.map_err(backend)
+            }
+
+            async fn delete_menu_item(&self, tenant_id: Uuid, item_id: &str) -> Result<(), StoreError> {
+                let mut tx = self.tenant_tx(tenant_id).await?;
+                let deleted = sqlx::query("DELETE FROM menu_items WHERE tenant_id = $1 AND item_id = $2")
+                    .bind(tenant_id)
+                    .bind(item_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?
+                    .rows_affected();
+                if deleted == 0 {
+                    return Err(StoreError::NotFound("menu item"));
+                }
+                tx.commit().await.map_err(backend)
+            }
+
+            async fn get_order(&self, tenant_id: Uuid, order_id: Uuid) -> Result<Order, StoreError> {
+                let mut tx = self.tenant_tx(tenant_id).await?;
+                let row = sqlx::query(concat!(
+                    "SELECT ", order_columns!(), " FROM orders WHERE tenant_id = $1 AND id = $2"
+                ))
+                .bind(tenant_id)
+                .bind(order_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "order"))?;
+                order_from(&row, <$store>::money_of(&row, "total")?)
+            }
+
+            async fn find_orders(
+                &self,
+                tenant_id: Uuid,
+                filter: &OrderFilter,
+            ) -> Result<Vec<Order>, StoreError> {
+                let mut tx = self.tenant_tx(tenant_id).await?;
+                // Absent filters bind NULL and match everything.
+                let rows = sqlx::query(concat!(
+                    "SELECT ", order_columns!(), " FROM orders WHERE tenant_id = $1
+                       AND ($2 IS NULL OR status = $2)
+                       AND ($3 IS NULL OR created_at >= $3)
+                       AND ($4 IS NULL OR created_at < $4)
+                       AND ($5 IS NULL OR customer_phone = $5)
+                       AND order_number < $6
+                     ORDER BY order_number DESC LIMIT $7"
+                ))
+                .bind(tenant_id)
+                .bind(filter.status.map(|s| s.as_str()))
+                .bind(filter.from)
+                .bind(filter.to)
+                .bind(filter.customer.as_deref())
+                .bind(filter.before_number.unwrap_or(i64::MAX))
+                .bind(filter.limit)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?;
+                rows.iter()
+                    .map(|row| order_from(row, <$store>::money_of(row, "total")?))
+                    .collect()
+            }
+
+            async fn place_session(&self, tenant_id: Uuid) -> Result<WahaInstance, StoreError> {
+                let mut tx = self.platform_tx().await?;
+                let placed: Option<Uuid> =
+                    sqlx::query_scalar("SELECT waha_instance_id FROM tenants WHERE id = $1")
+                        .bind(tenant_id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(|e| store_error(e, "tenant"))?;
+                let chosen = match placed {
+                    Some(instance_id) => instance_id,
+                    None => {
+                        let free = sqlx::query_scalar(
+                            "SELECT i.id FROM waha_instances i
+                             WHERE NOT i.draining
+                               AND i.capacity > (SELECT COUNT(*) FROM tenants t WHERE t.waha_instance_id = i.id)
+                             ORDER BY i.capacity - (SELECT COUNT(*) FROM tenants t WHERE t.waha_instance_id = i.id) DESC, i.name
+                             LIMIT 1",
+                        )
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                        let Some(instance_id) = free else {
+                            return Err(StoreError::Limit(
+                                "no WAHA instance has free capacity; ask the platform operator".to_owned(),
+                            ));
+                        };
+                        sqlx::query("UPDATE tenants SET waha_instance_id = $2 WHERE id = $1")
+                            .bind(tenant_id)
+                            .bind(instance_id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                        instance_id
+                    }
+                };
+                let row = sqlx::query(
+                    "SELECT id, name, base_url, api_key, capacity, draining, created_at
+                     FROM waha_instances WHERE id = $1",
+                )
+                .bind(chosen)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "WAHA instance"))?;
+                tx.commit().await.map_err(backend)?;
+                instance_from(&row)
+            }
+
+            async fn session_route(&self, tenant_id: Uuid) -> Result<SessionRoute, StoreError> {
+                let row = sqlx::query(
+                    "SELECT whatsapp_session_id, id, webhook_secret, waha_instance_id FROM tenants
+                     WHERE id = $1 AND waha_instance_id IS NOT NULL",
+                )
+                .bind(tenant_id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| store_error(e, "placed session"))?;
+                route_from(&row)
+            }
+
+            async fn set_session_status(&self, session: &str, status: &str) -> Result<(), StoreError> {
+                let mut tx = self.platform_tx().await?;
+                sqlx::query("UPDATE tenants SET session_status = $2 WHERE whatsapp_session_id = $1")
+                    .bind(session)
+                    .bind(status)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                tx.commit().await.map_err(backend)
+            }
+        }
+    };
+}
+
+pub(crate) use portable_stores;
