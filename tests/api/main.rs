@@ -13,3 +13,4 @@ mod metrics;
 mod outbox;
 mod rejections;
 mod rls;
+mod self_service;

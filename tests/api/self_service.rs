@@ -1,0 +1,680 @@
+//! The tenant admin API end to end: signup to a live bot and a first order
+//! through the REST API and the WAHA simulator only; credentials and roles;
+//! tenant isolation; the menu editor's limits and imports; order status
+//! rules; the audit log.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use wabot_load_tests::{SessionStatus, Simulator, SimulatorConfig};
+
+use crate::helpers::{Backend, OPERATOR_TOKEN, Server, fresh_database, test_settings};
+use crate::on_both_backends;
+use wabot_load_tests::driver::Driver;
+
+/// A server and a simulator registered as its only WAHA instance, with no
+/// tenant yet.
+struct Platform {
+    server: Server,
+    sim: Simulator,
+    driver: Driver,
+}
+
+impl Platform {
+    async fn start(backend: Backend) -> Self {
+        let database_url = fresh_database(backend).await;
+        let sim = Simulator::start(SimulatorConfig::fast()).await.unwrap();
+        let server = Server::start(test_settings(&database_url)).await;
+        let driver = Driver::new(&server.url, OPERATOR_TOKEN);
+        driver.register_instance("waha-1", &sim).await.unwrap();
+        Self {
+            server,
+            sim,
+            driver,
+        }
+    }
+
+    /// Calls the API with `token` (if any); returns status and JSON body.
+    async fn call(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request =
+            reqwest::Client::new().request(method, format!("{}{path}", self.server.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Signs a business up; returns its owner's API key and tenant.
+    async fn sign_up(&self, email: &str, phone: &str) -> (String, Value) {
+        let (status, body) = self
+            .call(
+                None,
+                Method::POST,
+                "/v1/signup",
+                Some(json!({
+                    "email": email, "password": "correct horse battery",
+                    "business_name": "Rosa's Pizzeria", "business_type": "restaurant",
+                    "phone_number": phone,
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        (
+            body["api_key"].as_str().unwrap().to_owned(),
+            body["tenant"].clone(),
+        )
+    }
+
+    /// Imports `csv` as the caller's menu.
+    async fn import_csv(&self, token: &str, csv: &str, mode: &str) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/menu/import?mode={mode}", self.server.url))
+            .bearer_auth(token)
+            .header("Content-Type", "text/csv")
+            .body(csv.to_owned())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Polls `/v1/me` until the session status is `status`.
+    async fn wait_for_session_status(&self, token: &str, status: &str) {
+        for _ in 0..100 {
+            let (_, me) = self.call(Some(token), Method::GET, "/v1/me", None).await;
+            if me["tenant"]["session_status"] == status {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the session never reported {status}");
+    }
+}
+
+const MENU_CSV: &str = "item_id,name,description,price,category,available,image_url
+margherita,Margherita,Tomato and mozzarella,9.50,Pizzas,true,
+diavola,Diavola,Spicy salami,11.00,Pizzas,yes,
+tiramisu,Tiramisu,,5.00,Desserts,,
+";
+
+async fn a_new_business_goes_from_signup_to_a_first_order(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    let (key, tenant) = platform
+        .sign_up("rosa@example.com", "+39 06 1234 5678")
+        .await;
+    let key = key.as_str();
+    assert_eq!(tenant["status"], "trial");
+    assert_eq!(tenant["subscription_tier"], "free");
+    assert_eq!(tenant["waha_instance_id"], Value::Null);
+
+    // No session yet: a clear 409.
+    let (status, body) = platform
+        .call(Some(key), Method::GET, "/v1/whatsapp/session", None)
+        .await;
+    assert_eq!(status, 409, "{body}");
+
+    let (status, session) = platform
+        .call(Some(key), Method::POST, "/v1/whatsapp/session", None)
+        .await;
+    assert_eq!(status, 200, "{session}");
+    let name = session["name"].as_str().unwrap().to_owned();
+    assert_eq!(session["waha_instance"], "waha-1");
+    assert_eq!(session["live"], false);
+    // Asking again is harmless.
+    let (status, again) = platform
+        .call(Some(key), Method::POST, "/v1/whatsapp/session", None)
+        .await;
+    assert_eq!((status, &again["name"]), (200, &json!(name)), "{again}");
+
+    platform
+        .sim
+        .wait_for_status(&name, SessionStatus::ScanQrCode, Duration::from_secs(5))
+        .await;
+    let png = reqwest::Client::new()
+        .get(format!("{}/v1/whatsapp/session/qr", platform.server.url))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(png.status(), 200);
+    assert_eq!(png.headers()["content-type"], "image/png");
+    assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    let (status, raw) = platform
+        .call(
+            Some(key),
+            Method::GET,
+            "/v1/whatsapp/session/qr?format=raw",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(!raw["value"].as_str().unwrap().is_empty());
+    let (status, code) = platform
+        .call(
+            Some(key),
+            Method::POST,
+            "/v1/whatsapp/session/pairing-code",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{code}");
+    assert_eq!(code["code"].as_str().unwrap().len(), 9);
+
+    // The owner scans; WAHA's session.status webhook makes the bot live.
+    platform.sim.scan(&name, "390612345678", "Rosa").unwrap();
+    platform.wait_for_session_status(key, "WORKING").await;
+    let (_, live) = platform
+        .call(Some(key), Method::GET, "/v1/whatsapp/session", None)
+        .await;
+    assert_eq!(live["live"], true, "{live}");
+
+    let (status, imported) = platform.import_csv(key, MENU_CSV, "merge").await;
+    assert_eq!(
+        (status, &imported["imported"]),
+        (200, &json!(3)),
+        "{imported}"
+    );
+
+    let customer = "15550100001";
+    let says = |text: &'static str, total: usize| {
+        platform
+            .driver
+            .customer_says(&platform.sim, &name, customer, text, total)
+    };
+    assert!(says("hi", 1).await.unwrap().contains("Rosa's Pizzeria"));
+    assert!(says("menu", 2).await.unwrap().contains("Margherita"));
+    assert!(says("2x 1", 3).await.unwrap().contains("$19.00"));
+    assert!(says("checkout", 4).await.unwrap().contains("address"));
+    says("Via Roma 1", 5).await.unwrap();
+    assert!(says("yes", 6).await.unwrap().contains("#1001"));
+
+    let (status, page) = platform
+        .call(Some(key), Method::GET, "/v1/orders?status=pending", None)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let orders = page["orders"].as_array().unwrap();
+    assert_eq!(orders.len(), 1, "{page}");
+    assert_eq!(orders[0]["total"], "19.00");
+    let order_id = orders[0]["id"].as_str().unwrap().to_owned();
+
+    let (status, order) = platform
+        .call(
+            Some(key),
+            Method::PATCH,
+            &format!("/v1/orders/{order_id}"),
+            Some(json!({"status": "confirmed"})),
+        )
+        .await;
+    assert_eq!(
+        (status, &order["status"]),
+        (200, &json!("confirmed")),
+        "{order}"
+    );
+    for (next, expected) in [("pending", 409), ("bogus", 422)] {
+        let (status, answer) = platform
+            .call(
+                Some(key),
+                Method::PATCH,
+                &format!("/v1/orders/{order_id}"),
+                Some(json!({"status": next})),
+            )
+            .await;
+        assert_eq!(status, expected, "{answer}");
+    }
+    let notice = platform
+        .driver
+        .wait_for_reply(&platform.sim, customer, 7)
+        .await
+        .unwrap();
+    assert!(
+        notice.contains("#1001") && notice.contains("confirmed"),
+        "{notice}"
+    );
+
+    let csv = reqwest::Client::new()
+        .get(format!("{}/v1/orders/export.csv", platform.server.url))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(
+        lines[1].starts_with("1001,") && lines[1].contains("2x Margherita"),
+        "{csv}"
+    );
+
+    let (_, audit) = platform
+        .call(Some(key), Method::GET, "/v1/audit-log", None)
+        .await;
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "order.status",
+            "menu.import_merge",
+            "whatsapp_session.start",
+            "whatsapp_session.start",
+            "tenant.sign_up"
+        ]
+    );
+    platform.server.stop().await;
+}
+on_both_backends!(a_new_business_goes_from_signup_to_a_first_order);
+
+async fn credentials_are_checked_and_roles_limit_what_a_key_may_do(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    let (owner, _) = platform.sign_up("ann@example.com", "15550003333").await;
+    let owner = owner.as_str();
+
+    // Signup input and duplicates.
+    let (status, body) = platform
+        .call(
+            None,
+            Method::POST,
+            "/v1/signup",
+            Some(json!({"email": "not-an-email", "password": "correct horse battery",
+                "business_name": "X", "business_type": "restaurant", "phone_number": "15550004444"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = platform
+        .call(
+            None,
+            Method::POST,
+            "/v1/signup",
+            Some(json!({"email": "ANN@example.com", "password": "correct horse battery",
+                "business_name": "X", "business_type": "restaurant", "phone_number": "15550004444"})),
+        )
+        .await;
+    assert_eq!(status, 409, "emails are case-insensitive: {body}");
+    let (status, _) = platform
+        .call(
+            None,
+            Method::POST,
+            "/v1/signup",
+            Some(json!({"email": "bob@example.com", "password": "short",
+                "business_name": "X", "business_type": "pharmacy", "phone_number": "15550004444"})),
+        )
+        .await;
+    assert_eq!(status, 422);
+
+    // Login, a wrong password, logout.
+    let login = |password: &'static str| {
+        platform.call(
+            None,
+            Method::POST,
+            "/v1/login",
+            Some(json!({"email": "ann@example.com", "password": password})),
+        )
+    };
+    let (status, body) = login("wrong password!").await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (401, &json!("unauthorized"))
+    );
+    let (status, session) = login("correct horse battery").await;
+    assert_eq!(status, 200, "{session}");
+    let token = session["token"].as_str().unwrap();
+    assert!(token.starts_with("wbs_"));
+    let (status, me) = platform
+        .call(Some(token), Method::GET, "/v1/me", None)
+        .await;
+    assert_eq!((status, &me["role"]), (200, &json!("owner")));
+    assert_eq!(me["actor"], "user:ann@example.com");
+    let (status, _) = platform
+        .call(Some(token), Method::POST, "/v1/logout", None)
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = platform
+        .call(Some(token), Method::GET, "/v1/me", None)
+        .await;
+    assert_eq!(status, 401, "a logged-out token no longer works");
+
+    // Missing, unknown and operator credentials.
+    assert_eq!(
+        platform.call(None, Method::GET, "/v1/me", None).await.0,
+        401
+    );
+    assert_eq!(
+        platform
+            .call(Some("wbk_made_up"), Method::GET, "/v1/me", None)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        platform
+            .call(Some(OPERATOR_TOKEN), Method::GET, "/v1/me", None)
+            .await
+            .0,
+        403
+    );
+
+    // A staff key: reads, toggles availability, cannot manage keys or edit items.
+    let (status, created) = platform
+        .call(
+            Some(owner),
+            Method::POST,
+            "/v1/api-keys",
+            Some(json!({"name": "counter tablet"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["api_key"]["role"], "staff");
+    let staff = created["key"].as_str().unwrap();
+    let staff_id = created["api_key"]["id"].as_str().unwrap();
+    platform.import_csv(owner, MENU_CSV, "merge").await;
+    assert_eq!(
+        platform
+            .call(Some(staff), Method::GET, "/v1/api-keys", None)
+            .await
+            .0,
+        403
+    );
+    assert_eq!(platform.import_csv(staff, MENU_CSV, "replace").await.0, 403);
+    let (status, _) = platform
+        .call(
+            Some(staff),
+            Method::PATCH,
+            "/v1/menu/items/diavola",
+            Some(json!({"price": "1.00"})),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, item) = platform
+        .call(
+            Some(staff),
+            Method::PATCH,
+            "/v1/menu/items/diavola",
+            Some(json!({"available": false})),
+        )
+        .await;
+    assert_eq!((status, &item["available"]), (200, &json!(false)), "{item}");
+    assert_eq!(item["price"], "11.00");
+
+    // Listing shows the prefix, never the key; revoking stops it at once.
+    let (_, keys) = platform
+        .call(Some(owner), Method::GET, "/v1/api-keys", None)
+        .await;
+    let listed = keys.to_string();
+    assert!(
+        !listed.contains(staff) && listed.contains(&staff[..8]),
+        "{listed}"
+    );
+    let (status, revoked) = platform
+        .call(
+            Some(owner),
+            Method::DELETE,
+            &format!("/v1/api-keys/{staff_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(revoked["revoked_at"].is_string());
+    assert_eq!(
+        platform
+            .call(Some(staff), Method::GET, "/v1/me", None)
+            .await
+            .0,
+        401
+    );
+    platform.server.stop().await;
+}
+on_both_backends!(credentials_are_checked_and_roles_limit_what_a_key_may_do);
+
+async fn one_tenants_key_cannot_reach_another_tenants_rows(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    let (alice, _) = platform.sign_up("alice@example.com", "15550005555").await;
+    let (bob, _) = platform.sign_up("bob@example.com", "15550006666").await;
+    platform.import_csv(&alice, MENU_CSV, "merge").await;
+    let (_, created) = platform
+        .call(
+            Some(&alice),
+            Method::POST,
+            "/v1/api-keys",
+            Some(json!({"name": "k"})),
+        )
+        .await;
+    let alice_key_id = created["api_key"]["id"].as_str().unwrap().to_owned();
+
+    // Bob sees none of Alice's items, and cannot change or delete them.
+    let (_, bobs_menu) = platform
+        .call(Some(&bob), Method::GET, "/v1/menu/items", None)
+        .await;
+    assert_eq!(bobs_menu, json!([]));
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PATCH, Some(json!({"available": false}))),
+        (Method::DELETE, None),
+    ] {
+        let (status, answer) = platform
+            .call(Some(&bob), method, "/v1/menu/items/margherita", body)
+            .await;
+        assert_eq!(status, 404, "{answer}");
+    }
+    let (status, _) = platform
+        .call(
+            Some(&bob),
+            Method::DELETE,
+            &format!("/v1/api-keys/{alice_key_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = platform
+        .call(
+            Some(&bob),
+            Method::PATCH,
+            "/v1/orders/0190a0b0-0000-7000-8000-000000000000",
+            Some(json!({"status": "confirmed"})),
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // Alice's rows are untouched; her key still works; Bob's audit log is his own.
+    let (_, item) = platform
+        .call(Some(&alice), Method::GET, "/v1/menu/items/margherita", None)
+        .await;
+    assert_eq!(item["available"], true);
+    let (_, keys) = platform
+        .call(Some(&alice), Method::GET, "/v1/api-keys", None)
+        .await;
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["revoked_at"].is_null())
+    );
+    let (_, audit) = platform
+        .call(Some(&bob), Method::GET, "/v1/audit-log", None)
+        .await;
+    let entries = audit["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{audit}");
+    assert_eq!(entries[0]["actor"], "user:bob@example.com");
+    platform.server.stop().await;
+}
+on_both_backends!(one_tenants_key_cannot_reach_another_tenants_rows);
+
+async fn the_menu_editor_checks_rows_and_the_tier_limit(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    let (key, _) = platform.sign_up("carla@example.com", "15550007777").await;
+    let key = key.as_str();
+    platform.import_csv(key, MENU_CSV, "merge").await;
+
+    // Bad rows: every one is reported, nothing is imported.
+    let bad = "item_id,name,description,price,category,available,image_url
+ok,Fine,,1.00,Misc,,
+neg,Negative,,-1,Misc,,
+,Nameless id,,1.00,Misc,,
+cheap,Cheap,,abc,Misc,,
+ok,Twice,,1.00,Misc,,
+";
+    let (status, answer) = platform.import_csv(key, bad, "merge").await;
+    assert_eq!(status, 422, "{answer}");
+    let rows: Vec<u64> = answer["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rows, [2, 3, 4, 5], "{answer}");
+    let (_, menu) = platform
+        .call(Some(key), Method::GET, "/v1/menu/items", None)
+        .await;
+    assert_eq!(menu.as_array().unwrap().len(), 3, "nothing half-imported");
+
+    // JSON import, items and categories.
+    let (status, _) = platform
+        .call(
+            Some(key),
+            Method::POST,
+            "/v1/menu/items",
+            Some(json!({"item_id": "cola", "name": "Cola", "price": "2.50", "category": "Drinks"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = platform
+        .call(
+            Some(key),
+            Method::POST,
+            "/v1/menu/items",
+            Some(json!({"item_id": "cola", "name": "Cola", "price": "2.50", "category": "Drinks"})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (_, categories) = platform
+        .call(Some(key), Method::GET, "/v1/menu/categories", None)
+        .await;
+    assert_eq!(
+        categories,
+        json!([
+            {"name": "Pizzas", "items": 2, "available": 2},
+            {"name": "Desserts", "items": 1, "available": 1},
+            {"name": "Drinks", "items": 1, "available": 1},
+        ])
+    );
+    let (status, _) = platform
+        .call(Some(key), Method::DELETE, "/v1/menu/items/cola", None)
+        .await;
+    assert_eq!(status, 204);
+
+    // The free tier allows 20 items: 17 more fit, 18 do not, and a refused
+    // import changes nothing.
+    let items = |count: usize| {
+        let items: Vec<Value> = (0..count)
+            .map(|n| json!({"item_id": format!("extra{n}"), "name": format!("Extra {n}"), "price": "1.00", "category": "Extras"}))
+            .collect();
+        json!({"items": items})
+    };
+    let (status, answer) = platform
+        .call(Some(key), Method::POST, "/v1/menu/import", Some(items(18)))
+        .await;
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (403, &json!("forbidden")),
+        "{answer}"
+    );
+    let (_, menu) = platform
+        .call(Some(key), Method::GET, "/v1/menu/items", None)
+        .await;
+    assert_eq!(menu.as_array().unwrap().len(), 3);
+    let (status, answer) = platform
+        .call(Some(key), Method::POST, "/v1/menu/import", Some(items(17)))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, _) = platform
+        .call(
+            Some(key),
+            Method::POST,
+            "/v1/menu/items",
+            Some(json!({"item_id": "one-more", "name": "One more", "price": "1.00", "category": "Extras"})),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, answer) = platform
+        .call(
+            Some(key),
+            Method::POST,
+            "/v1/menu/import?mode=replace",
+            Some(items(2)),
+        )
+        .await;
+    assert_eq!((status, &answer["imported"]), (200, &json!(2)));
+    let (_, menu) = platform
+        .call(Some(key), Method::GET, "/v1/menu/items", None)
+        .await;
+    assert_eq!(menu.as_array().unwrap().len(), 2);
+    platform.server.stop().await;
+}
+on_both_backends!(the_menu_editor_checks_rows_and_the_tier_limit);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_every_route() {
+    let platform = Platform::start(Backend::Sqlite).await;
+    let (status, doc) = platform
+        .call(None, Method::GET, "/openapi.json", None)
+        .await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/v1/signup",
+        "/v1/login",
+        "/v1/logout",
+        "/v1/me",
+        "/v1/api-keys",
+        "/v1/api-keys/{key_id}",
+        "/v1/whatsapp/session",
+        "/v1/whatsapp/session/qr",
+        "/v1/whatsapp/session/pairing-code",
+        "/v1/whatsapp/session/restart",
+        "/v1/whatsapp/session/logout",
+        "/v1/menu/items",
+        "/v1/menu/items/{item_id}",
+        "/v1/menu/categories",
+        "/v1/menu/import",
+        "/v1/orders",
+        "/v1/orders/{order_id}",
+        "/v1/orders/export.csv",
+        "/v1/audit-log",
+        "/v1/operator/waha-instances",
+        "/v1/operator/tenants",
+        "/v1/operator/tenants/{tenant_id}",
+        "/v1/operator/tenants/{tenant_id}/menu",
+        "/v1/operator/tenants/{tenant_id}/orders",
+        "/v1/operator/tenants/{tenant_id}/orders/{order_id}",
+        "/webhooks/waha",
+        "/metrics",
+        "/healthz",
+    ] {
+        assert!(paths.contains_key(path), "{path} is not documented");
+    }
+    let docs = reqwest::get(format!("{}/docs/", platform.server.url))
+        .await
+        .unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("swagger"));
+    platform.server.stop().await;
+}
