@@ -111,3 +111,14 @@ else
   log "cargo test (cargo-nextest not installed)"
   cargo test --locked --no-fail-fast
 fi
+
+# The OpenAPI document must validate as OpenAPI 3 (the validator comes from
+# PyPI into a virtual environment under target/, made once).
+log "OpenAPI document validates"
+validator=target/openapi-validator
+if [ ! -x "$validator/bin/openapi-spec-validator" ]; then
+  python3 -m venv "$validator" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$validator"; }
+  "$validator/bin/pip" install --quiet 'openapi-spec-validator==0.9.*'
+fi
+cargo run --locked --quiet -- openapi > target/openapi.json
+"$validator/bin/openapi-spec-validator" target/openapi.json

@@ -1,4 +1,5 @@
-//! The command line: `wabot serve`, `wabot demo [--serve]`, `wabot migrate`.
+//! The command line: `wabot serve`, `wabot demo [--serve]`, `wabot migrate`,
+//! `wabot openapi`.
 
 use std::path::PathBuf;
 
@@ -6,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app::{App, shutdown_signal};
 use crate::config::Settings;
-use crate::{demo, storage, telemetry};
+use crate::{demo, http, storage, telemetry};
 
 /// wabot: multi-tenant WhatsApp ordering bots.
 #[derive(Debug, Parser)]
@@ -33,6 +34,8 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Print the OpenAPI 3 document of the HTTP API (as `/openapi.json`) and exit.
+    Openapi,
 }
 
 /// Runs the chosen command.
@@ -45,6 +48,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped(shutdown_signal()).await
         }
         Command::Demo { serve } => demo::run(settings, serve).await,
+        Command::Openapi => {
+            println!("{}", http::openapi_document().to_pretty_json()?);
+            Ok(())
+        }
         Command::Migrate => {
             telemetry::init(&settings.log);
             storage::migrate(&settings.database.url).await?;

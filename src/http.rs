@@ -49,10 +49,9 @@ pub struct AppState {
     pub public_url: Arc<str>,
 }
 
-/// The whole router.
-pub fn router(state: AppState) -> Router {
-    let body_limit = state.settings.server.max_body_bytes;
-    let documented = OpenApiRouter::new()
+/// Every route, with its OpenAPI description.
+fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(accounts::router())
         .merge(whatsapp::router())
         .merge(menu::router())
@@ -61,8 +60,18 @@ pub fn router(state: AppState) -> Router {
         .merge(operator::router())
         .merge(webhook::router())
         .routes(routes!(render_metrics))
-        .routes(routes!(health));
-    openapi::serve_with_docs(documented)
+        .routes(routes!(health))
+}
+
+/// The OpenAPI document of every route (what `/openapi.json` serves).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    openapi::document(documented_routes())
+}
+
+/// The whole router.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.settings.server.max_body_bytes;
+    openapi::serve_with_docs(documented_routes())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -111,7 +111,7 @@ fn fresh_api_key(name: String, role: Role) -> (String, NewApiKey) {
 /// Sign up: creates the tenant (trial, free tier), its owner and an API key.
 #[utoipa::path(post, path = "/v1/signup", tag = "accounts", request_body = SignUp,
     responses(
-        (status = 201, body = SignedUp),
+        (status = 201, description = "created", body = SignedUp),
         (status = 409, description = "email or phone number already registered", body = ErrorBody),
         (status = 422, description = "invalid field", body = ErrorBody),
     ))]
@@ -197,7 +197,7 @@ async fn decoy_hash() -> String {
 /// Log in: a token valid for 12 hours.
 #[utoipa::path(post, path = "/v1/login", tag = "accounts", request_body = LogIn,
     responses(
-        (status = 200, body = LoggedIn),
+        (status = 200, description = "OK", body = LoggedIn),
         (status = 401, description = "wrong email or password", body = ErrorBody),
     ))]
 async fn log_in(
@@ -232,7 +232,7 @@ async fn log_in(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "logged out"),
-        (status = 401, body = ErrorBody),
+        (status = 401, description = "missing, unknown or expired credential", body = ErrorBody),
     ))]
 async fn log_out(_: Member, State(app): State<AppState>, headers: HeaderMap) -> StatusCode {
     let token = headers
@@ -258,7 +258,7 @@ pub struct Me {
 
 /// The caller's tenant and role.
 #[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Me), (status = 401, description = "missing, unknown or expired credential", body = ErrorBody)))]
 async fn me(member: Member, State(app): State<AppState>) -> Result<Json<Me>, ApiError> {
     Ok(Json(Me {
         tenant: app.store.get_tenant(member.tenant_id).await?,
@@ -289,7 +289,7 @@ pub struct CreatedApiKey {
 /// Creates an API key (owner only).
 #[utoipa::path(post, path = "/v1/api-keys", tag = "accounts", security(("bearer" = [])),
     request_body = CreateApiKey,
-    responses((status = 201, body = CreatedApiKey), (status = 403, body = ErrorBody)))]
+    responses((status = 201, description = "created", body = CreatedApiKey), (status = 403, description = "not allowed for this role or tier", body = ErrorBody)))]
 async fn create_api_key(
     member: Member,
     State(app): State<AppState>,
@@ -312,7 +312,7 @@ async fn create_api_key(
 
 /// The tenant's API keys (owner only); keys themselves are never shown again.
 #[utoipa::path(get, path = "/v1/api-keys", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = Vec<ApiKey>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<ApiKey>), (status = 403, description = "not allowed for this role or tier", body = ErrorBody)))]
 async fn list_api_keys(
     member: Member,
     State(app): State<AppState>,
@@ -325,7 +325,7 @@ async fn list_api_keys(
 #[utoipa::path(delete, path = "/v1/api-keys/{key_id}", tag = "accounts",
     security(("bearer" = [])),
     params(("key_id" = Uuid, Path, description = "the key's id")),
-    responses((status = 200, body = ApiKey), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = ApiKey), (status = 404, description = "not found (for this caller)", body = ErrorBody)))]
 async fn revoke_api_key(
     member: Member,
     State(app): State<AppState>,

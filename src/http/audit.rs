@@ -39,7 +39,7 @@ pub struct AuditPage {
 /// The tenant's audit log, newest first (owner only).
 #[utoipa::path(get, path = "/v1/audit-log", tag = "audit", security(("bearer" = [])),
     params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = AuditPage), (status = 403, description = "not allowed for this role or tier", body = ErrorBody)))]
 async fn list_audit(
     member: Member,
     State(app): State<AppState>,

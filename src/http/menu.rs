@@ -54,7 +54,7 @@ fn checked(item: &MenuItem) -> Result<MenuItem, ApiError> {
 
 /// Every item, in display order.
 #[utoipa::path(get, path = "/v1/menu/items", tag = "menu", security(("bearer" = [])),
-    responses((status = 200, body = Vec<MenuItem>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<MenuItem>), (status = 401, description = "missing, unknown or expired credential", body = ErrorBody)))]
 async fn list_items(
     member: Member,
     State(app): State<AppState>,
@@ -66,10 +66,10 @@ async fn list_items(
 #[utoipa::path(post, path = "/v1/menu/items", tag = "menu", security(("bearer" = [])),
     request_body = MenuItem,
     responses(
-        (status = 201, body = MenuItem),
+        (status = 201, description = "created", body = MenuItem),
         (status = 403, description = "not the owner, or the tier's item limit is reached", body = ErrorBody),
         (status = 409, description = "item_id already used", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 422, description = "invalid values", body = ErrorBody),
     ))]
 async fn create_item(
     member: Member,
@@ -102,7 +102,7 @@ async fn create_item(
 /// One item.
 #[utoipa::path(get, path = "/v1/menu/items/{item_id}", tag = "menu",
     security(("bearer" = [])), params(("item_id" = String, Path)),
-    responses((status = 200, body = MenuItem), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = MenuItem), (status = 404, description = "not found (for this caller)", body = ErrorBody)))]
 async fn get_item(
     member: Member,
     State(app): State<AppState>,
@@ -166,10 +166,10 @@ impl ItemChanges {
     security(("bearer" = [])), params(("item_id" = String, Path)),
     request_body = ItemChanges,
     responses(
-        (status = 200, body = MenuItem),
-        (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 200, description = "OK", body = MenuItem),
+        (status = 403, description = "not allowed for this role or tier", body = ErrorBody),
+        (status = 404, description = "not found (for this caller)", body = ErrorBody),
+        (status = 422, description = "invalid values", body = ErrorBody),
     ))]
 async fn update_item(
     member: Member,
@@ -197,7 +197,7 @@ async fn update_item(
 /// Removes an item (owner only). Past orders keep their lines.
 #[utoipa::path(delete, path = "/v1/menu/items/{item_id}", tag = "menu",
     security(("bearer" = [])), params(("item_id" = String, Path)),
-    responses((status = 204, description = "removed"), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "removed"), (status = 404, description = "not found (for this caller)", body = ErrorBody)))]
 async fn delete_item(
     member: Member,
     State(app): State<AppState>,
@@ -225,7 +225,7 @@ pub struct Category {
 
 /// The categories, in the order customers see them.
 #[utoipa::path(get, path = "/v1/menu/categories", tag = "menu", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Category>)))]
+    responses((status = 200, description = "OK", body = Vec<Category>)))]
 async fn list_categories(
     member: Member,
     State(app): State<AppState>,
@@ -368,7 +368,7 @@ fn csv_rows(body: &[u8]) -> Vec<Result<MenuItem, RowError>> {
         (String = "text/csv"),
     )),
     responses(
-        (status = 200, body = ImportResult),
+        (status = 200, description = "OK", body = ImportResult),
         (status = 403, description = "not the owner, or over the tier's item limit", body = ErrorBody),
         (status = 422, description = "invalid rows, listed in `details`", body = ErrorBody),
     ))]

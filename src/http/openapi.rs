@@ -45,8 +45,15 @@ impl Modify for SecuritySchemes {
 
 /// The documented routes as a plain router, plus `/openapi.json` and `/docs`.
 pub fn serve_with_docs(routes: OpenApiRouter<AppState>) -> Router<AppState> {
-    let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(routes)
-        .split_for_parts();
+    let (router, api) = with_info(routes).split_for_parts();
     router.merge(SwaggerUi::new("/docs").url("/openapi.json", api))
+}
+
+/// The OpenAPI document of `routes`.
+pub fn document(routes: OpenApiRouter<AppState>) -> utoipa::openapi::OpenApi {
+    with_info(routes).into_openapi()
+}
+
+fn with_info(routes: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(routes)
 }

@@ -60,10 +60,10 @@ pub struct CreateInstance {
 #[utoipa::path(post, path = "/v1/operator/waha-instances", tag = "operator",
     security(("operator" = [])), request_body = CreateInstance,
     responses(
-        (status = 201, body = WahaInstance),
-        (status = 401, body = ErrorBody),
+        (status = 201, description = "created", body = WahaInstance),
+        (status = 401, description = "missing, unknown or expired credential", body = ErrorBody),
         (status = 409, description = "name taken", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 422, description = "invalid values", body = ErrorBody),
     ))]
 async fn create_instance(
     _: Operator,
@@ -96,7 +96,7 @@ async fn create_instance(
 /// The registered WAHA instances.
 #[utoipa::path(get, path = "/v1/operator/waha-instances", tag = "operator",
     security(("operator" = [])),
-    responses((status = 200, body = Vec<WahaInstance>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<WahaInstance>), (status = 401, description = "missing, unknown or expired credential", body = ErrorBody)))]
 async fn list_instances(
     _: Operator,
     State(app): State<AppState>,
@@ -126,9 +126,9 @@ pub struct CreateTenant {
 #[utoipa::path(post, path = "/v1/operator/tenants", tag = "operator",
     security(("operator" = [])), request_body = CreateTenant,
     responses(
-        (status = 201, body = Tenant),
-        (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 201, description = "created", body = Tenant),
+        (status = 409, description = "conflicts with the current state", body = ErrorBody),
+        (status = 422, description = "invalid values", body = ErrorBody),
     ))]
 async fn create_tenant(
     _: Operator,
@@ -179,7 +179,7 @@ async fn create_tenant(
 /// One tenant.
 #[utoipa::path(get, path = "/v1/operator/tenants/{tenant_id}", tag = "operator",
     security(("operator" = [])), params(("tenant_id" = Uuid, Path)),
-    responses((status = 200, body = Tenant), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Tenant), (status = 404, description = "not found (for this caller)", body = ErrorBody)))]
 async fn get_tenant(
     _: Operator,
     State(app): State<AppState>,
@@ -199,7 +199,7 @@ pub struct WholeMenu {
 /// A tenant's menu.
 #[utoipa::path(get, path = "/v1/operator/tenants/{tenant_id}/menu", tag = "operator",
     security(("operator" = [])), params(("tenant_id" = Uuid, Path)),
-    responses((status = 200, body = WholeMenu), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = WholeMenu), (status = 404, description = "not found (for this caller)", body = ErrorBody)))]
 async fn get_menu(
     _: Operator,
     State(app): State<AppState>,
@@ -214,8 +214,8 @@ async fn get_menu(
 #[utoipa::path(put, path = "/v1/operator/tenants/{tenant_id}/menu", tag = "operator",
     security(("operator" = [])), params(("tenant_id" = Uuid, Path)),
     request_body = WholeMenu,
-    responses((status = 200, body = WholeMenu), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = WholeMenu), (status = 404, description = "not found (for this caller)", body = ErrorBody),
+        (status = 422, description = "invalid values", body = ErrorBody)))]
 async fn put_menu(
     _: Operator,
     State(app): State<AppState>,
@@ -237,8 +237,9 @@ pub struct OrderList {
 
 /// A tenant's orders, newest first.
 #[utoipa::path(get, path = "/v1/operator/tenants/{tenant_id}/orders", tag = "operator",
+    operation_id = "operator_list_orders",
     security(("operator" = [])), params(("tenant_id" = Uuid, Path)),
-    responses((status = 200, body = OrderList), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = OrderList), (status = 404, description = "not found (for this caller)", body = ErrorBody)))]
 async fn list_orders(
     _: Operator,
     State(app): State<AppState>,
@@ -258,11 +259,12 @@ pub struct UpdateOrder {
 
 /// Moves a tenant's order along; the customer is told on WhatsApp.
 #[utoipa::path(patch, path = "/v1/operator/tenants/{tenant_id}/orders/{order_id}",
+    operation_id = "operator_update_order",
     tag = "operator", security(("operator" = [])),
     params(("tenant_id" = Uuid, Path), ("order_id" = Uuid, Path)),
     request_body = UpdateOrder,
-    responses((status = 200, body = Order), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Order), (status = 404, description = "not found (for this caller)", body = ErrorBody),
+        (status = 409, description = "conflicts with the current state", body = ErrorBody)))]
 async fn update_order(
     _: Operator,
     State(app): State<AppState>,

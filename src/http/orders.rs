@@ -91,7 +91,7 @@ pub struct OrderPage {
 /// Orders, newest first, with filters and cursor pagination.
 #[utoipa::path(get, path = "/v1/orders", tag = "orders", security(("bearer" = [])),
     params(OrderQuery),
-    responses((status = 200, body = OrderPage), (status = 400, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = OrderPage), (status = 400, description = "malformed request", body = ErrorBody)))]
 async fn list_orders(
     member: Member,
     State(app): State<AppState>,
@@ -171,7 +171,7 @@ async fn export_orders(
 /// One order.
 #[utoipa::path(get, path = "/v1/orders/{order_id}", tag = "orders",
     security(("bearer" = [])), params(("order_id" = Uuid, Path)),
-    responses((status = 200, body = Order), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Order), (status = 404, description = "not found (for this caller)", body = ErrorBody)))]
 async fn get_order(
     member: Member,
     State(app): State<AppState>,
@@ -196,10 +196,10 @@ pub struct StatusChange {
     security(("bearer" = [])), params(("order_id" = Uuid, Path)),
     request_body = StatusChange,
     responses(
-        (status = 200, body = Order),
-        (status = 404, body = ErrorBody),
+        (status = 200, description = "OK", body = Order),
+        (status = 404, description = "not found (for this caller)", body = ErrorBody),
         (status = 409, description = "not allowed from the current status", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 422, description = "invalid values", body = ErrorBody),
     ))]
 async fn update_order(
     member: Member,

@@ -59,9 +59,9 @@ fn ack(status: &str, reason: Option<&str>) -> Json<Value> {
     ),
     responses(
         (status = 200, description = "stored, a duplicate, or ignored: `{\"status\": ...}`"),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 400, description = "malformed request", body = ErrorBody), (status = 401, description = "missing, unknown or expired credential", body = ErrorBody),
         (status = 404, description = "unknown session", body = ErrorBody),
-        (status = 413, body = ErrorBody),
+        (status = 413, description = "body too large", body = ErrorBody),
         (status = 429, description = "this tenant is over its in-flight budget", body = ErrorBody),
         (status = 503, description = "the server is over its in-flight budget", body = ErrorBody),
     ))]

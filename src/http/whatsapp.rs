@@ -123,7 +123,7 @@ async fn reported(
 #[utoipa::path(post, path = "/v1/whatsapp/session", tag = "whatsapp",
     security(("bearer" = [])),
     responses(
-        (status = 200, body = WhatsappSession),
+        (status = 200, description = "OK", body = WhatsappSession),
         (status = 403, description = "not the owner, or no WAHA capacity left", body = ErrorBody),
         (status = 503, description = "WAHA unreachable", body = ErrorBody),
     ))]
@@ -169,7 +169,7 @@ async fn start_session(
 #[utoipa::path(get, path = "/v1/whatsapp/session", tag = "whatsapp",
     security(("bearer" = [])),
     responses(
-        (status = 200, body = WhatsappSession),
+        (status = 200, description = "OK", body = WhatsappSession),
         (status = 409, description = "no session yet", body = ErrorBody),
     ))]
 async fn session_status(
@@ -250,7 +250,7 @@ pub struct PairingCode {
 #[utoipa::path(post, path = "/v1/whatsapp/session/pairing-code", tag = "whatsapp",
     security(("bearer" = [])), request_body = PairingCodeRequest,
     responses(
-        (status = 200, body = PairingCode),
+        (status = 200, description = "OK", body = PairingCode),
         (status = 409, description = "the session is not waiting for pairing", body = ErrorBody),
     ))]
 async fn pairing_code(
@@ -296,7 +296,7 @@ async fn session_action(
 /// Restarts the session (owner only): the first remedy for `FAILED`.
 #[utoipa::path(post, path = "/v1/whatsapp/session/restart", tag = "whatsapp",
     security(("bearer" = [])),
-    responses((status = 200, body = WhatsappSession), (status = 409, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = WhatsappSession), (status = 409, description = "conflicts with the current state", body = ErrorBody)))]
 async fn restart_session(
     member: Member,
     State(app): State<AppState>,
@@ -307,7 +307,7 @@ async fn restart_session(
 /// Logs the session out (owner only): unlinks the phone; a new QR follows.
 #[utoipa::path(post, path = "/v1/whatsapp/session/logout", tag = "whatsapp",
     security(("bearer" = [])),
-    responses((status = 200, body = WhatsappSession), (status = 409, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = WhatsappSession), (status = 409, description = "conflicts with the current state", body = ErrorBody)))]
 async fn logout_session(
     member: Member,
     State(app): State<AppState>,
