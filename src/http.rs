@@ -3,6 +3,7 @@
 //! resource module owns its router and its types.
 
 pub mod accounts;
+pub mod analytics;
 pub mod audit;
 pub mod error;
 pub mod extract;
@@ -10,6 +11,7 @@ pub mod menu;
 pub mod openapi;
 pub mod operator;
 pub mod orders;
+pub mod usage;
 pub mod webhook;
 pub mod whatsapp;
 
@@ -57,6 +59,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(menu::router())
         .merge(orders::router())
         .merge(audit::router())
+        .merge(analytics::router())
+        .merge(usage::router())
         .merge(operator::router())
         .merge(webhook::router())
         .routes(routes!(render_metrics))

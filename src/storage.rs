@@ -23,8 +23,8 @@ use wabot_plugins::{MenuItem, OrderStatus};
 
 use chrono::{DateTime, Utc};
 use models::{
-    ApiKey, AuditEntry, AuditRecord, NewApiKey, NewSignup, NewTenant, NewWahaInstance, Order,
-    OrderFilter, Principal, SessionRoute, Tenant, User, UserCredentials, WahaInstance,
+    Activity, ApiKey, AuditEntry, AuditRecord, NewApiKey, NewSignup, NewTenant, NewWahaInstance,
+    Order, OrderFilter, Principal, SessionRoute, Tenant, User, UserCredentials, WahaInstance,
 };
 
 /// Columns of `orders` the API reads (a literal, so queries stay static SQL).
@@ -151,6 +151,13 @@ pub trait CatalogStore: Send + Sync {
     async fn place_session(&self, tenant_id: Uuid) -> Result<WahaInstance, StoreError>;
     /// The routing entry of a tenant whose session was placed.
     async fn session_route(&self, tenant_id: Uuid) -> Result<SessionRoute, StoreError>;
+    /// The tenant's traffic from `from` (inclusive) to `to` (exclusive).
+    async fn activity(
+        &self,
+        tenant_id: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Activity, StoreError>;
     /// Records the status WAHA last reported for `session`.
     async fn set_session_status(&self, session: &str, status: &str) -> Result<(), StoreError>;
 }

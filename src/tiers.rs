@@ -48,6 +48,15 @@ impl Tier {
         }
     }
 
+    /// Price of each message over the quota, in dollars: 1 cent on the
+    /// paid tiers with a quota, none on the free tier.
+    pub fn overage_price(self) -> Decimal {
+        match self {
+            Tier::Basic | Tier::Premium => Decimal::new(1, 2),
+            Tier::Free | Tier::Enterprise => Decimal::ZERO,
+        }
+    }
+
     /// Monthly price in dollars (enterprise is quoted per contract: 0 here).
     pub fn monthly_price(self) -> Decimal {
         match self {

@@ -23,6 +23,8 @@ use super::AppState;
         (name = "whatsapp", description = "The tenant's WhatsApp session: start, QR, pairing"),
         (name = "menu", description = "Menu or catalog items, categories, bulk import"),
         (name = "orders", description = "Orders: listing, status changes, export"),
+        (name = "analytics", description = "Sales and traffic over a period"),
+        (name = "usage", description = "This month's billable messages, quota and invoice preview"),
         (name = "audit", description = "Who changed what"),
         (name = "operator", description = "Platform operator: WAHA instances and tenants"),
         (name = "waha", description = "WAHA's webhook events in"),

@@ -296,3 +296,16 @@ pub struct OrderFilter {
     /// Page size.
     pub limit: i64,
 }
+
+/// A tenant's WhatsApp traffic over a period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Activity {
+    /// Customer messages received (each is handled by the bot).
+    pub messages_in: i64,
+    /// Messages sent to customers (replies and notices).
+    pub messages_out: i64,
+    /// Of those, proactive order-status notices.
+    pub notifications: i64,
+    /// Distinct customers who wrote.
+    pub customers: i64,
+}

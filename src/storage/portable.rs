@@ -517,6 +517,43 @@ macro_rules! portable_stores {
                 route_from(&row)
             }
 
+            async fn activity(
+                &self,
+                tenant_id: Uuid,
+                from: DateTime<Utc>,
+                to: DateTime<Utc>,
+            ) -> Result<Activity, StoreError> {
+                let mut tx = self.tenant_tx(tenant_id).await?;
+                let inbound = sqlx::query(
+                    "SELECT COUNT(*) AS messages, COUNT(DISTINCT customer) AS customers FROM inbox
+                     WHERE tenant_id = $1 AND received_at >= $2 AND received_at < $3",
+                )
+                .bind(tenant_id)
+                .bind(from)
+                .bind(to)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+                let outbound = sqlx::query(
+                    "SELECT COUNT(*) AS messages,
+                            COUNT(CASE WHEN idempotency_key LIKE 'order-%' THEN 1 END) AS notices
+                     FROM outbox
+                     WHERE tenant_id = $1 AND sent_at IS NOT NULL AND created_at >= $2 AND created_at < $3",
+                )
+                .bind(tenant_id)
+                .bind(from)
+                .bind(to)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+                Ok(Activity {
+                    messages_in: inbound.try_get("messages").map_err(backend)?,
+                    customers: inbound.try_get("customers").map_err(backend)?,
+                    messages_out: outbound.try_get("messages").map_err(backend)?,
+                    notifications: outbound.try_get("notices").map_err(backend)?,
+                })
+            }
+
             async fn set_session_status(&self, session: &str, status: &str) -> Result<(), StoreError> {
                 let mut tx = self.platform_tx().await?;
                 sqlx::query("UPDATE tenants SET session_status = $2 WHERE whatsapp_session_id = $1")

@@ -24,8 +24,8 @@ use wabot_actors::{OutboxMessage, OutboxStore, Step};
 use wabot_plugins::{ConversationState, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext};
 
 use super::models::{
-    ApiKey, AuditEntry, AuditRecord, NewApiKey, NewSignup, OrderFilter, Principal, Role, User,
-    UserCredentials,
+    Activity, ApiKey, AuditEntry, AuditRecord, NewApiKey, NewSignup, OrderFilter, Principal, Role,
+    User, UserCredentials,
 };
 use super::models::{
     NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, TenantSettings, WahaInstance,

@@ -244,6 +244,40 @@ async fn a_new_business_goes_from_signup_to_a_first_order(backend: Backend) {
         "{notice}"
     );
 
+    let (status, report) = platform
+        .call(Some(key), Method::GET, "/v1/analytics", None)
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        (report["orders"].as_u64(), report["revenue"].as_str()),
+        (Some(1), Some("19.00"))
+    );
+    assert_eq!(report["average_order_value"], "19.00");
+    assert_eq!(report["top_items"][0]["item_id"], "margherita");
+    assert_eq!(report["top_items"][0]["quantity"], 2);
+    assert_eq!(report["activity"]["messages_in"], 6);
+    assert_eq!(report["activity"]["customers"], 1);
+    assert_eq!(report["ordering_customers"], 1);
+    // Billable: 6 customer messages and, once marked sent, 1 order notice.
+    let mut usage = Value::Null;
+    for _ in 0..100 {
+        usage = platform
+            .call(Some(key), Method::GET, "/v1/usage", None)
+            .await
+            .1;
+        if usage["messages"] == 7 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        (usage["messages"].as_u64(), usage["quota"].as_u64()),
+        (Some(7), Some(100)),
+        "{usage}"
+    );
+    assert_eq!(usage["remaining"], 93);
+    assert_eq!(usage["invoice_preview"]["total"], "0");
+
     let csv = reqwest::Client::new()
         .get(format!("{}/v1/orders/export.csv", platform.server.url))
         .bearer_auth(key)
@@ -659,6 +693,8 @@ async fn the_openapi_document_describes_every_route() {
         "/v1/orders/{order_id}",
         "/v1/orders/export.csv",
         "/v1/audit-log",
+        "/v1/analytics",
+        "/v1/usage",
         "/v1/operator/waha-instances",
         "/v1/operator/tenants",
         "/v1/operator/tenants/{tenant_id}",
