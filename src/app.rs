@@ -90,7 +90,7 @@ impl App {
             settings: settings.clone(),
             operator_token,
             metrics: metrics::recorder(),
-            limits: Arc::new(RateLimits::new(&settings.limits)?),
+            limits: rate_limits(&settings)?,
             public_url: public_url.into(),
         };
         tracing::info!(%address, "wabot listening");
@@ -139,6 +139,25 @@ impl App {
         runtime.shutdown(grace).await;
         Ok(())
     }
+}
+
+/// The rate limiters, with a task that trims the state of idle keys every
+/// minute so memory stays bounded however many keys and customers come.
+fn rate_limits(settings: &Settings) -> anyhow::Result<Arc<RateLimits>> {
+    let limits = Arc::new(RateLimits::new(&settings.limits)?);
+    let trimmed = Arc::downgrade(&limits);
+    tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+        every_minute.tick().await;
+        loop {
+            every_minute.tick().await;
+            match trimmed.upgrade() {
+                Some(limits) => limits.forget_idle(),
+                None => break,
+            }
+        }
+    });
+    Ok(limits)
 }
 
 /// Completes on Ctrl-C or SIGTERM.
