@@ -21,7 +21,7 @@ pub struct LimitSettings {
     /// Admin API requests per minute for one tenant, all credentials together.
     pub admin_per_tenant_per_minute: u32,
     /// WhatsApp messages per minute one customer may send one tenant; more
-    /// are acknowledged and dropped.
+    /// are answered 429, so WAHA delivers them later.
     pub customer_messages_per_minute: u32,
 }
 

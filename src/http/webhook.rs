@@ -118,8 +118,11 @@ async fn check_and_route(
             }
             let customer = message.customer();
             if !app.limits.customer_message(route.tenant_id, &customer) {
-                count("customer_limited");
-                return Ok(ack("ignored", Some("customer over the message rate limit")));
+                // 429, not a 200 that drops it: WAHA retries later, so a
+                // customer's burst is slowed down and nothing is lost.
+                return Err(ApiError::TooManyRequests(
+                    "this customer sends too many messages; retry later".to_owned(),
+                ));
             }
             let event = NewInboxEvent {
                 tenant_id: route.tenant_id,

@@ -332,3 +332,34 @@ async fn past_the_in_flight_budget_webhooks_are_refused_with_retry_after(backend
     }
 }
 on_both_backends!(past_the_in_flight_budget_webhooks_are_refused_with_retry_after);
+
+async fn a_customer_over_the_message_limit_is_told_to_retry_and_nothing_is_stored(
+    backend: Backend,
+) {
+    let app = TestApp::spawn_with(backend, |s| s.limits.customer_messages_per_minute = 2).await;
+    let flooder = "15551230077@c.us";
+    for text in ["hi", "menu"] {
+        let (body, headers) = signed_message_event(SESSION, flooder, text, false);
+        let (status, answer) = app.post_webhook(body, &headers).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let (body, headers) = signed_message_event(SESSION, flooder, "menu", false);
+    let (status, answer) = app.post_webhook(body.clone(), &headers).await;
+    assert_eq!(
+        (status, error_code(&answer)),
+        (429, "too_many_requests"),
+        "{answer}"
+    );
+    // Another customer of the same tenant is not affected.
+    let (other, headers_other) = signed_message_event(SESSION, CUSTOMER, "hi", false);
+    assert_eq!(app.post_webhook(other, &headers_other).await.0, 200);
+    // The refused message was not stored: the bot answers the first two only.
+    app.driver
+        .wait_for_reply(&app.sim, flooder, 2)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.sent_to(flooder).len(), 2);
+    app.server.stop().await;
+}
+on_both_backends!(a_customer_over_the_message_limit_is_told_to_retry_and_nothing_is_stored);

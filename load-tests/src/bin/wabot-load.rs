@@ -94,6 +94,9 @@ async fn spawn_server(
         .env("WABOT_WAHA__TYPING_MS_PER_CHAR", "0")
         .env("WABOT_WAHA__MESSAGES_PER_SECOND", "100000")
         .env("WABOT_WAHA__BURST", "100000")
+        // Customers here write far faster than people; measure the server,
+        // not the per-customer flood limit.
+        .env("WABOT_LIMITS__CUSTOMER_MESSAGES_PER_MINUTE", "1000000")
         .stdout(Stdio::null())
         .kill_on_drop(true)
         .spawn()
