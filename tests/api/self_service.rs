@@ -714,3 +714,60 @@ async fn the_openapi_document_describes_every_route() {
     assert!(docs.text().await.unwrap().contains("swagger"));
     platform.server.stop().await;
 }
+
+async fn gateway_failures_get_answers_a_tenant_can_act_on(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    let (key, _) = platform.sign_up("dora@example.com", "15550008888").await;
+    let key = key.as_str();
+    let (_, session) = platform
+        .call(Some(key), Method::POST, "/v1/whatsapp/session", None)
+        .await;
+    let name = session["name"].as_str().unwrap().to_owned();
+    platform
+        .sim
+        .wait_for_status(&name, SessionStatus::ScanQrCode, Duration::from_secs(5))
+        .await;
+    platform.sim.scan(&name, "15550008888", "Dora").unwrap();
+    platform.wait_for_session_status(key, "WORKING").await;
+
+    // A QR code only exists while WAHA waits for a scan.
+    let (status, answer) = platform
+        .call(
+            Some(key),
+            Method::GET,
+            "/v1/whatsapp/session/qr?format=raw",
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("WORKING")
+    );
+
+    // WAHA unreachable: 503 with Retry-After, and the stored status stays.
+    platform.sim.go_offline().await;
+    let (status, answer) = platform
+        .call(Some(key), Method::GET, "/v1/whatsapp/session", None)
+        .await;
+    assert_eq!(
+        (status, error_code(&answer)),
+        (503, "unavailable"),
+        "{answer}"
+    );
+    let (_, me) = platform.call(Some(key), Method::GET, "/v1/me", None).await;
+    assert_eq!(me["tenant"]["session_status"], "WORKING");
+    platform.sim.go_online().await.unwrap();
+    let (status, live) = platform
+        .call(Some(key), Method::GET, "/v1/whatsapp/session", None)
+        .await;
+    assert_eq!((status, &live["live"]), (200, &json!(true)), "{live}");
+    platform.server.stop().await;
+}
+on_both_backends!(gateway_failures_get_answers_a_tenant_can_act_on);
+
+fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
+}
