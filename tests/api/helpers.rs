@@ -271,3 +271,8 @@ pub fn signed_message_event(
     ];
     (bytes, headers)
 }
+
+/// The `code` of an API error body.
+pub fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
+}

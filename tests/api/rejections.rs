@@ -3,14 +3,10 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, OPERATOR_TOKEN, SESSION, TestApp, signed_message_event};
+use crate::helpers::{Backend, OPERATOR_TOKEN, SESSION, TestApp, error_code, signed_message_event};
 use crate::on_both_backends;
 
 const CUSTOMER: &str = "15551239999@c.us";
-
-fn error_code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or_default()
-}
 
 /// Nothing reached the bot or the database for `CUSTOMER`.
 async fn assert_untouched(app: &TestApp) {

@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use wabot_load_tests::{SessionStatus, Simulator, SimulatorConfig};
 
-use crate::helpers::{Backend, OPERATOR_TOKEN, Server, fresh_database, test_settings};
+use crate::helpers::{Backend, OPERATOR_TOKEN, Server, error_code, fresh_database, test_settings};
 use crate::on_both_backends;
 use wabot_load_tests::driver::Driver;
 
@@ -767,7 +767,3 @@ async fn gateway_failures_get_answers_a_tenant_can_act_on(backend: Backend) {
     platform.server.stop().await;
 }
 on_both_backends!(gateway_failures_get_answers_a_tenant_can_act_on);
-
-fn error_code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or_default()
-}
