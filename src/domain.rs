@@ -108,19 +108,21 @@ pub fn menu_item(item: &MenuItem) -> Result<MenuItem, String> {
     Ok(checked)
 }
 
-/// A list of items: every one valid and `item_id`s unique, or every
-/// refused row with its reason.
-pub fn menu(items: Vec<MenuItem>) -> Result<Vec<MenuItem>, Vec<RowError>> {
+/// Items with their row numbers: every one valid and `item_id`s unique,
+/// or every refused row with its reason.
+pub fn menu(
+    rows: impl IntoIterator<Item = (usize, MenuItem)>,
+) -> Result<Vec<MenuItem>, Vec<RowError>> {
     let mut seen = std::collections::HashSet::new();
-    let mut checked = Vec::with_capacity(items.len());
+    let mut checked = Vec::new();
     let mut errors = Vec::new();
-    for (index, item) in items.iter().enumerate() {
+    for (row, item) in rows {
         let refuse = |message: String| RowError {
-            row: index + 1,
+            row,
             item_id: item.item_id.clone(),
             message,
         };
-        match menu_item(item) {
+        match menu_item(&item) {
             Ok(valid) if !seen.insert(valid.item_id.clone()) => {
                 errors.push(refuse("item_id is used twice".to_owned()));
             }
@@ -158,9 +160,9 @@ mod tests {
             available: true,
             image_url: None,
         };
-        assert!(menu(vec![item("a", 100), item("b", 250)]).is_ok());
+        assert!(menu((1..).zip([item("a", 100), item("b", 250)])).is_ok());
         assert_eq!(
-            menu(vec![item("a", 100), item("a", 1)]).unwrap_err(),
+            menu((1..).zip([item("a", 100), item("a", 1)])).unwrap_err(),
             vec![RowError {
                 row: 2,
                 item_id: "a".into(),
@@ -169,7 +171,7 @@ mod tests {
         );
         let mut precise = item("p", 0);
         precise.price = Decimal::new(1005, 3);
-        let errors = menu(vec![item("a", -1), item("b", 1), precise]).unwrap_err();
+        let errors = menu((1..).zip([item("a", -1), item("b", 1), precise])).unwrap_err();
         assert_eq!(errors.iter().map(|e| e.row).collect::<Vec<_>>(), [1, 3]);
         assert!(errors[0].message.contains("price"));
         assert!(errors[1].message.contains("two decimals"));

@@ -11,6 +11,7 @@ pub mod menu;
 pub mod openapi;
 pub mod operator;
 pub mod orders;
+pub mod paging;
 pub mod usage;
 pub mod webhook;
 pub mod whatsapp;

@@ -54,11 +54,6 @@ pub(crate) use instance_columns;
 /// Operator and admin operations, beside the actor ports.
 #[async_trait]
 pub trait AdminStore: Send + Sync {
-    /// Registers a WAHA instance.
-    async fn create_waha_instance(&self, new: &NewWahaInstance)
-    -> Result<WahaInstance, StoreError>;
-    /// All registered WAHA instances.
-    async fn list_waha_instances(&self) -> Result<Vec<WahaInstance>, StoreError>;
     /// Creates a tenant on an existing instance.
     async fn create_tenant(&self, new: &NewTenant) -> Result<Tenant, StoreError>;
     /// One tenant.
@@ -84,8 +79,8 @@ pub trait AdminStore: Send + Sync {
 /// (the tenant is what they find out).
 #[async_trait]
 pub trait AccountStore: Send + Sync {
-    /// Creates the tenant, its owner and the owner's first API key in one
-    /// transaction.
+    /// Creates the tenant, its owner, the owner's first API key and the
+    /// signup's audit entry in one transaction.
     async fn sign_up(&self, new: &NewSignup) -> Result<(Tenant, User), StoreError>;
     /// The user with this (lower-cased) email and its password hash.
     async fn credentials(&self, email: &str) -> Result<Option<UserCredentials>, StoreError>;
@@ -122,8 +117,8 @@ pub trait AuditStore: Send + Sync {
     ) -> Result<Vec<AuditRecord>, StoreError>;
 }
 
-/// The tenant's catalog and orders as the admin API edits and queries them,
-/// and where its WhatsApp session lives.
+/// The tenant's catalog, orders and traffic as the admin API edits and
+/// queries them.
 #[async_trait]
 pub trait CatalogStore: Send + Sync {
     /// One menu item by the tenant's code.
@@ -146,11 +141,6 @@ pub trait CatalogStore: Send + Sync {
         tenant_id: Uuid,
         filter: &OrderFilter,
     ) -> Result<Vec<Order>, StoreError>;
-    /// The instance holding the tenant's session: the one it is on, or
-    /// else the non-draining instance with the most free capacity.
-    async fn place_session(&self, tenant_id: Uuid) -> Result<WahaInstance, StoreError>;
-    /// The routing entry of a tenant whose session was placed.
-    async fn session_route(&self, tenant_id: Uuid) -> Result<SessionRoute, StoreError>;
     /// The tenant's traffic from `from` (inclusive) to `to` (exclusive).
     async fn activity(
         &self,
@@ -158,6 +148,23 @@ pub trait CatalogStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Activity, StoreError>;
+}
+
+/// The WAHA instances and where tenants' sessions live on them.
+#[async_trait]
+pub trait FleetStore: Send + Sync {
+    /// Registers a WAHA instance.
+    async fn create_waha_instance(&self, new: &NewWahaInstance)
+    -> Result<WahaInstance, StoreError>;
+    /// All registered WAHA instances.
+    async fn list_waha_instances(&self) -> Result<Vec<WahaInstance>, StoreError>;
+    /// One instance.
+    async fn get_waha_instance(&self, instance_id: Uuid) -> Result<WahaInstance, StoreError>;
+    /// The instance holding the tenant's session: the one it is on, or
+    /// else the non-draining instance with the most free capacity.
+    async fn place_session(&self, tenant_id: Uuid) -> Result<WahaInstance, StoreError>;
+    /// The routing entry of a tenant whose session was placed.
+    async fn session_route(&self, tenant_id: Uuid) -> Result<SessionRoute, StoreError>;
     /// Records the status WAHA last reported for `session`.
     async fn set_session_status(&self, session: &str, status: &str) -> Result<(), StoreError>;
 }
@@ -168,6 +175,7 @@ pub trait Store:
     + AccountStore
     + AuditStore
     + CatalogStore
+    + FleetStore
     + TenantDirectory
     + ConversationStore
     + OrderStore
@@ -181,6 +189,8 @@ impl<T> Store for T where
         + AccountStore
         + AuditStore
         + CatalogStore
+        + FleetStore
+        + FleetStore
         + TenantDirectory
         + ConversationStore
         + OrderStore

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -18,7 +18,7 @@ use wabot_plugins::PluginKind;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{JsonBody, Member, invalid, parse_id};
+use super::extract::{JsonBody, Member, bearer, invalid, parse_id};
 use crate::auth;
 use crate::domain;
 use crate::storage::models::{
@@ -143,17 +143,6 @@ async fn sign_up(
             api_key: stored_key,
         })
         .await?;
-    let audit = json!({"email": user.email, "business_name": tenant.business_name});
-    app.store
-        .record_audit(&crate::storage::models::AuditEntry {
-            tenant_id: tenant.id,
-            actor: format!("user:{}", user.email),
-            action: "tenant.sign_up".to_owned(),
-            target: tenant.id.to_string(),
-            before: None,
-            after: Some(audit),
-        })
-        .await?;
     tracing::info!(tenant = %tenant.id, "tenant signed up");
     Ok((
         StatusCode::CREATED,
@@ -235,12 +224,8 @@ async fn log_in(
         (status = 401, description = "missing, unknown or expired credential", body = ErrorBody),
     ))]
 async fn log_out(_: Member, State(app): State<AppState>, headers: HeaderMap) -> StatusCode {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .trim();
+    // `Member` has checked that the header is there.
+    let token = bearer(&headers).unwrap_or_default();
     // An API key is not a login: nothing to end, and nothing to report.
     if let Err(error) = app.store.delete_login_token(&auth::digest(token)).await {
         tracing::warn!(%error, "could not end a login");

@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::Member;
+use super::paging::{DEFAULT_PAGE, MAX_PAGE, next_cursor, page_size};
 use crate::storage::models::AuditRecord;
 
 /// The audit routes.
@@ -46,19 +47,12 @@ async fn list_audit(
     Query(query): Query<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
     member.require_owner()?;
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::BadRequest(
-            "limit must be between 1 and 200".to_owned(),
-        ));
-    }
+    let limit = page_size(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
     let entries = app
         .store
         .list_audit(member.tenant_id, query.cursor, limit)
         .await?;
-    let next_cursor = (entries.len() as i64 == limit)
-        .then(|| entries.last().map(|e| e.id))
-        .flatten();
+    let next_cursor = next_cursor(&entries, limit, |e| e.id);
     Ok(Json(AuditPage {
         entries,
         next_cursor,

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -16,10 +16,9 @@ use super::error::ApiError;
 use crate::auth;
 use crate::storage::models::{AuditEntry, Role};
 
-/// The bearer token of the request.
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    parts
-        .headers
+/// The bearer token of a request.
+pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
@@ -42,7 +41,7 @@ impl FromRequestParts<AppState> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if is_operator_token(bearer(parts)?, state) {
+        if is_operator_token(bearer(&parts.headers)?, state) {
             Ok(Operator)
         } else {
             Err(ApiError::Unauthorized("wrong operator token".to_owned()))
@@ -97,7 +96,7 @@ impl FromRequestParts<AppState> for Member {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer(parts)?;
+        let token = bearer(&parts.headers)?;
         if is_operator_token(token, state) {
             return Err(ApiError::Forbidden(
                 "the operator token acts through /v1/operator/...; tenant routes need a tenant's API key or login token".to_owned(),

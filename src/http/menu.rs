@@ -401,30 +401,20 @@ async fn import_menu(
     };
     let mut parsed = Vec::with_capacity(rows.len());
     let mut errors = Vec::new();
-    for row in rows {
-        match row {
-            Ok(item) => parsed.push(item),
+    for (row, result) in (1..).zip(rows) {
+        match result {
+            Ok(item) => parsed.push((row, item)),
             Err(error) => errors.push(error),
         }
     }
-    // Checks the rows that parsed; their positions are those of the request.
-    let positions: Vec<usize> = (1..=parsed.len() + errors.len())
-        .filter(|row| !errors.iter().any(|e| e.row == *row))
-        .collect();
     let items = match domain::menu(parsed) {
-        Ok(items) => items,
-        Err(invalid) => {
-            errors.extend(invalid.into_iter().map(|mut e| {
-                e.row = positions[e.row - 1];
-                e
-            }));
-            Vec::new()
+        Ok(items) if errors.is_empty() => items,
+        checked => {
+            errors.extend(checked.err().unwrap_or_default());
+            errors.sort_by_key(|e| e.row);
+            return Err(ApiError::InvalidRows(errors));
         }
     };
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.row);
-        return Err(ApiError::InvalidRows(errors));
-    }
     if mode == "replace" {
         if let Some(max) = item_limit(&app, member.tenant_id).await?
             && items.len() as i64 > max

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
-use wabot_actors::{WahaInstanceSpec, WahaSessionSpec};
+use wabot_actors::{StoreError, WahaInstanceSpec, WahaSessionSpec};
 use wabot_plugins::{MenuItem, OrderStatus, PluginKind};
 
 use super::AppState;
@@ -152,12 +152,15 @@ async fn create_tenant(
         waha_instance_id: Some(body.waha_instance_id),
         settings,
     };
-    let instances = app.store.list_waha_instances().await?;
-    if !instances.iter().any(|i| i.id == body.waha_instance_id) {
-        return Err(invalid(format!(
-            "waha_instance_id {} is not a registered WAHA instance",
-            body.waha_instance_id
-        )));
+    match app.store.get_waha_instance(body.waha_instance_id).await {
+        Ok(_) => {}
+        Err(StoreError::NotFound(_)) => {
+            return Err(invalid(format!(
+                "waha_instance_id {} is not a registered WAHA instance",
+                body.waha_instance_id
+            )));
+        }
+        Err(error) => return Err(error.into()),
     }
     let tenant = app.store.create_tenant(&new).await?;
     app.sessions.insert(SessionRoute {
@@ -223,7 +226,7 @@ async fn put_menu(
     JsonBody(body): JsonBody<WholeMenu>,
 ) -> Result<Json<WholeMenu>, ApiError> {
     let tenant_id = parse_id("tenant_id", &tenant_id)?;
-    let items = domain::menu(body.items).map_err(ApiError::InvalidRows)?;
+    let items = domain::menu((1..).zip(body.items)).map_err(ApiError::InvalidRows)?;
     app.store.replace_menu(tenant_id, &items).await?;
     app.runtime.reload_tenant(tenant_id);
     Ok(Json(WholeMenu { items }))

@@ -18,10 +18,9 @@ use wabot_plugins::OrderStatus;
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, Member, invalid, parse_id};
+use super::paging::{DEFAULT_PAGE, MAX_PAGE, next_cursor, page_size};
 use crate::storage::models::{Order, OrderFilter};
 
-/// Largest page.
-const MAX_PAGE: i64 = 200;
 /// Most orders in one CSV export.
 const MAX_EXPORT: i64 = 10_000;
 
@@ -58,12 +57,7 @@ impl OrderQuery {
             .map(|s| s.parse::<OrderStatus>())
             .transpose()
             .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        let limit = self.limit.unwrap_or(default_limit);
-        if !(1..=max_limit).contains(&limit) {
-            return Err(ApiError::BadRequest(format!(
-                "limit must be between 1 and {max_limit}"
-            )));
-        }
+        let limit = page_size(self.limit, default_limit, max_limit)?;
         if let (Some(from), Some(to)) = (self.from, self.to)
             && from >= to
         {
@@ -97,11 +91,9 @@ async fn list_orders(
     State(app): State<AppState>,
     Query(query): Query<OrderQuery>,
 ) -> Result<Json<OrderPage>, ApiError> {
-    let filter = query.filter(50, MAX_PAGE)?;
+    let filter = query.filter(DEFAULT_PAGE, MAX_PAGE)?;
     let orders = app.store.find_orders(member.tenant_id, &filter).await?;
-    let next_cursor = (orders.len() as i64 == filter.limit)
-        .then(|| orders.last().map(|o| o.order_number))
-        .flatten();
+    let next_cursor = next_cursor(&orders, filter.limit, |o| o.order_number);
     Ok(Json(OrderPage {
         orders,
         next_cursor,

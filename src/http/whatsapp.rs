@@ -93,13 +93,7 @@ async fn placed(app: &AppState, tenant_id: Uuid) -> Result<(Tenant, WahaInstance
             "no WhatsApp session yet; start one with POST /v1/whatsapp/session".to_owned(),
         )
     })?;
-    let instance = app
-        .store
-        .list_waha_instances()
-        .await?
-        .into_iter()
-        .find(|i| i.id == instance_id)
-        .ok_or_else(|| ApiError::Internal(format!("instance {instance_id} vanished")))?;
+    let instance = app.store.get_waha_instance(instance_id).await?;
     Ok((tenant, instance))
 }
 

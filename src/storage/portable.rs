@@ -12,8 +12,8 @@
 //!   stores money.
 
 /// Implements [`AccountStore`](super::AccountStore),
-/// [`AuditStore`](super::AuditStore) and [`CatalogStore`](super::CatalogStore)
-/// for `$store`, whose rows are `$row`.
+/// [`AuditStore`](super::AuditStore), [`CatalogStore`](super::CatalogStore)
+/// and [`FleetStore`](super::FleetStore) for `$store`, whose rows are `$row`.
 macro_rules! portable_stores {
     ($store:ty, $row:ty) => {
         fn catalog_item_from(row: &$row) -> Result<MenuItem, StoreError> {
@@ -111,6 +111,23 @@ macro_rules! portable_stores {
                 .map_err(|e| store_error(e, "user"))?;
                 let user = user_from(&row)?;
                 insert_api_key(&mut tx, tenant_id, &new.api_key).await?;
+                // Audited in the same transaction: the owner's only copy of
+                // the key is in this answer, so nothing may fail after commit.
+                let audit = serde_json::json!({
+                    "email": user.email, "business_name": tenant.business_name,
+                });
+                sqlx::query(
+                    "INSERT INTO audit_log (tenant_id, actor, action, target, after, created_at)
+                     VALUES ($1, $2, 'tenant.sign_up', $3, $4, $5)",
+                )
+                .bind(tenant_id)
+                .bind(format!("user:{}", user.email))
+                .bind(tenant_id.to_string())
+                .bind(Json(audit))
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
                 tx.commit().await.map_err(backend)?;
                 Ok((tenant, user))
             }
@@ -458,65 +475,6 @@ macro_rules! portable_stores {
                     .collect()
             }
 
-            async fn place_session(&self, tenant_id: Uuid) -> Result<WahaInstance, StoreError> {
-                let mut tx = self.platform_tx().await?;
-                let placed: Option<Uuid> =
-                    sqlx::query_scalar("SELECT waha_instance_id FROM tenants WHERE id = $1")
-                        .bind(tenant_id)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(|e| store_error(e, "tenant"))?;
-                let chosen = match placed {
-                    Some(instance_id) => instance_id,
-                    None => {
-                        let free = sqlx::query_scalar(
-                            "SELECT i.id FROM waha_instances i
-                             WHERE NOT i.draining
-                               AND i.capacity > (SELECT COUNT(*) FROM tenants t WHERE t.waha_instance_id = i.id)
-                             ORDER BY i.capacity - (SELECT COUNT(*) FROM tenants t WHERE t.waha_instance_id = i.id) DESC, i.name
-                             LIMIT 1",
-                        )
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(backend)?;
-                        let Some(instance_id) = free else {
-                            return Err(StoreError::Limit(
-                                "no WAHA instance has free capacity; ask the platform operator".to_owned(),
-                            ));
-                        };
-                        sqlx::query("UPDATE tenants SET waha_instance_id = $2 WHERE id = $1")
-                            .bind(tenant_id)
-                            .bind(instance_id)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(backend)?;
-                        instance_id
-                    }
-                };
-                let row = sqlx::query(
-                    "SELECT id, name, base_url, api_key, capacity, draining, created_at
-                     FROM waha_instances WHERE id = $1",
-                )
-                .bind(chosen)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| store_error(e, "WAHA instance"))?;
-                tx.commit().await.map_err(backend)?;
-                instance_from(&row)
-            }
-
-            async fn session_route(&self, tenant_id: Uuid) -> Result<SessionRoute, StoreError> {
-                let row = sqlx::query(
-                    "SELECT whatsapp_session_id, id, webhook_secret, waha_instance_id FROM tenants
-                     WHERE id = $1 AND waha_instance_id IS NOT NULL",
-                )
-                .bind(tenant_id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(|e| store_error(e, "placed session"))?;
-                route_from(&row)
-            }
-
             async fn activity(
                 &self,
                 tenant_id: Uuid,
@@ -552,6 +510,110 @@ macro_rules! portable_stores {
                     messages_out: outbound.try_get("messages").map_err(backend)?,
                     notifications: outbound.try_get("notices").map_err(backend)?,
                 })
+            }
+
+        }
+
+        #[async_trait]
+        impl FleetStore for $store {
+            async fn create_waha_instance(
+                &self,
+                new: &NewWahaInstance,
+            ) -> Result<WahaInstance, StoreError> {
+                let row = sqlx::query(concat!(
+                    "INSERT INTO waha_instances (id, name, base_url, api_key, capacity, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+                    instance_columns!()
+                ))
+                .bind(Uuid::now_v7())
+                .bind(&new.name)
+                .bind(&new.base_url)
+                .bind(&new.api_key)
+                .bind(new.capacity)
+                .bind(Utc::now())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| store_error(e, "WAHA instance"))?;
+                instance_from(&row)
+            }
+
+            async fn list_waha_instances(&self) -> Result<Vec<WahaInstance>, StoreError> {
+                let rows = sqlx::query(concat!(
+                    "SELECT ", instance_columns!(), " FROM waha_instances ORDER BY created_at"
+                ))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+                rows.iter().map(instance_from).collect()
+            }
+
+            async fn get_waha_instance(&self, instance_id: Uuid) -> Result<WahaInstance, StoreError> {
+                let row = sqlx::query(concat!(
+                    "SELECT ", instance_columns!(), " FROM waha_instances WHERE id = $1"
+                ))
+                .bind(instance_id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| store_error(e, "WAHA instance"))?;
+                instance_from(&row)
+            }
+
+            async fn place_session(&self, tenant_id: Uuid) -> Result<WahaInstance, StoreError> {
+                let mut tx = self.platform_tx().await?;
+                let placed: Option<Uuid> =
+                    sqlx::query_scalar("SELECT waha_instance_id FROM tenants WHERE id = $1")
+                        .bind(tenant_id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(|e| store_error(e, "tenant"))?;
+                let chosen = match placed {
+                    Some(instance_id) => instance_id,
+                    None => {
+                        let free = sqlx::query_scalar(
+                            "SELECT i.id FROM waha_instances i
+                             WHERE NOT i.draining
+                               AND i.capacity > (SELECT COUNT(*) FROM tenants t WHERE t.waha_instance_id = i.id)
+                             ORDER BY i.capacity - (SELECT COUNT(*) FROM tenants t WHERE t.waha_instance_id = i.id) DESC, i.name
+                             LIMIT 1",
+                        )
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                        let Some(instance_id) = free else {
+                            return Err(StoreError::Limit(
+                                "no WAHA instance has free capacity; ask the platform operator".to_owned(),
+                            ));
+                        };
+                        sqlx::query("UPDATE tenants SET waha_instance_id = $2 WHERE id = $1")
+                            .bind(tenant_id)
+                            .bind(instance_id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                        instance_id
+                    }
+                };
+                let row = sqlx::query(concat!(
+                    "SELECT ", instance_columns!(), " FROM waha_instances WHERE id = $1"
+                ))
+                .bind(chosen)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "WAHA instance"))?;
+                tx.commit().await.map_err(backend)?;
+                instance_from(&row)
+            }
+
+            async fn session_route(&self, tenant_id: Uuid) -> Result<SessionRoute, StoreError> {
+                let row = sqlx::query(
+                    "SELECT whatsapp_session_id, id, webhook_secret, waha_instance_id FROM tenants
+                     WHERE id = $1 AND waha_instance_id IS NOT NULL",
+                )
+                .bind(tenant_id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| store_error(e, "placed session"))?;
+                route_from(&row)
             }
 
             async fn set_session_status(&self, session: &str, status: &str) -> Result<(), StoreError> {

@@ -36,8 +36,8 @@ use super::rows::{
     tenant_from,
 };
 use super::{
-    AccountStore, AdminStore, AuditStore, CatalogStore, append_outcomes, backend, bucket_of,
-    checked_transition, instance_columns, order_columns, store_error, tenant_columns,
+    AccountStore, AdminStore, AuditStore, CatalogStore, FleetStore, append_outcomes, backend,
+    bucket_of, checked_transition, instance_columns, order_columns, store_error, tenant_columns,
 };
 use chrono::DateTime;
 
@@ -136,38 +136,6 @@ fn menu_item_from(row: &SqliteRow) -> Result<MenuItem, StoreError> {
 
 #[async_trait]
 impl AdminStore for SqliteStore {
-    async fn create_waha_instance(
-        &self,
-        new: &NewWahaInstance,
-    ) -> Result<WahaInstance, StoreError> {
-        let row = sqlx::query(concat!(
-            "INSERT INTO waha_instances (id, name, base_url, api_key, created_at, capacity) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             RETURNING ", instance_columns!()),
-        )
-        .bind(Uuid::now_v7())
-        .bind(&new.name)
-        .bind(&new.base_url)
-        .bind(&new.api_key)
-        .bind(Utc::now())
-        .bind(new.capacity)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| store_error(e, "WAHA instance"))?;
-        instance_from(&row)
-    }
-
-    async fn list_waha_instances(&self) -> Result<Vec<WahaInstance>, StoreError> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            instance_columns!(),
-            " FROM waha_instances ORDER BY created_at"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(instance_from).collect()
-    }
-
     async fn create_tenant(&self, new: &NewTenant) -> Result<Tenant, StoreError> {
         let row = sqlx::query(concat!("INSERT INTO tenants (id, business_name, phone_number, whatsapp_session_id, waha_instance_id,
                                   webhook_secret, plugin_type, settings, created_at)

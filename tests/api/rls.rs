@@ -4,9 +4,9 @@
 use rust_decimal::Decimal;
 use sqlx::Row;
 use uuid::Uuid;
-use wabot::storage::AdminStore;
 use wabot::storage::models::{NewTenant, NewWahaInstance, TenantSettings};
 use wabot::storage::postgres::PgStore;
+use wabot::storage::{AdminStore, FleetStore};
 use wabot_actors::{ConversationStore, OrderStore, Step};
 use wabot_plugins::{OrderDraft, OrderLine, Plugin, PluginKind, RestaurantBot};
 
