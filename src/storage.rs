@@ -165,8 +165,15 @@ pub trait FleetStore: Send + Sync {
     async fn place_session(&self, tenant_id: Uuid) -> Result<WahaInstance, StoreError>;
     /// The routing entry of a tenant whose session was placed.
     async fn session_route(&self, tenant_id: Uuid) -> Result<SessionRoute, StoreError>;
-    /// Records the status WAHA last reported for `session`.
-    async fn set_session_status(&self, session: &str, status: &str) -> Result<(), StoreError>;
+    /// Records the status WAHA reported for `session` at `reported_at_ms`
+    /// (ms since the epoch), unless a later report is already stored (see
+    /// [`session_status_order`]); true if it was recorded.
+    async fn set_session_status(
+        &self,
+        session: &str,
+        status: &str,
+        reported_at_ms: i64,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Everything the server needs from storage.
@@ -248,6 +255,20 @@ pub(crate) fn append_outcomes(
         .collect()
 }
 
+/// The order of a session status report: WAHA's timestamp first, then,
+/// within one millisecond, the lifecycle (`STARTING` < `SCAN_QR_CODE` <
+/// `WORKING` < `FAILED`), since WAHA's events carry no sequence number.
+pub(crate) fn session_status_order(reported_at_ms: i64, status: &str) -> i64 {
+    let rank = match status {
+        "STARTING" => 1,
+        "SCAN_QR_CODE" | "PASSKEY_REQUIRED" | "PASSKEY_CONFIRMATION_REQUIRED" => 2,
+        "WORKING" => 3,
+        "FAILED" => 4,
+        _ => 0,
+    };
+    reported_at_ms.saturating_mul(8) + rank
+}
+
 /// A storage failure whose cause is only worth logging.
 pub(crate) fn backend(error: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(error.to_string())
@@ -313,6 +334,14 @@ pub(crate) fn checked_transition(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_reports_order_by_time_then_by_lifecycle() {
+        let at = 1_795_000_000_000;
+        assert!(session_status_order(at, "WORKING") < session_status_order(at + 1, "STARTING"));
+        assert!(session_status_order(at, "SCAN_QR_CODE") < session_status_order(at, "WORKING"));
+        assert!(session_status_order(at, "STARTING") < session_status_order(at, "SCAN_QR_CODE"));
+    }
 
     #[test]
     fn buckets_are_stable_and_in_range() {

@@ -3,7 +3,8 @@
 -- once), an audit log of every change made through the API, and what the
 -- WhatsApp session lifecycle needs: a tenant is created at signup before it
 -- has a WAHA instance (waha_instance_id is set when the session is placed),
--- the last session status WAHA reported, and each instance's capacity.
+-- the last session status WAHA reported (and when), and each instance's
+-- capacity.
 --
 -- Credentials are looked up before the tenant is known, so users, api_keys
 -- and login_tokens are read by the owning role (like session routing);
@@ -15,7 +16,12 @@ ALTER TABLE waha_instances
 
 ALTER TABLE tenants
     ALTER COLUMN waha_instance_id DROP NOT NULL,
-    ADD COLUMN session_status TEXT NOT NULL DEFAULT 'STOPPED';
+    ADD COLUMN session_status TEXT NOT NULL DEFAULT 'STOPPED',
+    -- Orders the reports (WAHA delivers events concurrently and retries
+    -- them, so an older status must not overwrite a newer one): WAHA's
+    -- timestamp in ms × 8 plus the status's lifecycle rank, so that two
+    -- reports of the same millisecond order STARTING < SCAN_QR_CODE < WORKING.
+    ADD COLUMN session_status_order BIGINT NOT NULL DEFAULT 0;
 
 CREATE TABLE users (
     id             UUID PRIMARY KEY,

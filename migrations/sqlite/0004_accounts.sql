@@ -24,7 +24,8 @@ CREATE TABLE tenants_rebuilt (
                          CHECK (subscription_tier IN ('free', 'basic', 'premium', 'enterprise')),
     next_order_number    INTEGER NOT NULL DEFAULT 1001,
     created_at           TEXT NOT NULL,
-    session_status       TEXT NOT NULL DEFAULT 'STOPPED'
+    session_status       TEXT NOT NULL DEFAULT 'STOPPED',
+    session_status_order INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO tenants_rebuilt (id, business_name, phone_number, whatsapp_session_id,
     waha_instance_id, webhook_secret, plugin_type, status, settings, subscription_tier,

@@ -147,9 +147,16 @@ async fn check_and_route(
             let status: StatusPayload = serde_json::from_value(envelope.payload).map_err(|e| {
                 ApiError::BadRequest(format!("malformed session.status payload: {e}"))
             })?;
-            app.store
-                .set_session_status(&route.session, &status.status)
+            // Events arrive concurrently and retried ones late: only a
+            // report newer than the stored one changes anything.
+            let newer = app
+                .store
+                .set_session_status(&route.session, &status.status, envelope.timestamp)
                 .await?;
+            if !newer {
+                count("ignored");
+                return Ok(ack("ignored", Some("an older session status")));
+            }
             app.runtime
                 .session_status_changed(&route.session, &status.status);
             count("accepted");

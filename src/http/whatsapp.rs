@@ -104,11 +104,15 @@ async fn reported(
     instance: &WahaInstance,
     status: String,
 ) -> Result<Json<WhatsappSession>, ApiError> {
-    app.store
-        .set_session_status(&tenant.session_name, &status)
-        .await?;
-    app.runtime
-        .session_status_changed(&tenant.session_name, &status);
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    if app
+        .store
+        .set_session_status(&tenant.session_name, &status, now_ms)
+        .await?
+    {
+        app.runtime
+            .session_status_changed(&tenant.session_name, &status);
+    }
     Ok(Json(WhatsappSession::new(tenant, instance, status)))
 }
 

@@ -616,15 +616,26 @@ macro_rules! portable_stores {
                 route_from(&row)
             }
 
-            async fn set_session_status(&self, session: &str, status: &str) -> Result<(), StoreError> {
+            async fn set_session_status(
+                &self,
+                session: &str,
+                status: &str,
+                reported_at_ms: i64,
+            ) -> Result<bool, StoreError> {
                 let mut tx = self.platform_tx().await?;
-                sqlx::query("UPDATE tenants SET session_status = $2 WHERE whatsapp_session_id = $1")
-                    .bind(session)
-                    .bind(status)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                tx.commit().await.map_err(backend)
+                let updated = sqlx::query(
+                    "UPDATE tenants SET session_status = $2, session_status_order = $3
+                     WHERE whatsapp_session_id = $1 AND session_status_order <= $3",
+                )
+                .bind(session)
+                .bind(status)
+                .bind(session_status_order(reported_at_ms, status))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+                tx.commit().await.map_err(backend)?;
+                Ok(updated > 0)
             }
         }
     };

@@ -37,7 +37,8 @@ use super::rows::{
 };
 use super::{
     AccountStore, AdminStore, AuditStore, CatalogStore, FleetStore, append_outcomes, backend,
-    bucket_of, checked_transition, instance_columns, order_columns, store_error, tenant_columns,
+    bucket_of, checked_transition, instance_columns, order_columns, session_status_order,
+    store_error, tenant_columns,
 };
 use chrono::DateTime;
 

@@ -359,3 +359,62 @@ async fn a_customer_over_the_message_limit_is_told_to_retry_and_nothing_is_store
     app.server.stop().await;
 }
 on_both_backends!(a_customer_over_the_message_limit_is_told_to_retry_and_nothing_is_stored);
+
+/// A signed `session.status` event for `SESSION`, stamped `timestamp_ms`.
+fn signed_status_event(status: &str, timestamp_ms: i64) -> (Vec<u8>, Vec<(&'static str, String)>) {
+    let event = json!({
+        "id": format!("evt_{}", Uuid::new_v4().simple()),
+        "timestamp": timestamp_ms,
+        "event": "session.status",
+        "session": SESSION,
+        "payload": {"status": status},
+    });
+    let bytes = serde_json::to_vec(&event).unwrap();
+    let signature = wabot_load_tests::simulator::sign(crate::helpers::SECRET, &bytes);
+    (bytes, vec![("X-Webhook-Hmac", signature)])
+}
+
+async fn a_late_older_session_status_does_not_overwrite_a_newer_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let stored = || async {
+        app.server
+            .store
+            .get_tenant(app.tenant_uuid())
+            .await
+            .unwrap()
+            .session_status
+    };
+    // The simulator's WORKING event reaches the server asynchronously.
+    for _ in 0..100 {
+        if stored().await == "WORKING" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(stored().await, "WORKING");
+
+    // A retried SCAN_QR_CODE from a minute ago arrives after WORKING.
+    let (body, headers) = signed_status_event("SCAN_QR_CODE", now - 60_000);
+    let (status, answer) = app.post_webhook(body, &headers).await;
+    assert_eq!(
+        (status, &answer["status"]),
+        (200, &json!("ignored")),
+        "{answer}"
+    );
+    assert_eq!(stored().await, "WORKING");
+    // The bot still answers: the session actor was not told to hold.
+    assert!(app.say(CUSTOMER, "menu", 1).await.contains("Menu"));
+
+    // A newer report is recorded.
+    let (body, headers) = signed_status_event("FAILED", now + 1_000);
+    let (status, answer) = app.post_webhook(body, &headers).await;
+    assert_eq!(
+        (status, &answer["status"]),
+        (200, &json!("accepted")),
+        "{answer}"
+    );
+    assert_eq!(stored().await, "FAILED");
+    app.server.stop().await;
+}
+on_both_backends!(a_late_older_session_status_does_not_overwrite_a_newer_one);

@@ -147,11 +147,17 @@ pub(super) struct Emission {
     me: Option<Value>,
     payload: Value,
     targets: Vec<WebhookConfig>,
+    /// When the event happened: taken while the session is locked, so the
+    /// envelopes' timestamps follow the order of the changes even when a
+    /// later event is emitted first.
+    timestamp_ms: u64,
 }
 
 impl Emission {
+    /// An event of `session`, stamped now; call it under the session's lock.
     pub(super) fn new(session: &Session, event: &'static str, payload: Value) -> Self {
         Self {
+            timestamp_ms: now_ms(),
             event,
             session: session.name.clone(),
             metadata: session.metadata.clone(),
@@ -189,7 +195,7 @@ pub(super) fn emit(shared: &Arc<Shared>, emission: Emission) {
         .map(str::to_owned);
     let envelope = json!({
         "id": event_id,
-        "timestamp": now_ms(),
+        "timestamp": emission.timestamp_ms,
         "event": emission.event,
         "session": emission.session,
         "metadata": emission.metadata,
