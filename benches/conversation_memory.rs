@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 use uuid::Uuid;
 use wabot_actors::memory::MemoryStore;
-use wabot_actors::{InboundMessage, Ports, Runtime, RuntimeSettings, TenantProfile};
+use wabot_actors::{InboundMessage, Ports, Quota, Runtime, RuntimeSettings, TenantProfile};
 use wabot_plugins::{Menu, MenuItem, PluginKind, TenantContext, plugin_for};
 
 #[global_allocator]
@@ -59,6 +59,10 @@ fn profile(tenant_id: Uuid) -> TenantProfile {
             currency_symbol: "$".into(),
             menu,
         },
+        tier: "enterprise".into(),
+        quota: Quota::UNLIMITED,
+        used_this_month: 0,
+        suspended: false,
     }
 }
 

@@ -41,6 +41,7 @@ impl App {
             orders: store.clone(),
             inbox: store.clone(),
             outbox: store.clone(),
+            events: store.clone(),
         };
         let instance_specs = instances
             .into_iter()

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod audit;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod menu;
 pub mod openapi;
@@ -60,6 +61,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(menu::router())
         .merge(orders::router())
         .merge(audit::router())
+        .merge(events::router())
         .merge(analytics::router())
         .merge(usage::router())
         .merge(operator::router())

@@ -3,10 +3,12 @@
 //! security. Both implement the actor ports and the admin operations the
 //! HTTP layer needs, and run the migrations under `migrations/`.
 
+mod billing_and_operator;
 pub mod models;
 mod portable;
 pub mod postgres;
 mod rows;
+mod runtime_ports;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -16,15 +18,16 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use wabot_actors::{
-    Appended, ConversationStore, InboxStore, NewInboxEvent, OrderStore, OutboxStore, StoreError,
-    TenantDirectory,
+    Appended, ConversationStore, EventStore, InboxStore, NewInboxEvent, OrderStore, OutboxStore,
+    StoreError, TenantDirectory,
 };
 use wabot_plugins::{MenuItem, OrderStatus};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use models::{
-    Activity, ApiKey, AuditEntry, AuditRecord, NewApiKey, NewSignup, NewTenant, NewWahaInstance,
-    Order, OrderFilter, Principal, SessionRoute, Tenant, User, UserCredentials, WahaInstance,
+    Activity, ApiKey, AuditEntry, AuditRecord, InstanceChange, NewApiKey, NewSignup, NewTenant,
+    NewWahaInstance, Order, OrderFilter, Principal, SessionRoute, Tenant, TenantEvent,
+    TenantFilter, TenantPlanChange, TenantUsage, UsageDay, User, UserCredentials, WahaInstance,
 };
 
 /// Columns of `orders` the API reads (a literal, so queries stay static SQL).
@@ -38,7 +41,7 @@ pub(crate) use order_columns;
 /// Columns of `tenants` the API reads (a literal, so queries stay static SQL).
 macro_rules! tenant_columns {
     () => {
-        "id, business_name, phone_number, whatsapp_session_id, waha_instance_id, session_status, plugin_type, status, subscription_tier, settings, created_at"
+        "id, business_name, phone_number, whatsapp_session_id, waha_instance_id, session_status, plugin_type, status, subscription_tier, overage_allowed, settings, created_at"
     };
 }
 pub(crate) use tenant_columns;
@@ -176,15 +179,67 @@ pub trait FleetStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// Billing: daily usage rows, tenants' event feeds, platform usage.
+#[async_trait]
+pub trait BillingStore: Send + Sync {
+    /// The tenant's usage rows from `from` (inclusive) to `to` (exclusive), oldest first.
+    async fn usage_days(
+        &self,
+        tenant_id: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<UsageDay>, StoreError>;
+    /// The tenant's events before `before_id`, newest first.
+    async fn list_events(
+        &self,
+        tenant_id: Uuid,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<TenantEvent>, StoreError>;
+    /// Every tenant's usage from `from` (inclusive) to `to` (exclusive),
+    /// busiest first.
+    async fn platform_usage(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<TenantUsage>, StoreError>;
+}
+
+/// The operator's management of tenants and WAHA instances.
+#[async_trait]
+pub trait OperatorStore: Send + Sync {
+    /// A page of tenants, by id.
+    async fn list_tenants(&self, filter: &TenantFilter) -> Result<Vec<Tenant>, StoreError>;
+    /// Applies `change`; returns the tenant before and after.
+    async fn change_tenant_plan(
+        &self,
+        tenant_id: Uuid,
+        change: &TenantPlanChange,
+    ) -> Result<(Tenant, Tenant), StoreError>;
+    /// Deletes the tenant and every row it owns; returns what it was.
+    async fn delete_tenant(&self, tenant_id: Uuid) -> Result<Tenant, StoreError>;
+    /// Applies `change` to an instance.
+    async fn change_waha_instance(
+        &self,
+        instance_id: Uuid,
+        change: &InstanceChange,
+    ) -> Result<WahaInstance, StoreError>;
+    /// Sessions placed on each instance.
+    async fn sessions_per_instance(&self) -> Result<HashMap<Uuid, i64>, StoreError>;
+}
+
 /// Everything the server needs from storage.
 pub trait Store:
     AdminStore
     + AccountStore
     + AuditStore
+    + BillingStore
     + CatalogStore
     + FleetStore
+    + OperatorStore
     + TenantDirectory
     + ConversationStore
+    + EventStore
     + OrderStore
     + InboxStore
     + OutboxStore
@@ -195,11 +250,13 @@ impl<T> Store for T where
     T: AdminStore
         + AccountStore
         + AuditStore
+        + BillingStore
         + CatalogStore
         + FleetStore
-        + FleetStore
+        + OperatorStore
         + TenantDirectory
         + ConversationStore
+        + EventStore
         + OrderStore
         + InboxStore
         + OutboxStore

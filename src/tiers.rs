@@ -1,8 +1,11 @@
-//! The subscription tiers of the business plan and what each allows.
+//! The subscription tiers of the business plan, what each allows, and the
+//! billing period (the calendar month, UTC).
 
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use wabot_actors::Quota;
 
 /// A subscription tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -48,12 +51,41 @@ impl Tier {
         }
     }
 
-    /// Price of each message over the quota, in dollars: 1 cent on the
-    /// paid tiers with a quota, none on the free tier.
-    pub fn overage_price(self) -> Decimal {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
         match self {
-            Tier::Basic | Tier::Premium => Decimal::new(1, 2),
-            Tier::Free | Tier::Enterprise => Decimal::ZERO,
+            Tier::Free => "free",
+            Tier::Basic => "basic",
+            Tier::Premium => "premium",
+            Tier::Enterprise => "enterprise",
+        }
+    }
+
+    /// Price of each message over the quota, in millionths of a dollar:
+    /// 1 cent on the paid tiers with a quota, none on the free tier.
+    pub fn overage_price_micros(self) -> i64 {
+        match self {
+            Tier::Basic | Tier::Premium => 10_000,
+            Tier::Free | Tier::Enterprise => 0,
+        }
+    }
+
+    /// Price of each message over the quota, in dollars.
+    pub fn overage_price(self) -> Decimal {
+        dollars(self.overage_price_micros())
+    }
+
+    /// Whether the operator may allow metered overage (paid tiers with a quota).
+    pub fn allows_overage(self) -> bool {
+        self.overage_price_micros() > 0
+    }
+
+    /// The monthly allowance, with overage if the operator allowed it.
+    pub fn quota(self, overage_allowed: bool) -> Quota {
+        Quota {
+            monthly_messages: self.monthly_messages(),
+            overage_allowed: overage_allowed && self.allows_overage(),
+            overage_price_micros: self.overage_price_micros(),
         }
     }
 
@@ -65,6 +97,26 @@ impl Tier {
             Tier::Premium => Decimal::from(99),
         }
     }
+}
+
+/// Millionths of a dollar as dollars.
+pub fn dollars(micros: i64) -> Decimal {
+    Decimal::new(micros, 6).normalize()
+}
+
+/// The first instant of the month of `now`, and of the next month.
+pub fn billing_month(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = first_day(now.date_naive());
+    let end = first_day(start + chrono::Months::new(1));
+    (
+        Utc.from_utc_datetime(&start.and_time(chrono::NaiveTime::MIN)),
+        Utc.from_utc_datetime(&end.and_time(chrono::NaiveTime::MIN)),
+    )
+}
+
+/// The first day of the month of `day`.
+fn first_day(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
 }
 
 #[cfg(test)]
@@ -81,5 +133,19 @@ mod tests {
         assert_eq!(Tier::Premium.monthly_messages(), Some(10_000));
         assert_eq!(Tier::Enterprise.monthly_messages(), None);
         assert_eq!(Tier::Premium.monthly_price(), Decimal::from(99));
+        assert_eq!(Tier::Basic.overage_price(), Decimal::new(1, 2));
+        assert!(
+            !Tier::Free.quota(true).overage_allowed,
+            "no overage on free"
+        );
+        assert!(Tier::Basic.quota(true).overage_allowed);
+    }
+
+    #[test]
+    fn a_month_runs_from_its_first_instant_to_the_next_months() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 24, 13, 5, 0).unwrap();
+        let (start, end) = billing_month(now);
+        assert_eq!(start, Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap());
+        assert_eq!(end, Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap());
     }
 }

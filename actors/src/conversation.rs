@@ -22,7 +22,7 @@ use crate::inbound::InboundMessage;
 use crate::ingress::InFlightPermit;
 use crate::metrics;
 use crate::ports::Ports;
-use crate::ports::{NewOutboxMessage, OutboundContent, Step};
+use crate::ports::{Charge, NewOutboxMessage, OutboundContent, Step};
 use crate::registry::SessionRegistry;
 use crate::storage_retry::with_patience;
 use crate::tenant::TenantMsg;
@@ -45,6 +45,8 @@ pub enum ConversationMsg {
         tenant: TenantShared,
         /// The message.
         message: InboundMessage,
+        /// What it counts against the tenant's quota.
+        charge: Charge,
     },
     /// One of the customer's orders changed status.
     OrderStatusChanged {
@@ -54,6 +56,8 @@ pub enum ConversationMsg {
         order_number: i64,
         /// New status.
         status: OrderStatus,
+        /// What the notice counts against the tenant's quota.
+        charge: Charge,
     },
     /// Self-scheduled: still idle after `handled` messages?
     IdleCheck {
@@ -136,6 +140,7 @@ impl Actor for Conversation {
             ConversationMsg::Inbound {
                 tenant,
                 mut message,
+                charge,
             } => {
                 ::metrics::counter!(metrics::MESSAGES_IN).increment(1);
                 if let Some(session) = state.args.sessions.get(&state.args.session) {
@@ -155,14 +160,16 @@ impl Actor for Conversation {
                     inbox_id: Some(message.inbox_id),
                     received_at: Some(message.received_at),
                     permit: message.permit.take().map(Arc::new),
+                    charge: Some(charge),
                 };
-                commit(state, step).await?;
+                commit(&state.args, state.conversation.as_ref(), step).await?;
                 schedule_idle_check(&myself, state);
             }
             ConversationMsg::OrderStatusChanged {
                 tenant,
                 order_number,
                 status,
+                charge,
             } => {
                 let event = Event::OrderStatusChanged {
                     order_number,
@@ -177,8 +184,9 @@ impl Actor for Conversation {
                     inbox_id: None,
                     received_at: None,
                     permit: None,
+                    charge: Some(charge),
                 };
-                commit(state, step).await?;
+                commit(&state.args, state.conversation.as_ref(), step).await?;
                 schedule_idle_check(&myself, state);
             }
             ConversationMsg::IdleCheck { handled } => {
@@ -264,15 +272,21 @@ async fn advance(
 }
 
 /// What one handled event produced.
-struct StepOutcome<'a> {
-    changed: bool,
-    replies: Vec<OutboundContent>,
+pub(crate) struct StepOutcome<'a> {
+    /// The conversation state changed: save it.
+    pub changed: bool,
+    /// Replies to send.
+    pub replies: Vec<OutboundContent>,
     /// Stable per event: the same event always yields the same reply keys.
-    key: &'a str,
-    inbox_id: Option<i64>,
-    received_at: Option<Instant>,
+    pub key: &'a str,
+    /// The inbox event handled, if any.
+    pub inbox_id: Option<i64>,
+    /// When the message arrived, for the reply latency.
+    pub received_at: Option<Instant>,
     /// The message's in-flight permit, shared by its replies until sent.
-    permit: Option<Arc<InFlightPermit>>,
+    pub permit: Option<Arc<InFlightPermit>>,
+    /// Usage to record with the step.
+    pub charge: Option<Charge>,
 }
 
 /// Commits the step (state, inbox mark, replies in the outbox) in one
@@ -280,11 +294,11 @@ struct StepOutcome<'a> {
 /// outage is waited out (the step is idempotent); only if it outlasts
 /// [`STORAGE_PATIENCE`](crate::storage_retry::STORAGE_PATIENCE) does the actor fail, and its supervisor tells the
 /// customer.
-async fn commit(
-    state: &ConversationActorState,
+pub(crate) async fn commit(
+    args: &ConversationArgs,
+    conversation: Option<&ConversationState>,
     step: StepOutcome<'_>,
 ) -> Result<(), ActorProcessingErr> {
-    let args = &state.args;
     let outbox: Vec<NewOutboxMessage> = step
         .replies
         .into_iter()
@@ -295,7 +309,7 @@ async fn commit(
             content,
         })
         .collect();
-    let snapshot = state.conversation.as_ref().filter(|_| step.changed);
+    let snapshot = conversation.filter(|_| step.changed);
     if snapshot.is_none() && step.inbox_id.is_none() && outbox.is_empty() {
         return Ok(());
     }
@@ -306,6 +320,7 @@ async fn commit(
         state: snapshot,
         processed_inbox_id: step.inbox_id,
         outbox: &outbox,
+        charge: step.charge,
     };
     let stored = with_patience("commit a conversation step", || {
         args.ports.conversations.record_step(record)

@@ -19,6 +19,7 @@ pub mod ingress;
 pub mod memory;
 pub mod metrics;
 pub mod ports;
+pub mod quota;
 pub mod registry;
 pub mod root;
 pub mod runtime;
@@ -33,9 +34,9 @@ pub mod waha_session;
 pub use inbound::InboundMessage;
 pub use ingress::{InFlightPermit, IngressBudget, Overload};
 pub use ports::{
-    Appended, ConversationStore, InboxEvent, InboxStore, NewInboxEvent, NewOutboxMessage,
-    OrderStore, OutboundContent, OutboxMessage, OutboxStore, PlacedOrder, Ports, Step, StoreError,
-    TenantDirectory, TenantProfile,
+    Appended, Charge, ConversationStore, EventStore, InboxEvent, InboxStore, NewInboxEvent,
+    NewOutboxMessage, NewTenantEvent, OrderStore, OutboundContent, OutboxMessage, OutboxStore,
+    PlacedOrder, Ports, Quota, Step, StoreError, TenantDirectory, TenantProfile,
 };
 pub use registry::PluginCatalog;
 pub use runtime::{Runtime, RuntimeError, WahaInstanceSpec, WahaSessionSpec};

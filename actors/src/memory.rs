@@ -13,8 +13,9 @@ use uuid::Uuid;
 use wabot_plugins::{ConversationState, OrderDraft};
 
 use crate::ports::{
-    Appended, ConversationStore, InboxEvent, InboxStore, NewInboxEvent, OrderStore, OutboxMessage,
-    OutboxStore, PlacedOrder, Step, StoreError, TenantDirectory, TenantProfile,
+    Appended, ConversationStore, EventStore, InboxEvent, InboxStore, NewInboxEvent, NewTenantEvent,
+    OrderStore, OutboxMessage, OutboxStore, PlacedOrder, Step, StoreError, TenantDirectory,
+    TenantProfile,
 };
 
 /// First customer-facing order number, as in the databases.
@@ -27,6 +28,10 @@ struct Tables {
     inbox_keys: HashSet<(String, String)>,
     outbox_keys: HashSet<String>,
     orders: HashMap<String, PlacedOrder>,
+    /// Tenant events, in the order recorded.
+    events: Vec<NewTenantEvent>,
+    /// Billable messages recorded.
+    charged: u64,
 }
 
 /// One tenant's storage, in memory.
@@ -92,6 +97,16 @@ impl MemoryStore {
             .sum()
     }
 
+    /// Billable messages recorded with steps so far.
+    pub fn charged(&self) -> u64 {
+        self.tables().charged
+    }
+
+    /// Tenant events recorded so far.
+    pub fn events(&self) -> Vec<NewTenantEvent> {
+        self.tables().events.clone()
+    }
+
     /// A fresh inbox id, for events delivered without [`InboxStore::append`].
     pub fn new_inbox_id(&self) -> i64 {
         self.next_id()
@@ -145,7 +160,7 @@ impl ConversationStore for MemoryStore {
                 .conversations
                 .insert(step.customer.to_owned(), snapshot);
         }
-        let stored = step
+        let stored: Vec<OutboxMessage> = step
             .outbox
             .iter()
             .filter(|message| tables.outbox_keys.insert(message.idempotency_key.clone()))
@@ -158,7 +173,26 @@ impl ConversationStore for MemoryStore {
                 wa_message_id: message.wa_message_id.clone(),
             })
             .collect();
+        // Inbox events are not tracked here, so a step with one is new.
+        if step.charge.is_some() && (step.processed_inbox_id.is_some() || !stored.is_empty()) {
+            tables.charged += 1;
+        }
         Ok(stored)
+    }
+}
+
+#[async_trait]
+impl EventStore for MemoryStore {
+    async fn record_event(&self, event: &NewTenantEvent) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if !tables
+            .events
+            .iter()
+            .any(|e| e.dedupe_key == event.dedupe_key)
+        {
+            tables.events.push(event.clone());
+        }
+        Ok(())
     }
 }
 
@@ -232,6 +266,8 @@ impl OutboxStore for MemoryStore {
 mod tests {
     use wabot_plugins::{Menu, PluginKind, TenantContext};
 
+    use crate::ports::Quota;
+
     use super::*;
 
     fn store() -> MemoryStore {
@@ -244,6 +280,10 @@ mod tests {
                 currency_symbol: "$".into(),
                 menu: Menu::default(),
             },
+            tier: "enterprise".into(),
+            quota: Quota::UNLIMITED,
+            used_this_month: 0,
+            suspended: false,
         })
     }
 

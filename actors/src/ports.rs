@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use wabot_plugins::{ConversationState, OrderDraft, PluginKind, TenantContext};
@@ -36,6 +37,44 @@ pub struct TenantProfile {
     pub session_name: String,
     /// What its bot needs to know (name, currency, menu).
     pub context: TenantContext,
+    /// Its subscription tier (free, basic, premium, enterprise).
+    pub tier: String,
+    /// Its message allowance.
+    pub quota: Quota,
+    /// Billable messages recorded so far this calendar month (UTC).
+    pub used_this_month: u64,
+    /// Suspended by the operator: the bot answers no one.
+    pub suspended: bool,
+}
+
+/// A tenant's monthly message allowance, from its tier and the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    /// Billable messages included each month (`None`: unlimited).
+    pub monthly_messages: Option<u64>,
+    /// The operator allows messages beyond the quota, billed as overage.
+    pub overage_allowed: bool,
+    /// Price of one overage message, in millionths of a dollar.
+    pub overage_price_micros: i64,
+}
+
+impl Quota {
+    /// No limit and no overage (the enterprise tier).
+    pub const UNLIMITED: Quota = Quota {
+        monthly_messages: None,
+        overage_allowed: false,
+        overage_price_micros: 0,
+    };
+}
+
+/// One billable message, recorded in the transaction of the step that
+/// handled it (daily `usage_logs` rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Charge {
+    /// The UTC day it counts for.
+    pub day: NaiveDate,
+    /// What it costs beyond the tier price (overage), in millionths of a dollar.
+    pub cost_micros: i64,
 }
 
 /// An order the store accepted.
@@ -88,6 +127,9 @@ pub struct Step<'a> {
     pub processed_inbox_id: Option<i64>,
     /// Replies to send.
     pub outbox: &'a [NewOutboxMessage],
+    /// Counted as usage if the step is new: its inbox event was not yet
+    /// processed or, for a step without one, one of its replies is new.
+    pub charge: Option<Charge>,
 }
 
 /// What to send to a customer.
@@ -227,6 +269,26 @@ pub trait InboxStore: Send + Sync {
     async fn unprocessed(&self) -> Result<Vec<InboxEvent>, StoreError>;
 }
 
+/// An entry for a tenant's event feed (quota warnings, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTenantEvent {
+    /// Tenant.
+    pub tenant_id: Uuid,
+    /// What happened, e.g. `quota.warning`.
+    pub kind: &'static str,
+    /// The same key is recorded once per tenant.
+    pub dedupe_key: String,
+    /// Details.
+    pub data: serde_json::Value,
+}
+
+/// The tenants' event feeds.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Records `event` unless an event with its dedupe key exists.
+    async fn record_event(&self, event: &NewTenantEvent) -> Result<(), StoreError>;
+}
+
 /// The set of ports handed to the runtime.
 #[derive(Clone)]
 pub struct Ports {
@@ -240,20 +302,29 @@ pub struct Ports {
     pub inbox: Arc<dyn InboxStore>,
     /// The outbox.
     pub outbox: Arc<dyn OutboxStore>,
+    /// Tenant event feeds.
+    pub events: Arc<dyn EventStore>,
 }
 
 impl Ports {
     /// All ports served by one store.
     pub fn from_store<S>(store: Arc<S>) -> Self
     where
-        S: TenantDirectory + ConversationStore + OrderStore + InboxStore + OutboxStore + 'static,
+        S: TenantDirectory
+            + ConversationStore
+            + OrderStore
+            + InboxStore
+            + OutboxStore
+            + EventStore
+            + 'static,
     {
         Self {
             tenants: store.clone(),
             conversations: store.clone(),
             orders: store.clone(),
             inbox: store.clone(),
-            outbox: store,
+            outbox: store.clone(),
+            events: store,
         }
     }
 }

@@ -3,19 +3,29 @@
 //! to that customer's conversation actor (spawned on demand), decides
 //! passivation, and handles conversation crashes: the customer is told, and
 //! the next message restarts the conversation from its last snapshot.
+//!
+//! It also meters the tenant's quota ([`QuotaMeter`]): every handled message
+//! and order notice is charged, the tenant is warned at 80 % and 100 % (an
+//! event on its feed and a log line), and once the quota is exhausted (with
+//! no overage allowed) a customer without a live conversation is not served
+//! but told so, once a month. A suspended tenant's bot serves no one.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::{NaiveDate, Utc};
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use uuid::Uuid;
 use wabot_plugins::OrderStatus;
 
-use crate::conversation::{Conversation, ConversationArgs, ConversationMsg, TenantShared};
+use crate::conversation::{
+    Conversation, ConversationArgs, ConversationMsg, StepOutcome, TenantShared, commit,
+};
 use crate::inbound::InboundMessage;
 use crate::metrics;
-use crate::ports::OutboundContent;
-use crate::ports::{Ports, TenantProfile};
+use crate::ports::Charge;
+use crate::ports::{NewTenantEvent, OutboundContent, Ports, TenantProfile};
+use crate::quota::{QuotaLevel, QuotaMeter};
 use crate::registry::{PluginCatalog, SessionRegistry};
 use crate::settings::RuntimeSettings;
 use crate::storage_retry::with_patience;
@@ -73,11 +83,14 @@ struct LiveConversation {
     forwarded: u64,
 }
 
-/// State: the loaded tenant and its live conversations.
+/// State: the loaded tenant, its quota meter and its live conversations.
 pub struct TenantState {
     args: TenantArgs,
     shared: TenantShared,
     session: String,
+    tier: String,
+    suspended: bool,
+    meter: QuotaMeter,
     conversations: HashMap<String, LiveConversation>,
     customer_by_actor: HashMap<ActorId, String>,
 }
@@ -85,12 +98,46 @@ pub struct TenantState {
 /// The actor.
 pub struct Tenant;
 
-fn shared_from(profile: TenantProfile, plugins: &PluginCatalog) -> (TenantShared, String) {
-    let shared = TenantShared {
-        context: Arc::new(profile.context),
+/// Why a customer's message is not handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// The monthly quota is used up and the customer has no live conversation.
+    OverQuota,
+    /// The operator suspended the tenant.
+    Suspended,
+}
+
+impl Refusal {
+    /// Metric label and reply key prefix.
+    fn reason(self) -> &'static str {
+        match self {
+            Refusal::OverQuota => "over_quota",
+            Refusal::Suspended => "suspended",
+        }
+    }
+
+    /// What the customer is told (once a month).
+    fn reply(self, business: &str) -> String {
+        match self {
+            Refusal::OverQuota => format!(
+                "Sorry, {business} cannot take new WhatsApp conversations right now. Please try again later or contact the business directly."
+            ),
+            Refusal::Suspended => {
+                format!("Sorry, {business} is not taking orders on WhatsApp at the moment.")
+            }
+        }
+    }
+}
+
+fn shared_from(profile: &TenantProfile, plugins: &PluginCatalog) -> TenantShared {
+    TenantShared {
+        context: Arc::new(profile.context.clone()),
         plugin: plugins(profile.plugin),
-    };
-    (shared, profile.session_name)
+    }
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
 }
 
 impl Actor for Tenant {
@@ -107,11 +154,13 @@ impl Actor for Tenant {
             args.ports.tenants.tenant_profile(args.tenant_id)
         })
         .await?;
-        let (shared, session) = shared_from(profile, &args.plugins);
         Ok(TenantState {
+            shared: shared_from(&profile, &args.plugins),
+            meter: QuotaMeter::new(profile.quota, profile.used_this_month, today()),
             args,
-            shared,
-            session,
+            session: profile.session_name,
+            tier: profile.tier,
+            suspended: profile.suspended,
             conversations: HashMap::new(),
             customer_by_actor: HashMap::new(),
         })
@@ -136,21 +185,32 @@ impl Actor for Tenant {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             TenantMsg::Inbound(message) => {
+                if let Some(refusal) = refusal_for(state, &message.customer) {
+                    refuse(&myself, state, message, refusal);
+                    return Ok(());
+                }
+                let charge = charge(state).await;
                 let tenant = state.shared.clone();
                 let actor = conversation_for(&myself, state, &message.customer).await?;
-                actor.cast(ConversationMsg::Inbound { tenant, message })?;
+                actor.cast(ConversationMsg::Inbound {
+                    tenant,
+                    message,
+                    charge,
+                })?;
             }
             TenantMsg::OrderStatusChanged {
                 customer,
                 order_number,
                 status,
             } => {
+                let charge = charge(state).await;
                 let tenant = state.shared.clone();
                 let actor = conversation_for(&myself, state, &customer).await?;
                 actor.cast(ConversationMsg::OrderStatusChanged {
                     tenant,
                     order_number,
                     status,
+                    charge,
                 })?;
             }
             TenantMsg::Reload => match state
@@ -161,7 +221,13 @@ impl Actor for Tenant {
                 .await
             {
                 Ok(profile) => {
-                    (state.shared, state.session) = shared_from(profile, &state.args.plugins)
+                    state.shared = shared_from(&profile, &state.args.plugins);
+                    state
+                        .meter
+                        .reconfigure(profile.quota, profile.used_this_month, today());
+                    state.session = profile.session_name;
+                    state.tier = profile.tier;
+                    state.suspended = profile.suspended;
                 }
                 Err(error) => {
                     tracing::error!(tenant = %state.args.tenant_id, %error, "reload failed; keeping the old configuration")
@@ -235,6 +301,104 @@ fn forget(state: &mut TenantState, cell: &ractor::ActorCell) -> Option<String> {
     Some(customer)
 }
 
+/// Why `customer`'s message should not be handled, if it should not.
+fn refusal_for(state: &mut TenantState, customer: &str) -> Option<Refusal> {
+    if state.suspended {
+        Some(Refusal::Suspended)
+    } else if !state.conversations.contains_key(customer)
+        && !state.meter.admits_new_conversation(today())
+    {
+        Some(Refusal::OverQuota)
+    } else {
+        None
+    }
+}
+
+/// Marks a refused message handled and, the first time this month, tells
+/// the customer why. Runs beside the actor so storage never holds it up; if
+/// it cannot commit, the message stays in the inbox for the next start.
+fn refuse(
+    myself: &ActorRef<TenantMsg>,
+    state: &TenantState,
+    mut message: InboundMessage,
+    refusal: Refusal,
+) {
+    ::metrics::counter!(metrics::MESSAGES_REFUSED, "reason" => refusal.reason()).increment(1);
+    let args = conversation_args(myself, state, &message.customer);
+    let key = format!(
+        "{}-{}-{}",
+        refusal.reason(),
+        state.meter.period(),
+        message.customer
+    );
+    let reply = refusal.reply(&state.shared.context.business_name);
+    tokio::spawn(async move {
+        let step = StepOutcome {
+            changed: false,
+            replies: vec![OutboundContent::Text(reply)],
+            key: &key,
+            inbox_id: Some(message.inbox_id),
+            received_at: Some(message.received_at),
+            permit: message.permit.take().map(Arc::new),
+            charge: None,
+        };
+        if let Err(error) = commit(&args, None, step).await {
+            tracing::error!(tenant = %args.tenant_id, %error, "could not record a refused message; it is replayed at the next start");
+        }
+    });
+}
+
+/// Counts one billable message and, when a quota level is newly reached,
+/// tells the tenant: a log line and an event on its feed (recorded once per
+/// level and month; retried on the next message if storage fails).
+async fn charge(state: &mut TenantState) -> Charge {
+    let charge = state.meter.charge(today());
+    ::metrics::counter!(metrics::BILLABLE_MESSAGES, "tier" => state.tier.clone()).increment(1);
+    if let Some(level) = state.meter.due_announcement() {
+        let quota = state.meter.quota();
+        let tenant_id = state.args.tenant_id;
+        tracing::warn!(tenant = %tenant_id, used = state.meter.used(), quota = ?quota.monthly_messages,
+            overage_allowed = quota.overage_allowed,
+            "tenant reached {}% of its monthly message quota", level.percent());
+        let event = NewTenantEvent {
+            tenant_id,
+            kind: level.event_kind(),
+            dedupe_key: format!("{}:{}", level.event_kind(), state.meter.period()),
+            data: serde_json::json!({
+                "period": state.meter.period(),
+                "percent": level.percent(),
+                "used": state.meter.used(),
+                "quota": quota.monthly_messages,
+                "overage_allowed": quota.overage_allowed,
+                "new_conversations_paused": level == QuotaLevel::Exhausted && !quota.overage_allowed,
+            }),
+        };
+        match state.args.ports.events.record_event(&event).await {
+            Ok(()) => state.meter.announced(level),
+            Err(error) => {
+                tracing::error!(tenant = %tenant_id, %error, "could not record a quota event; retrying with the next message")
+            }
+        }
+    }
+    charge
+}
+
+fn conversation_args(
+    myself: &ActorRef<TenantMsg>,
+    state: &TenantState,
+    customer: &str,
+) -> ConversationArgs {
+    ConversationArgs {
+        tenant_id: state.args.tenant_id,
+        customer: customer.to_owned(),
+        session: state.session.clone(),
+        ports: state.args.ports.clone(),
+        sessions: state.args.sessions.clone(),
+        tenant: myself.clone(),
+        idle: state.args.settings.conversation_idle,
+    }
+}
+
 /// The customer's live conversation, spawned (and so rehydrated) if needed;
 /// counts the message about to be forwarded.
 async fn conversation_for(
@@ -246,15 +410,7 @@ async fn conversation_for(
         live.forwarded += 1;
         return Ok(live.actor.clone());
     }
-    let args = ConversationArgs {
-        tenant_id: state.args.tenant_id,
-        customer: customer.to_owned(),
-        session: state.session.clone(),
-        ports: state.args.ports.clone(),
-        sessions: state.args.sessions.clone(),
-        tenant: myself.clone(),
-        idle: state.args.settings.conversation_idle,
-    };
+    let args = conversation_args(myself, state, customer);
     let (actor, _) = Actor::spawn_linked(None, Conversation, args, myself.get_cell()).await?;
     ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "conversation").increment(1);
     state

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 use wabot_actors::memory::MemoryStore;
 use wabot_actors::{
-    InboundMessage, PluginCatalog, Ports, Runtime, RuntimeSettings, TenantProfile,
+    InboundMessage, PluginCatalog, Ports, Quota, Runtime, RuntimeSettings, TenantProfile,
     WahaInstanceSpec, WahaSessionSpec,
 };
 use wabot_load_tests::{Simulator, SimulatorConfig};
@@ -39,6 +39,10 @@ fn chez_test(tenant_id: Uuid) -> TenantProfile {
             currency_symbol: "€".into(),
             menu: Menu::new(vec![item]),
         },
+        tier: "enterprise".into(),
+        quota: Quota::UNLIMITED,
+        used_this_month: 0,
+        suspended: false,
     }
 }
 
@@ -79,13 +83,23 @@ impl Harness {
     }
 
     async fn start_with(idle: Duration, tune: impl FnOnce(&mut RuntimeSettings)) -> Self {
+        Self::launch(idle, |_| {}, tune).await
+    }
+
+    async fn launch(
+        idle: Duration,
+        adjust: impl FnOnce(&mut TenantProfile),
+        tune: impl FnOnce(&mut RuntimeSettings),
+    ) -> Self {
         let sim = Simulator::start(SimulatorConfig::fast()).await.unwrap();
         sim.create_session(SESSION, vec![], None, true).unwrap();
         sim.pair(SESSION, "15550001111", "Chez Test", Duration::from_secs(5))
             .await
             .unwrap();
         let tenant_id = Uuid::new_v4();
-        let store = Arc::new(MemoryStore::new(chez_test(tenant_id)));
+        let mut profile = chez_test(tenant_id);
+        adjust(&mut profile);
+        let store = Arc::new(MemoryStore::new(profile));
         let plugins: PluginCatalog =
             Arc::new(|kind| Arc::new(PanickingOnBoom(plugin_for(kind))) as Arc<dyn Plugin>);
         let mut settings = RuntimeSettings {
@@ -241,4 +255,61 @@ async fn shutdown_still_handles_queued_messages_and_sends_queued_replies() {
         customers.len(),
         "every queued message was answered before the stop"
     );
+}
+
+/// Polls until the store has recorded `steps` conversation steps.
+async fn wait_for_steps(store: &MemoryStore, steps: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.steps() < steps {
+        assert!(Instant::now() < deadline, "only {} steps", store.steps());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_exhausted_quota_warns_the_tenant_and_closes_new_conversations_only() {
+    let h = Harness::launch(
+        Duration::from_secs(300),
+        |profile| {
+            profile.quota = Quota {
+                monthly_messages: Some(5),
+                overage_allowed: false,
+                overage_price_micros: 10_000,
+            };
+            profile.used_this_month = 3;
+        },
+        |_| {},
+    )
+    .await;
+    let alice = "15551110004@c.us";
+    let bob = "15551110005@c.us";
+    h.say(alice, "hi", 1).await;
+    let kinds = |h: &Harness| -> Vec<&str> { h.store.events().iter().map(|e| e.kind).collect() };
+    assert_eq!(kinds(&h), ["quota.warning"], "4 of 5 is past 80 %");
+    h.say(alice, "1", 2).await;
+    assert_eq!(kinds(&h), ["quota.warning", "quota.exhausted"]);
+    let exhausted = &h.store.events()[1];
+    assert_eq!(exhausted.data["used"], 5);
+    assert_eq!(exhausted.data["new_conversations_paused"], true);
+
+    let refusal = h.say(bob, "hi", 1).await;
+    assert!(
+        refusal[0].contains("cannot take new WhatsApp conversations"),
+        "{refusal:?}"
+    );
+    h.deliver(bob, "hello?");
+    wait_for_steps(&h.store, 4).await;
+    let cart = h.say(alice, "cart", 3).await;
+    assert!(
+        cart[2].contains("1 x Soup"),
+        "a live conversation goes on: {cart:?}"
+    );
+    assert_eq!(
+        h.sim.sent().iter().filter(|r| r.chat_id == bob).count(),
+        1,
+        "bob is told once"
+    );
+    assert_eq!(h.store.charged(), 3, "only alice's handled messages count");
+    assert_eq!(h.store.events().len(), 2, "each level is announced once");
+    h.runtime.shutdown(Duration::from_secs(5)).await;
 }

@@ -3,30 +3,20 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::Member;
-use super::paging::{DEFAULT_PAGE, MAX_PAGE, next_cursor, page_size};
+use super::paging::{DEFAULT_PAGE, MAX_PAGE, PageQuery, next_cursor, page_size};
 use crate::storage::models::AuditRecord;
 
 /// The audit routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit))
-}
-
-/// Page of the audit log.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    /// Page size, 1 to 200 (default 50).
-    limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<i64>,
 }
 
 /// Entries, newest first.
@@ -39,12 +29,12 @@ pub struct AuditPage {
 
 /// The tenant's audit log, newest first (owner only).
 #[utoipa::path(get, path = "/v1/audit-log", tag = "audit", security(("bearer" = [])),
-    params(AuditQuery),
+    params(PageQuery),
     responses((status = 200, description = "OK", body = AuditPage), (status = 403, description = "not allowed for this role or tier", body = ErrorBody)))]
 async fn list_audit(
     member: Member,
     State(app): State<AppState>,
-    Query(query): Query<AuditQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
     member.require_owner()?;
     let limit = page_size(query.limit, DEFAULT_PAGE, MAX_PAGE)?;

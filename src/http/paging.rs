@@ -1,7 +1,20 @@
 //! Cursor pagination shared by the listings: the page size a caller may ask
 //! for, and the cursor of the next page.
 
+use serde::Deserialize;
+use utoipa::IntoParams;
+
 use super::error::ApiError;
+
+/// A page of a listing that runs newest first by id.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<i64>,
+}
 
 /// The largest page any listing returns.
 pub const MAX_PAGE: i64 = 200;

@@ -1,11 +1,12 @@
-//! Usage this calendar month against the tier's quota, with an invoice
-//! preview. A billable message is each inbound customer message the bot
-//! handles plus each proactive order-status notice; the bot's replies to a
-//! customer's message are not counted again.
+//! Usage this calendar month against the tier's quota, day by day, with an
+//! invoice preview. A billable message is each inbound customer message the
+//! bot handles plus each proactive order-status notice; the bot's replies to
+//! a customer's message are not counted again. The tenant actors record them
+//! in `usage_logs` with the step that handled them.
 
 use axum::Json;
 use axum::extract::State;
-use chrono::{DateTime, Datelike, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -15,7 +16,8 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::Member;
-use crate::tiers::Tier;
+use crate::storage::models::UsageDay;
+use crate::tiers::{Tier, billing_month};
 
 /// The usage routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -43,25 +45,11 @@ pub struct Usage {
     quota: Option<u64>,
     /// Left before the quota (absent: unlimited).
     remaining: Option<u64>,
+    /// The operator allows messages beyond the quota, billed as overage.
+    overage_allowed: bool,
     invoice_preview: InvoicePreview,
-}
-
-/// The first instant of the month of `now`, and of the next month.
-fn month_of(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = Utc
-        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
-        .single()
-        .unwrap_or(now);
-    let (year, month) = if now.month() == 12 {
-        (now.year() + 1, 1)
-    } else {
-        (now.year(), now.month() + 1)
-    };
-    let end = Utc
-        .with_ymd_and_hms(year, month, 1, 0, 0, 0)
-        .single()
-        .unwrap_or(now);
-    (start, end)
+    /// One row per day with billable messages, oldest first.
+    days: Vec<UsageDay>,
 }
 
 /// This month's billable messages, quota and invoice preview.
@@ -72,15 +60,26 @@ async fn usage(member: Member, State(app): State<AppState>) -> Result<Json<Usage
     let tenant = app.store.get_tenant(member.tenant_id).await?;
     let tier = Tier::parse(&tenant.subscription_tier)
         .ok_or_else(|| ApiError::Internal(format!("unknown tier {}", tenant.subscription_tier)))?;
-    let (period_start, period_end) = month_of(Utc::now());
-    let activity = app
+    let (period_start, period_end) = billing_month(Utc::now());
+    let days = app
         .store
-        .activity(member.tenant_id, period_start, period_end)
+        .usage_days(
+            member.tenant_id,
+            period_start.date_naive(),
+            period_end.date_naive(),
+        )
         .await?;
-    let messages = (activity.messages_in + activity.notifications).max(0) as u64;
+    let messages = days.iter().map(|d| d.message_count.max(0) as u64).sum();
+    let overage_cost: Decimal = days.iter().map(|d| d.cost).sum();
+    let overage_messages = if tier.overage_price().is_zero() {
+        0
+    } else {
+        (overage_cost / tier.overage_price())
+            .trunc()
+            .try_into()
+            .unwrap_or(0)
+    };
     let quota = tier.monthly_messages();
-    let overage_messages = quota.map_or(0, |q| messages.saturating_sub(q));
-    let overage_cost = tier.overage_price() * Decimal::from(overage_messages);
     Ok(Json(Usage {
         tier,
         period_start,
@@ -88,6 +87,8 @@ async fn usage(member: Member, State(app): State<AppState>) -> Result<Json<Usage
         messages,
         quota,
         remaining: quota.map(|q| q.saturating_sub(messages)),
+        overage_allowed: tier.quota(tenant.overage_allowed).overage_allowed,
+        days,
         invoice_preview: InvoicePreview {
             tier_price: tier.monthly_price(),
             overage_messages,
@@ -95,17 +96,4 @@ async fn usage(member: Member, State(app): State<AppState>) -> Result<Json<Usage
             total: tier.monthly_price() + overage_cost,
         },
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_month_runs_from_its_first_instant_to_the_next_months() {
-        let now = Utc.with_ymd_and_hms(2026, 12, 24, 13, 5, 0).unwrap();
-        let (start, end) = month_of(now);
-        assert_eq!(start, Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap());
-        assert_eq!(end, Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap());
-    }
 }

@@ -1,6 +1,6 @@
 //! Records the admin API reads and writes, shared by both backends.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -96,6 +96,8 @@ pub struct Tenant {
     pub status: String,
     /// free, basic, premium or enterprise.
     pub subscription_tier: String,
+    /// The operator allows messages beyond the quota, billed as overage.
+    pub overage_allowed: bool,
     /// Settings.
     pub settings: TenantSettings,
     /// When it signed up.
@@ -308,4 +310,76 @@ pub struct Activity {
     pub notifications: i64,
     /// Distinct customers who wrote.
     pub customers: i64,
+}
+
+/// One day of a tenant's billable usage (a `usage_logs` row).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct UsageDay {
+    /// The UTC day.
+    pub day: NaiveDate,
+    /// Billable messages that day.
+    pub message_count: i64,
+    /// Overage charged that day, in dollars.
+    pub cost: Decimal,
+}
+
+/// An entry of a tenant's event feed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TenantEvent {
+    /// Increasing id (also the pagination cursor).
+    pub id: i64,
+    /// What happened: `quota.warning`, `quota.exhausted`.
+    pub kind: String,
+    /// Details.
+    pub data: serde_json::Value,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A tenant's billable usage over a period, for the operator.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TenantUsage {
+    /// Tenant.
+    pub tenant_id: Uuid,
+    /// Its name.
+    pub business_name: String,
+    /// Its tier now.
+    pub subscription_tier: String,
+    /// Billable messages in the period.
+    pub messages: i64,
+    /// Overage charged in the period, in dollars.
+    pub overage_cost: Decimal,
+}
+
+/// What the operator changes about a tenant; absent fields stay.
+#[derive(Debug, Clone, Default)]
+pub struct TenantPlanChange {
+    /// `active` or `suspended`.
+    pub status: Option<String>,
+    /// New tier.
+    pub tier: Option<String>,
+    /// Allow metered overage.
+    pub overage_allowed: Option<bool>,
+}
+
+/// What the operator changes about a WAHA instance; absent fields stay.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InstanceChange {
+    /// Sessions it may hold.
+    pub capacity: Option<i32>,
+    /// Stop placing new sessions on it.
+    pub draining: Option<bool>,
+}
+
+/// A page of the tenant listing.
+#[derive(Debug, Clone, Default)]
+pub struct TenantFilter {
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only this tier.
+    pub tier: Option<String>,
+    /// Tenants after this id (the previous page's last).
+    pub after: Option<Uuid>,
+    /// Page size.
+    pub limit: i64,
 }

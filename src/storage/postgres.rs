@@ -3,7 +3,10 @@
 //! for that transaction only, so row-level security confines every statement
 //! to one tenant (the `WHERE tenant_id` in each query is a second guard).
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
+use chrono::NaiveDate;
 use chrono::Utc;
 use rust_decimal::Decimal;
 use sqlx::migrate::Migrator;
@@ -15,31 +18,38 @@ use wabot_actors::{
     Appended, ConversationStore, InboxEvent, InboxStore, NewInboxEvent, OrderStore, PlacedOrder,
     StoreError, TenantDirectory, TenantProfile,
 };
-use wabot_actors::{OutboxMessage, OutboxStore, Step};
+use wabot_actors::{EventStore, NewTenantEvent, OutboxMessage, OutboxStore, Step};
 use wabot_plugins::{ConversationState, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext};
 
+use super::billing_and_operator::billing_and_operator_stores;
 use super::models::{
     Activity, ApiKey, AuditEntry, AuditRecord, NewApiKey, NewSignup, OrderFilter, Principal, Role,
     User, UserCredentials,
 };
 use super::models::{
-    NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, TenantSettings, WahaInstance,
+    InstanceChange, TenantEvent, TenantFilter, TenantPlanChange, TenantUsage, UsageDay,
 };
+use super::models::{NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, WahaInstance};
 use super::portable::portable_stores;
 use super::rows::{
     inbox_event_from, instance_from, order_from, outbox_message_from, route_from, stored_keys,
     tenant_from,
 };
+use super::runtime_ports::runtime_ports;
 use super::{
-    AccountStore, AdminStore, AuditStore, CatalogStore, FleetStore, append_outcomes, backend,
-    bucket_of, checked_transition, instance_columns, order_columns, session_status_order,
-    store_error, tenant_columns,
+    AccountStore, AdminStore, AuditStore, BillingStore, CatalogStore, FleetStore, OperatorStore,
+    append_outcomes, backend, bucket_of, checked_transition, instance_columns, order_columns,
+    session_status_order, store_error, tenant_columns,
 };
 use chrono::DateTime;
+
+use crate::tiers::{Tier, billing_month, dollars};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 portable_stores!(PgStore, PgRow);
+runtime_ports!(PgStore);
+billing_and_operator_stores!(PgStore);
 
 /// The PostgreSQL store.
 #[derive(Clone)]
@@ -86,6 +96,11 @@ impl PgStore {
         tenant_id: Uuid,
     ) -> Result<Transaction<'static, Postgres>, StoreError> {
         self.tenant_transaction(tenant_id).await.map_err(backend)
+    }
+
+    /// A read in one tenant, under row-level security.
+    async fn read_tx(&self, tenant_id: Uuid) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.tenant_tx(tenant_id).await
     }
 
     /// Money binds as NUMERIC.
@@ -253,110 +268,6 @@ impl AdminStore for PgStore {
         let order = order_from(&row, row.try_get("total").map_err(backend)?)?;
         tx.commit().await.map_err(backend)?;
         Ok(order)
-    }
-}
-
-#[async_trait]
-impl TenantDirectory for PgStore {
-    async fn tenant_profile(&self, tenant_id: Uuid) -> Result<TenantProfile, StoreError> {
-        let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
-        let row = sqlx::query("SELECT business_name, plugin_type, whatsapp_session_id, settings FROM tenants WHERE id = $1")
-            .bind(tenant_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| store_error(e, "tenant"))?;
-        let plugin: String = row.try_get("plugin_type").map_err(backend)?;
-        let settings = row
-            .try_get::<Json<TenantSettings>, _>("settings")
-            .map_err(backend)?
-            .0;
-        let menu = Self::menu_in(&mut tx, tenant_id).await.map_err(backend)?;
-        Ok(TenantProfile {
-            tenant_id,
-            plugin: plugin.parse().map_err(backend)?,
-            session_name: row.try_get("whatsapp_session_id").map_err(backend)?,
-            context: TenantContext {
-                business_name: row.try_get("business_name").map_err(backend)?,
-                currency_symbol: settings.currency_symbol,
-                menu: Menu::new(menu),
-            },
-        })
-    }
-}
-
-#[async_trait]
-impl ConversationStore for PgStore {
-    async fn load_conversation(
-        &self,
-        tenant_id: Uuid,
-        customer: &str,
-    ) -> Result<Option<ConversationState>, StoreError> {
-        let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
-        let state: Option<Json<ConversationState>> = sqlx::query_scalar(
-            "SELECT state FROM conversations WHERE tenant_id = $1 AND customer_phone = $2",
-        )
-        .bind(tenant_id)
-        .bind(customer)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?;
-        Ok(state.map(|json| json.0))
-    }
-
-    async fn record_step(&self, step: Step<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
-        let mut tx = self
-            .tenant_transaction(step.tenant_id)
-            .await
-            .map_err(backend)?;
-        if let Some(state) = step.state {
-            sqlx::query(
-                "INSERT INTO conversations (tenant_id, customer_phone, bucket, state, updated_at)
-                 VALUES ($1, $2, $3, $4, now())
-                 ON CONFLICT (tenant_id, customer_phone) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            )
-            .bind(step.tenant_id)
-            .bind(step.customer)
-            .bind(bucket_of(step.tenant_id, step.customer))
-            .bind(Json(state))
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        }
-        if let Some(inbox_id) = step.processed_inbox_id {
-            sqlx::query("UPDATE inbox SET processed_at = now() WHERE id = $1 AND tenant_id = $2")
-                .bind(inbox_id)
-                .bind(step.tenant_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        }
-        let mut stored = Vec::new();
-        if !step.outbox.is_empty() {
-            let mut insert = QueryBuilder::<Postgres>::new(
-                "INSERT INTO outbox (tenant_id, session, chat_id, content, idempotency_key, wa_message_id, bucket) ",
-            );
-            insert.push_values(step.outbox, |mut row, message| {
-                row.push_bind(step.tenant_id)
-                    .push_bind(step.session.to_owned())
-                    .push_bind(step.customer.to_owned())
-                    .push_bind(Json(message.content.clone()))
-                    .push_bind(message.idempotency_key.clone())
-                    .push_bind(message.wa_message_id.clone())
-                    .push_bind(bucket_of(step.tenant_id, step.customer));
-            });
-            insert.push(
-                " ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-                 RETURNING id, tenant_id, session, chat_id, content, wa_message_id",
-            );
-            let rows = insert.build().fetch_all(&mut *tx).await.map_err(backend)?;
-            stored = rows
-                .iter()
-                .map(outbox_message_from)
-                .collect::<Result<_, _>>()?;
-            stored.sort_by_key(|m: &OutboxMessage| m.id);
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(stored)
     }
 }
 

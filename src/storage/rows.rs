@@ -54,6 +54,7 @@ where
     Option<Uuid>: Decode<'r, R::Database> + Type<R::Database>,
     String: Decode<'r, R::Database> + Type<R::Database>,
     DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
     Json<TenantSettings>: Decode<'r, R::Database> + Type<R::Database>,
 {
     let plugin: String = get(row, "plugin_type")?;
@@ -67,6 +68,7 @@ where
         plugin_type: plugin.parse().map_err(backend)?,
         status: get(row, "status")?,
         subscription_tier: get(row, "subscription_tier")?,
+        overage_allowed: get(row, "overage_allowed")?,
         settings: get::<_, Json<TenantSettings>>(row, "settings")?.0,
         created_at: get(row, "created_at")?,
     })

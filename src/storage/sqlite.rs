@@ -2,10 +2,12 @@
 //! installed. WAL mode, a busy timeout for concurrent writers, foreign keys
 //! on. SQLite has no row-level security: every query filters on tenant_id.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
 use chrono::Utc;
 use rust_decimal::Decimal;
 use sqlx::migrate::Migrator;
@@ -20,31 +22,38 @@ use wabot_actors::{
     Appended, ConversationStore, InboxEvent, InboxStore, NewInboxEvent, OrderStore, PlacedOrder,
     StoreError, TenantDirectory, TenantProfile,
 };
-use wabot_actors::{OutboxMessage, OutboxStore, Step};
+use wabot_actors::{EventStore, NewTenantEvent, OutboxMessage, OutboxStore, Step};
 use wabot_plugins::{ConversationState, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext};
 
+use super::billing_and_operator::billing_and_operator_stores;
 use super::models::{
     Activity, ApiKey, AuditEntry, AuditRecord, NewApiKey, NewSignup, OrderFilter, Principal, Role,
     User, UserCredentials,
 };
 use super::models::{
-    NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, TenantSettings, WahaInstance,
+    InstanceChange, TenantEvent, TenantFilter, TenantPlanChange, TenantUsage, UsageDay,
 };
+use super::models::{NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, WahaInstance};
 use super::portable::portable_stores;
 use super::rows::{
     inbox_event_from, instance_from, order_from, outbox_message_from, route_from, stored_keys,
     tenant_from,
 };
+use super::runtime_ports::runtime_ports;
 use super::{
-    AccountStore, AdminStore, AuditStore, CatalogStore, FleetStore, append_outcomes, backend,
-    bucket_of, checked_transition, instance_columns, order_columns, session_status_order,
-    store_error, tenant_columns,
+    AccountStore, AdminStore, AuditStore, BillingStore, CatalogStore, FleetStore, OperatorStore,
+    append_outcomes, backend, bucket_of, checked_transition, instance_columns, order_columns,
+    session_status_order, store_error, tenant_columns,
 };
 use chrono::DateTime;
+
+use crate::tiers::{Tier, billing_month, dollars};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 portable_stores!(SqliteStore, SqliteRow);
+runtime_ports!(SqliteStore);
+billing_and_operator_stores!(SqliteStore);
 
 /// The SQLite store.
 #[derive(Clone)]
@@ -74,6 +83,14 @@ impl SqliteStore {
         _tenant_id: Uuid,
     ) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
         self.write_transaction().await
+    }
+
+    /// A read: a deferred transaction, so readers never queue for the write lock.
+    async fn read_tx(
+        &self,
+        _tenant_id: Uuid,
+    ) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+        self.pool.begin().await.map_err(backend)
     }
 
     /// Money binds as decimal text.
@@ -270,108 +287,6 @@ impl AdminStore for SqliteStore {
         .map_err(backend)?
         .ok_or_else(|| StoreError::Conflict("the order changed meanwhile; try again".to_owned()))?;
         order_from(&row, money_from(&row, "total")?)
-    }
-}
-
-#[async_trait]
-impl TenantDirectory for SqliteStore {
-    async fn tenant_profile(&self, tenant_id: Uuid) -> Result<TenantProfile, StoreError> {
-        let row = sqlx::query("SELECT business_name, plugin_type, whatsapp_session_id, settings FROM tenants WHERE id = ?1")
-            .bind(tenant_id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| store_error(e, "tenant"))?;
-        let plugin: String = row.try_get("plugin_type").map_err(backend)?;
-        let settings = row
-            .try_get::<Json<TenantSettings>, _>("settings")
-            .map_err(backend)?
-            .0;
-        let menu = self.list_menu(tenant_id).await?;
-        Ok(TenantProfile {
-            tenant_id,
-            plugin: plugin.parse().map_err(backend)?,
-            session_name: row.try_get("whatsapp_session_id").map_err(backend)?,
-            context: TenantContext {
-                business_name: row.try_get("business_name").map_err(backend)?,
-                currency_symbol: settings.currency_symbol,
-                menu: Menu::new(menu),
-            },
-        })
-    }
-}
-
-#[async_trait]
-impl ConversationStore for SqliteStore {
-    async fn load_conversation(
-        &self,
-        tenant_id: Uuid,
-        customer: &str,
-    ) -> Result<Option<ConversationState>, StoreError> {
-        let state: Option<Json<ConversationState>> = sqlx::query_scalar(
-            "SELECT state FROM conversations WHERE tenant_id = ?1 AND customer_phone = ?2",
-        )
-        .bind(tenant_id)
-        .bind(customer)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(state.map(|json| json.0))
-    }
-
-    async fn record_step(&self, step: Step<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
-        let mut tx = self.write_transaction().await?;
-        if let Some(state) = step.state {
-            sqlx::query(
-                "INSERT INTO conversations (tenant_id, customer_phone, bucket, state, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (tenant_id, customer_phone) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            )
-            .bind(step.tenant_id)
-            .bind(step.customer)
-            .bind(bucket_of(step.tenant_id, step.customer))
-            .bind(Json(state))
-                .bind(Utc::now())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        }
-        if let Some(inbox_id) = step.processed_inbox_id {
-            sqlx::query("UPDATE inbox SET processed_at = ?3 WHERE id = ?1 AND tenant_id = ?2")
-                .bind(inbox_id)
-                .bind(step.tenant_id)
-                .bind(Utc::now())
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        }
-        let mut stored = Vec::new();
-        if !step.outbox.is_empty() {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO outbox (tenant_id, session, chat_id, content, idempotency_key, wa_message_id, bucket, created_at) ",
-            );
-            insert.push_values(step.outbox, |mut row, message| {
-                row.push_bind(step.tenant_id)
-                    .push_bind(step.session.to_owned())
-                    .push_bind(step.customer.to_owned())
-                    .push_bind(Json(message.content.clone()))
-                    .push_bind(message.idempotency_key.clone())
-                    .push_bind(message.wa_message_id.clone())
-                    .push_bind(bucket_of(step.tenant_id, step.customer))
-                    .push_bind(Utc::now());
-            });
-            insert.push(
-                " ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-                 RETURNING id, tenant_id, session, chat_id, content, wa_message_id",
-            );
-            let rows = insert.build().fetch_all(&mut *tx).await.map_err(backend)?;
-            stored = rows
-                .iter()
-                .map(outbox_message_from)
-                .collect::<Result<_, _>>()?;
-            stored.sort_by_key(|m: &OutboxMessage| m.id);
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(stored)
     }
 }
 
