@@ -11,6 +11,7 @@ pub mod extract;
 pub mod menu;
 pub mod openapi;
 pub mod operator;
+pub mod operator_tenants;
 pub mod orders;
 pub mod paging;
 pub mod usage;
@@ -65,6 +66,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(analytics::router())
         .merge(usage::router())
         .merge(operator::router())
+        .merge(operator_tenants::router())
         .merge(webhook::router())
         .routes(routes!(render_metrics))
         .routes(routes!(health))

@@ -29,6 +29,11 @@ impl SessionDirectory {
         self.routes.insert(route.session.clone(), route);
     }
 
+    /// Forgets `session` (its tenant was deleted): its webhooks are refused.
+    pub fn remove(&self, session: &str) {
+        self.routes.remove(session);
+    }
+
     /// The route of `session`, if known.
     pub fn get(&self, session: &str) -> Option<SessionRoute> {
         self.routes.get(session).map(|r| r.value().clone())

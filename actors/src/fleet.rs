@@ -43,6 +43,8 @@ pub enum FleetCommand {
     AddInstance(WahaInstanceSpec),
     /// Start serving a session on its instance's shard.
     AddSession(WahaSessionSpec),
+    /// Stop serving a session (its tenant was deleted).
+    RemoveSession(WahaSessionSpec),
 }
 
 /// Message of the fleet supervisor: a command, and where to confirm that
@@ -138,6 +140,17 @@ impl Actor for Fleet {
                     "session placed on an unknown WAHA instance; it cannot send"
                 ),
             },
+            FleetCommand::RemoveSession(spec) => {
+                if let Some(entry) = state.shards.get_mut(&spec.instance_id) {
+                    entry.sessions.retain(|s| s != &spec);
+                    entry
+                        .actor
+                        .cast(ShardMsg::RemoveSession(spec.session, done))?;
+                } else if let Some(done) = done {
+                    // Nothing runs for it; the waiter may have timed out.
+                    let _ = done.send(());
+                }
+            }
         }
         Ok(())
     }

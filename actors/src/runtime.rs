@@ -256,6 +256,22 @@ impl Runtime {
         self.to_tenant(tenant_id, message)
     }
 
+    /// Stops everything running for a deleted tenant: its tenant actor (and
+    /// so its conversations) and its session's actor.
+    pub async fn remove_tenant(
+        &self,
+        tenant_id: Uuid,
+        session: Option<WahaSessionSpec>,
+    ) -> Result<(), RuntimeError> {
+        if let Some((_, actor)) = self.tenants.remove(&tenant_id) {
+            actor.stop(Some("tenant deleted".to_owned()));
+        }
+        match session {
+            Some(spec) => self.to_fleet(FleetCommand::RemoveSession(spec)).await,
+            None => Ok(()),
+        }
+    }
+
     /// Makes a running tenant actor reload its configuration and menu (a
     /// tenant that is not running loads them when it starts).
     pub fn reload_tenant(&self, tenant_id: Uuid) {

@@ -23,6 +23,8 @@ pub enum ShardMsg {
     /// Start serving a session that lives on this instance (idempotent);
     /// confirm on the port once its actor runs.
     AddSession(WahaSessionSpec, Option<RpcReplyPort<()>>),
+    /// Stop serving a session (idempotent); confirm once its actor is told.
+    RemoveSession(String, Option<RpcReplyPort<()>>),
 }
 
 /// Arguments of the shard supervisor.
@@ -93,12 +95,23 @@ impl Actor for Shard {
         message: ShardMsg,
         state: &mut ShardState,
     ) -> Result<(), ActorProcessingErr> {
-        let ShardMsg::AddSession(spec, done) = message;
-        if !state.sessions.values().any(|s| s == &spec.session) {
-            spawn_session(&myself, state, spec.session).await?;
-        }
+        let done = match message {
+            ShardMsg::AddSession(spec, done) => {
+                if !state.sessions.values().any(|s| s == &spec.session) {
+                    spawn_session(&myself, state, spec.session).await?;
+                }
+                done
+            }
+            ShardMsg::RemoveSession(session, done) => {
+                if let Some(actor) = state.args.registry.get(&session) {
+                    actor.stop(Some("session removed".to_owned()));
+                    tracing::info!(%session, "WahaSession actor stopped: session removed");
+                }
+                done
+            }
+        };
         if let Some(done) = done {
-            // The waiter may have timed out; the session runs regardless.
+            // The waiter may have timed out; the change stands regardless.
             let _ = done.send(());
         }
         Ok(())

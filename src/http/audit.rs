@@ -22,9 +22,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Entries, newest first.
 #[derive(Serialize, ToSchema)]
 pub struct AuditPage {
-    entries: Vec<AuditRecord>,
+    /// The entries.
+    pub entries: Vec<AuditRecord>,
     /// Pass as `cursor` for the next page; absent on the last page.
-    next_cursor: Option<i64>,
+    pub next_cursor: Option<i64>,
 }
 
 /// The tenant's audit log, newest first (owner only).

@@ -1,34 +1,36 @@
-//! The operator API (`/v1/operator/...`, bearer token): register WAHA
-//! instances, create tenants, put menus, and move orders along (which
-//! notifies the customer). The first resources of the admin API; tenant
-//! self-service builds on the same handlers' patterns.
+//! The operator API for the WAHA fleet and tenants' content (`/v1/operator/...`,
+//! operator token): register WAHA instances, change their capacity, drain
+//! them, check their health; put a tenant's menu and move its orders along
+//! (which notifies the customer). Tenant management is in
+//! [`operator_tenants`](super::operator_tenants).
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use std::time::Instant;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
-use wabot_actors::{StoreError, WahaInstanceSpec, WahaSessionSpec};
-use wabot_plugins::{MenuItem, OrderStatus, PluginKind};
+
+use wabot_actors::WahaInstanceSpec;
+use wabot_plugins::{MenuItem, OrderStatus};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, Operator, invalid, parse_id};
 use super::orders::change_status;
+use super::whatsapp::client;
 use crate::domain;
-use crate::storage::models::{
-    NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, TenantSettings, WahaInstance,
-};
+use crate::storage::models::{InstanceChange, NewWahaInstance, Order, WahaInstance};
 
 /// The operator routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_instance, list_instances))
-        .routes(routes!(create_tenant))
-        .routes(routes!(get_tenant))
+        .routes(routes!(change_instance))
+        .routes(routes!(instance_health))
         .routes(routes!(get_menu, put_menu))
         .routes(routes!(list_orders))
         .routes(routes!(update_order))
@@ -71,9 +73,7 @@ async fn create_instance(
     JsonBody(body): JsonBody<CreateInstance>,
 ) -> Result<(StatusCode, Json<WahaInstance>), ApiError> {
     let capacity = body.capacity.unwrap_or(100);
-    if !(0..=100_000).contains(&capacity) {
-        return Err(invalid("capacity must be between 0 and 100000".to_owned()));
-    }
+    valid_capacity(capacity)?;
     let new = NewWahaInstance {
         name: domain::text("name", &body.name, 64).map_err(invalid)?,
         base_url: domain::base_url(&body.base_url).map_err(invalid)?,
@@ -93,103 +93,143 @@ async fn create_instance(
     Ok((StatusCode::CREATED, Json(instance)))
 }
 
-/// The registered WAHA instances.
+/// A WAHA instance and how full it is.
+#[derive(Serialize, ToSchema)]
+pub struct InstanceLoad {
+    #[serde(flatten)]
+    instance: WahaInstance,
+    /// Tenants' sessions placed on it.
+    sessions: i64,
+    /// Sessions it can still take (0 while draining).
+    free: i64,
+}
+
+/// The registered WAHA instances with their load.
 #[utoipa::path(get, path = "/v1/operator/waha-instances", tag = "operator",
     security(("operator" = [])),
-    responses((status = 200, description = "OK", body = Vec<WahaInstance>), (status = 401, description = "missing, unknown or expired credential", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<InstanceLoad>), (status = 401, description = "missing, unknown or expired credential", body = ErrorBody)))]
 async fn list_instances(
     _: Operator,
     State(app): State<AppState>,
-) -> Result<Json<Vec<WahaInstance>>, ApiError> {
-    Ok(Json(app.store.list_waha_instances().await?))
+) -> Result<Json<Vec<InstanceLoad>>, ApiError> {
+    let placed = app.store.sessions_per_instance().await?;
+    let instances = app.store.list_waha_instances().await?;
+    Ok(Json(
+        instances
+            .into_iter()
+            .map(|instance| {
+                let sessions = placed.get(&instance.id).copied().unwrap_or(0);
+                let free = if instance.draining {
+                    0
+                } else {
+                    (i64::from(instance.capacity) - sessions).max(0)
+                };
+                InstanceLoad {
+                    instance,
+                    sessions,
+                    free,
+                }
+            })
+            .collect(),
+    ))
 }
 
-/// A tenant onboarded by the operator onto an existing WAHA session.
+/// A change to an instance; absent fields stay as they are.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateTenant {
-    business_name: String,
-    phone_number: String,
-    /// `restaurant`.
-    plugin_type: String,
-    /// The WAHA session already configured for this number.
-    session_name: String,
-    /// The HMAC key that session's webhooks are signed with (16+ characters).
-    webhook_secret: String,
-    waha_instance_id: Uuid,
-    #[serde(default)]
-    currency_symbol: Option<String>,
+pub struct ChangeInstance {
+    /// Sessions it may hold, 0 to 100000.
+    capacity: Option<i32>,
+    /// `true` stops placing new sessions on it (the ones there keep running).
+    draining: Option<bool>,
 }
 
-/// Creates a tenant on an existing WAHA session (self-service tenants use
-/// `/v1/signup` and `/v1/whatsapp/session` instead).
-#[utoipa::path(post, path = "/v1/operator/tenants", tag = "operator",
-    security(("operator" = [])), request_body = CreateTenant,
-    responses(
-        (status = 201, description = "created", body = Tenant),
-        (status = 409, description = "conflicts with the current state", body = ErrorBody),
-        (status = 422, description = "invalid values", body = ErrorBody),
-    ))]
-async fn create_tenant(
+/// Changes an instance's capacity or drains it.
+#[utoipa::path(patch, path = "/v1/operator/waha-instances/{instance_id}", tag = "operator",
+    security(("operator" = [])), params(("instance_id" = Uuid, Path)),
+    request_body = ChangeInstance,
+    responses((status = 200, description = "OK", body = WahaInstance),
+        (status = 404, description = "not found", body = ErrorBody),
+        (status = 422, description = "invalid values", body = ErrorBody)))]
+async fn change_instance(
     _: Operator,
     State(app): State<AppState>,
-    JsonBody(body): JsonBody<CreateTenant>,
-) -> Result<(StatusCode, Json<Tenant>), ApiError> {
-    let plugin: PluginKind = body
-        .plugin_type
-        .parse()
-        .map_err(|e: wabot_plugins::UnknownPluginKind| invalid(e.to_string()))?;
-    let mut settings = TenantSettings::default();
-    if let Some(symbol) = &body.currency_symbol {
-        settings.currency_symbol = domain::text("currency_symbol", symbol, 4).map_err(invalid)?;
+    Path(instance_id): Path<String>,
+    JsonBody(body): JsonBody<ChangeInstance>,
+) -> Result<Json<WahaInstance>, ApiError> {
+    let instance_id = parse_id("instance_id", &instance_id)?;
+    if let Some(capacity) = body.capacity {
+        valid_capacity(capacity)?;
     }
-    let new = NewTenant {
-        business_name: domain::text("business_name", &body.business_name, 120).map_err(invalid)?,
-        phone_number: domain::phone_number(&body.phone_number).map_err(invalid)?,
-        plugin,
-        session_name: domain::session_name(&body.session_name).map_err(invalid)?,
-        webhook_secret: domain::webhook_secret(&body.webhook_secret).map_err(invalid)?,
-        waha_instance_id: Some(body.waha_instance_id),
-        settings,
+    let change = InstanceChange {
+        capacity: body.capacity,
+        draining: body.draining,
     };
-    match app.store.get_waha_instance(body.waha_instance_id).await {
-        Ok(_) => {}
-        Err(StoreError::NotFound(_)) => {
-            return Err(invalid(format!(
-                "waha_instance_id {} is not a registered WAHA instance",
-                body.waha_instance_id
-            )));
-        }
-        Err(error) => return Err(error.into()),
-    }
-    let tenant = app.store.create_tenant(&new).await?;
-    app.sessions.insert(SessionRoute {
-        session: tenant.session_name.clone(),
-        tenant_id: tenant.id,
-        webhook_secret: new.webhook_secret,
-        waha_instance_id: body.waha_instance_id,
-    });
-    app.runtime
-        .add_session(WahaSessionSpec {
-            session: tenant.session_name.clone(),
-            instance_id: body.waha_instance_id,
-        })
-        .await?;
-    tracing::info!(tenant = %tenant.id, session = %tenant.session_name, "tenant created");
-    Ok((StatusCode::CREATED, Json(tenant)))
+    let instance = app.store.change_waha_instance(instance_id, &change).await?;
+    tracing::info!(instance = %instance.name, capacity = instance.capacity,
+        draining = instance.draining, "WAHA instance changed");
+    Ok(Json(instance))
 }
 
-/// One tenant.
-#[utoipa::path(get, path = "/v1/operator/tenants/{tenant_id}", tag = "operator",
-    security(("operator" = [])), params(("tenant_id" = Uuid, Path)),
-    responses((status = 200, description = "OK", body = Tenant), (status = 404, description = "not found (for this caller)", body = ErrorBody)))]
-async fn get_tenant(
+fn valid_capacity(capacity: i32) -> Result<(), ApiError> {
+    if (0..=100_000).contains(&capacity) {
+        Ok(())
+    } else {
+        Err(invalid("capacity must be between 0 and 100000".to_owned()))
+    }
+}
+
+/// What an instance answered when asked for its sessions.
+#[derive(Serialize, ToSchema)]
+pub struct InstanceHealth {
+    /// Instance name.
+    name: String,
+    /// WAHA answered.
+    reachable: bool,
+    /// How long it took, in milliseconds.
+    latency_ms: u64,
+    /// Sessions WAHA holds (absent when unreachable).
+    waha_sessions: Option<usize>,
+    /// Of those, `WORKING` ones.
+    working_sessions: Option<usize>,
+    /// Why it is not reachable or not healthy.
+    error: Option<String>,
+}
+
+/// Asks the instance for its sessions (`GET /api/sessions?all=true`); an
+/// unreachable instance is reported, not an error.
+#[utoipa::path(get, path = "/v1/operator/waha-instances/{instance_id}/health", tag = "operator",
+    security(("operator" = [])), params(("instance_id" = Uuid, Path)),
+    responses((status = 200, description = "OK", body = InstanceHealth),
+        (status = 404, description = "not found", body = ErrorBody)))]
+async fn instance_health(
     _: Operator,
     State(app): State<AppState>,
-    Path(tenant_id): Path<String>,
-) -> Result<Json<Tenant>, ApiError> {
-    let tenant_id = parse_id("tenant_id", &tenant_id)?;
-    Ok(Json(app.store.get_tenant(tenant_id).await?))
+    Path(instance_id): Path<String>,
+) -> Result<Json<InstanceHealth>, ApiError> {
+    let instance_id = parse_id("instance_id", &instance_id)?;
+    let instance = app.store.get_waha_instance(instance_id).await?;
+    let started = Instant::now();
+    let answer = client(&instance).sessions().await;
+    let latency_ms = started.elapsed().as_millis() as u64;
+    Ok(Json(match answer {
+        Ok(sessions) => InstanceHealth {
+            name: instance.name,
+            reachable: true,
+            latency_ms,
+            waha_sessions: Some(sessions.len()),
+            working_sessions: Some(sessions.iter().filter(|s| s.status == "WORKING").count()),
+            error: None,
+        },
+        Err(error) => InstanceHealth {
+            name: instance.name,
+            reachable: false,
+            latency_ms,
+            waha_sessions: None,
+            working_sessions: None,
+            error: Some(error.to_string()),
+        },
+    }))
 }
 
 /// A whole menu.

@@ -2,26 +2,29 @@
 //! invoice preview. A billable message is each inbound customer message the
 //! bot handles plus each proactive order-status notice; the bot's replies to
 //! a customer's message are not counted again. The tenant actors record them
-//! in `usage_logs` with the step that handled them.
+//! in `usage_logs` with the step that handled them. The operator sees every
+//! tenant's usage of a month.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::Member;
-use crate::storage::models::UsageDay;
+use super::extract::{Member, Operator, invalid};
+use crate::storage::models::{TenantUsage, UsageDay};
 use crate::tiers::{Tier, billing_month};
 
 /// The usage routes.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(usage))
+    OpenApiRouter::new()
+        .routes(routes!(usage))
+        .routes(routes!(platform_usage))
 }
 
 /// What the month's bill would be now.
@@ -95,5 +98,57 @@ async fn usage(member: Member, State(app): State<AppState>) -> Result<Json<Usage
             overage_cost,
             total: tier.monthly_price() + overage_cost,
         },
+    }))
+}
+
+/// Which month the operator asks about.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MonthQuery {
+    /// `YYYY-MM` (default: this month).
+    month: Option<String>,
+}
+
+/// Every tenant's usage of one month.
+#[derive(Serialize, ToSchema)]
+pub struct PlatformUsage {
+    period_start: DateTime<Utc>,
+    period_end: DateTime<Utc>,
+    /// Billable messages of all tenants.
+    total_messages: i64,
+    /// Overage charged to all tenants, in dollars.
+    total_overage: Decimal,
+    /// Each tenant, busiest first.
+    tenants: Vec<TenantUsage>,
+}
+
+/// Every tenant's billable messages and overage in a month (operator).
+#[utoipa::path(get, path = "/v1/operator/usage", tag = "operator",
+    security(("operator" = [])), params(MonthQuery),
+    responses((status = 200, description = "OK", body = PlatformUsage),
+        (status = 422, description = "month is not YYYY-MM", body = ErrorBody)))]
+async fn platform_usage(
+    _: Operator,
+    State(app): State<AppState>,
+    Query(query): Query<MonthQuery>,
+) -> Result<Json<PlatformUsage>, ApiError> {
+    let within = match &query.month {
+        Some(month) => chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+            .map_err(|_| invalid(format!("month must be YYYY-MM, not {month:?}")))?
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc(),
+        None => Utc::now(),
+    };
+    let (period_start, period_end) = billing_month(within);
+    let tenants = app
+        .store
+        .platform_usage(period_start.date_naive(), period_end.date_naive())
+        .await?;
+    Ok(Json(PlatformUsage {
+        period_start,
+        period_end,
+        total_messages: tenants.iter().map(|t| t.messages).sum(),
+        total_overage: tenants.iter().map(|t| t.overage_cost).sum(),
+        tenants,
     }))
 }

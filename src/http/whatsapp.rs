@@ -62,12 +62,13 @@ impl WhatsappSession {
     }
 }
 
-fn client(instance: &WahaInstance) -> WahaClient {
+/// A client for admin calls to `instance`.
+pub(crate) fn client(instance: &WahaInstance) -> WahaClient {
     WahaClient::new(&instance.base_url, &instance.api_key, WAHA_ADMIN_TIMEOUT)
 }
 
 /// WAHA's failures as answers the tenant can act on.
-fn waha_failure(error: WahaError) -> ApiError {
+pub(crate) fn waha_failure(error: WahaError) -> ApiError {
     match error {
         WahaError::Network(_) | WahaError::Server(_) => ApiError::Unavailable(format!(
             "the WhatsApp gateway is unreachable or failing ({error}); try again shortly"

@@ -47,6 +47,7 @@ async fn tenant(store: &PgStore, instance: Uuid, n: u8) -> Uuid {
             state: Some(&RestaurantBot.initial_state()),
             processed_inbox_id: None,
             outbox: &[],
+            charge: None,
         })
         .await
         .unwrap();

@@ -71,6 +71,25 @@ impl WahaClient {
         decode(self.call(self.http.get(self.url(&path))).await?).await
     }
 
+    /// Every session WAHA holds, stopped ones too (`GET /api/sessions?all=true`).
+    pub async fn sessions(&self) -> Result<Vec<SessionState>, WahaError> {
+        decode(
+            self.call(self.http.get(self.url("/api/sessions?all=true")))
+                .await?,
+        )
+        .await
+    }
+
+    /// Stops, logs out and deletes the session (`DELETE /api/sessions/{name}`);
+    /// a session WAHA does not know is already gone.
+    pub async fn delete_session(&self, name: &str) -> Result<(), WahaError> {
+        let path = format!("/api/sessions/{name}");
+        match self.call(self.http.delete(self.url(&path))).await {
+            Ok(_) | Err(WahaError::Rejected { status: 404, .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
     /// `POST /api/sessions/{name}/{action}` for `start`, `restart` or `logout`.
     pub async fn session_action(
         &self,
