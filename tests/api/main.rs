@@ -11,6 +11,8 @@ mod inbox;
 mod load;
 mod metrics;
 mod outbox;
+mod platform;
+mod quotas;
 mod rejections;
 mod rls;
 mod self_service;

@@ -7,108 +7,11 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wabot_load_tests::{SessionStatus, Simulator, SimulatorConfig};
+use wabot_load_tests::SessionStatus;
 
-use crate::helpers::{Backend, OPERATOR_TOKEN, Server, error_code, fresh_database, test_settings};
+use crate::helpers::{Backend, OPERATOR_TOKEN, error_code};
 use crate::on_both_backends;
-use wabot_load_tests::driver::Driver;
-
-/// A server and a simulator registered as its only WAHA instance, with no
-/// tenant yet.
-struct Platform {
-    server: Server,
-    sim: Simulator,
-    driver: Driver,
-}
-
-impl Platform {
-    async fn start(backend: Backend) -> Self {
-        let database_url = fresh_database(backend).await;
-        let sim = Simulator::start(SimulatorConfig::fast()).await.unwrap();
-        let server = Server::start(test_settings(&database_url)).await;
-        let driver = Driver::new(&server.url, OPERATOR_TOKEN);
-        driver.register_instance("waha-1", &sim).await.unwrap();
-        Self {
-            server,
-            sim,
-            driver,
-        }
-    }
-
-    /// Calls the API with `token` (if any); returns status and JSON body.
-    async fn call(
-        &self,
-        token: Option<&str>,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut request =
-            reqwest::Client::new().request(method, format!("{}{path}", self.server.url));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Signs a business up; returns its owner's API key and tenant.
-    async fn sign_up(&self, email: &str, phone: &str) -> (String, Value) {
-        let (status, body) = self
-            .call(
-                None,
-                Method::POST,
-                "/v1/signup",
-                Some(json!({
-                    "email": email, "password": "correct horse battery",
-                    "business_name": "Rosa's Pizzeria", "business_type": "restaurant",
-                    "phone_number": phone,
-                })),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        (
-            body["api_key"].as_str().unwrap().to_owned(),
-            body["tenant"].clone(),
-        )
-    }
-
-    /// Imports `csv` as the caller's menu.
-    async fn import_csv(&self, token: &str, csv: &str, mode: &str) -> (u16, Value) {
-        let response = reqwest::Client::new()
-            .post(format!("{}/v1/menu/import?mode={mode}", self.server.url))
-            .bearer_auth(token)
-            .header("Content-Type", "text/csv")
-            .body(csv.to_owned())
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Polls `/v1/me` until the session status is `status`.
-    async fn wait_for_session_status(&self, token: &str, status: &str) {
-        for _ in 0..100 {
-            let (_, me) = self.call(Some(token), Method::GET, "/v1/me", None).await;
-            if me["tenant"]["session_status"] == status {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the session never reported {status}");
-    }
-}
-
-const MENU_CSV: &str = "item_id,name,description,price,category,available,image_url
-margherita,Margherita,Tomato and mozzarella,9.50,Pizzas,true,
-diavola,Diavola,Spicy salami,11.00,Pizzas,yes,
-tiramisu,Tiramisu,,5.00,Desserts,,
-";
+use crate::platform::{MENU_CSV, Platform};
 
 async fn a_new_business_goes_from_signup_to_a_first_order(backend: Backend) {
     let platform = Platform::start(backend).await;

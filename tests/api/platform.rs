@@ -1,0 +1,138 @@
+//! A platform with no tenant yet: a server and a simulator registered as
+//! its only WAHA instance. Tests sign businesses up through the REST API.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use wabot::Settings;
+use wabot_load_tests::driver::Driver;
+use wabot_load_tests::{SessionStatus, Simulator, SimulatorConfig};
+
+use crate::helpers::{Backend, OPERATOR_TOKEN, Server, fresh_database, test_settings};
+
+/// A server and a simulator registered as its only WAHA instance, with no
+/// tenant yet.
+pub struct Platform {
+    pub server: Server,
+    pub sim: Simulator,
+    pub driver: Driver,
+}
+
+impl Platform {
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// A platform whose settings `tune` adjusts.
+    pub async fn start_with(backend: Backend, tune: impl FnOnce(&mut Settings)) -> Self {
+        let database_url = fresh_database(backend).await;
+        let sim = Simulator::start(SimulatorConfig::fast()).await.unwrap();
+        let mut settings = test_settings(&database_url);
+        tune(&mut settings);
+        let server = Server::start(settings).await;
+        let driver = Driver::new(&server.url, OPERATOR_TOKEN);
+        driver.register_instance("waha-1", &sim).await.unwrap();
+        Self {
+            server,
+            sim,
+            driver,
+        }
+    }
+
+    /// Calls the API with `token` (if any); returns status and JSON body.
+    pub async fn call(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request =
+            reqwest::Client::new().request(method, format!("{}{path}", self.server.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Signs a business up; returns its owner's API key and tenant.
+    pub async fn sign_up(&self, email: &str, phone: &str) -> (String, Value) {
+        let (status, body) = self
+            .call(
+                None,
+                Method::POST,
+                "/v1/signup",
+                Some(json!({
+                    "email": email, "password": "correct horse battery",
+                    "business_name": "Rosa's Pizzeria", "business_type": "restaurant",
+                    "phone_number": phone,
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        (
+            body["api_key"].as_str().unwrap().to_owned(),
+            body["tenant"].clone(),
+        )
+    }
+
+    /// Imports `csv` as the caller's menu.
+    pub async fn import_csv(&self, token: &str, csv: &str, mode: &str) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/menu/import?mode={mode}", self.server.url))
+            .bearer_auth(token)
+            .header("Content-Type", "text/csv")
+            .body(csv.to_owned())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Signs a business up and takes it live: session started, QR scanned,
+    /// [`MENU_CSV`] imported. Returns the owner's API key, the session name
+    /// and the tenant id.
+    pub async fn live_tenant(&self, email: &str, phone: &str) -> (String, String, String) {
+        let (key, tenant) = self.sign_up(email, phone).await;
+        let (status, session) = self
+            .call(Some(&key), Method::POST, "/v1/whatsapp/session", None)
+            .await;
+        assert_eq!(status, 200, "{session}");
+        let name = session["name"].as_str().unwrap().to_owned();
+        self.sim
+            .wait_for_status(&name, SessionStatus::ScanQrCode, Duration::from_secs(5))
+            .await;
+        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+        self.sim.scan(&name, &digits, "Owner").unwrap();
+        self.wait_for_session_status(&key, "WORKING").await;
+        let (status, imported) = self.import_csv(&key, MENU_CSV, "merge").await;
+        assert_eq!(status, 200, "{imported}");
+        let tenant_id = tenant["id"].as_str().unwrap().to_owned();
+        (key, name, tenant_id)
+    }
+
+    /// Polls `/v1/me` until the session status is `status`.
+    pub async fn wait_for_session_status(&self, token: &str, status: &str) {
+        for _ in 0..100 {
+            let (_, me) = self.call(Some(token), Method::GET, "/v1/me", None).await;
+            if me["tenant"]["session_status"] == status {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the session never reported {status}");
+    }
+}
+
+pub const MENU_CSV: &str = "item_id,name,description,price,category,available,image_url
+margherita,Margherita,Tomato and mozzarella,9.50,Pizzas,true,
+diavola,Diavola,Spicy salami,11.00,Pizzas,yes,
+tiramisu,Tiramisu,,5.00,Desserts,,
+";
