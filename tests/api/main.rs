@@ -10,6 +10,7 @@ mod faults;
 mod inbox;
 mod load;
 mod metrics;
+mod operator_api;
 mod outbox;
 mod platform;
 mod quotas;
