@@ -56,7 +56,7 @@ fn profile(tenant_id: Uuid) -> TenantProfile {
         session_name: "bench".into(),
         context: TenantContext {
             business_name: "Bench".into(),
-            currency_symbol: "$".into(),
+            settings: wabot_plugins::BotSettings::default(),
             menu,
         },
         tier: "enterprise".into(),

@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sqlx::Connection;
 use uuid::Uuid;
-use wabot::storage::models::{NewTenant, NewWahaInstance, TenantSettings};
+use wabot::storage::models::{NewTenant, NewWahaInstance};
 use wabot::storage::{self, Store};
 use wabot_actors::NewInboxEvent;
-use wabot_plugins::PluginKind;
+use wabot_plugins::{BotSettings, PluginKind};
 
 const BATCH: usize = 256;
 
@@ -41,7 +41,7 @@ async fn store_with_tenant(url: &str) -> (Arc<dyn Store>, Uuid) {
             session_name: "bench".into(),
             webhook_secret: "bench-secret-0123456789".into(),
             waha_instance_id: Some(instance.id),
-            settings: TenantSettings::default(),
+            settings: BotSettings::default(),
         })
         .await
         .expect("tenant");

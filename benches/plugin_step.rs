@@ -28,7 +28,7 @@ fn tenant() -> TenantContext {
         .collect();
     TenantContext {
         business_name: "Bench Bistro".into(),
-        currency_symbol: "$".into(),
+        settings: wabot_plugins::BotSettings::default(),
         menu: Menu::new(items),
     }
 }
@@ -37,7 +37,8 @@ fn tenant() -> TenantContext {
 fn busy_state(tenant: &TenantContext) -> ConversationState {
     let mut state = RestaurantBot.initial_state();
     for text in ["2x 1", "5", "3x 12"] {
-        RestaurantBot.handle(tenant, &mut state, &Event::Message { text });
+        let at = chrono::Utc::now();
+        RestaurantBot.handle(tenant, &mut state, &Event::Message { text, at });
     }
     state
 }
@@ -49,6 +50,7 @@ fn plugin_step(c: &mut Criterion) {
     group.bench_function("baseline: clone state", |b| {
         b.iter(|| black_box(state.clone()))
     });
+    let at = chrono::Utc::now();
     for text in ["menu", "2x 7", "cart", "what?"] {
         group.bench_function(format!("step: {text}"), |b| {
             b.iter(|| {
@@ -58,6 +60,7 @@ fn plugin_step(c: &mut Criterion) {
                     &mut s,
                     &Event::Message {
                         text: black_box(text),
+                        at,
                     },
                 ))
             })

@@ -14,6 +14,7 @@ pub mod operator;
 pub mod operator_tenants;
 pub mod orders;
 pub mod paging;
+pub mod settings;
 pub mod usage;
 pub mod webhook;
 pub mod whatsapp;
@@ -65,6 +66,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(analytics::router())
         .merge(usage::router())
+        .merge(settings::router())
         .merge(operator::router())
         .merge(operator_tenants::router())
         .merge(webhook::router())

@@ -21,7 +21,7 @@ use wabot_actors::{
     Appended, ConversationStore, EventStore, InboxStore, NewInboxEvent, OrderStore, OutboxStore,
     StoreError, TenantDirectory,
 };
-use wabot_plugins::{MenuItem, OrderStatus};
+use wabot_plugins::{BotSettings, MenuItem, OrderStatus};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use models::{
@@ -136,6 +136,12 @@ pub trait CatalogStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Removes one item.
     async fn delete_menu_item(&self, tenant_id: Uuid, item_id: &str) -> Result<(), StoreError>;
+    /// Replaces the tenant's bot settings; returns the previous ones.
+    async fn replace_settings(
+        &self,
+        tenant_id: Uuid,
+        settings: &BotSettings,
+    ) -> Result<BotSettings, StoreError>;
     /// One order.
     async fn get_order(&self, tenant_id: Uuid, order_id: Uuid) -> Result<Order, StoreError>;
     /// Orders matching `filter`, newest (highest number) first.

@@ -151,6 +151,7 @@ impl Actor for Conversation {
                 }
                 let event = Event::Message {
                     text: &message.text,
+                    at: chrono::Utc::now(),
                 };
                 let (changed, replies) = advance(state, &tenant, &event, &message.message_id).await;
                 let step = StepOutcome {

@@ -277,7 +277,7 @@ mod tests {
             session_name: "s".into(),
             context: TenantContext {
                 business_name: "B".into(),
-                currency_symbol: "$".into(),
+                settings: wabot_plugins::BotSettings::default(),
                 menu: Menu::default(),
             },
             tier: "enterprise".into(),

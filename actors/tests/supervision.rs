@@ -36,7 +36,10 @@ fn chez_test(tenant_id: Uuid) -> TenantProfile {
         session_name: SESSION.into(),
         context: TenantContext {
             business_name: "Chez Test".into(),
-            currency_symbol: "€".into(),
+            settings: wabot_plugins::BotSettings {
+                currency_symbol: "€".into(),
+                ..Default::default()
+            },
             menu: Menu::new(vec![item]),
         },
         tier: "enterprise".into(),
@@ -63,7 +66,7 @@ impl Plugin for PanickingOnBoom {
         event: &Event<'_>,
     ) -> Vec<Action> {
         assert!(
-            *event != Event::Message { text: "boom" },
+            !matches!(event, Event::Message { text: "boom", .. }),
             "injected plugin panic"
         );
         self.0.handle(tenant, state, event)

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod order;
 pub mod plugin;
 pub mod restaurant;
+pub mod settings;
 
 pub use catalog::{Menu, MenuItem, format_money};
 pub use order::{OrderDraft, OrderLine, OrderStatus, UnknownOrderStatus};
@@ -17,3 +18,4 @@ pub use plugin::{
     plugin_for,
 };
 pub use restaurant::RestaurantBot;
+pub use settings::{BotSettings, SettingError};

@@ -4,11 +4,13 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Menu;
 use crate::order::{OrderDraft, OrderStatus};
 use crate::restaurant::{RestaurantBot, RestaurantState};
+use crate::settings::{BotSettings, SettingError};
 
 /// Which bot a tenant runs.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -70,8 +72,8 @@ pub fn plugin_for(kind: PluginKind) -> Arc<dyn Plugin> {
 pub struct TenantContext {
     /// Shown in greetings.
     pub business_name: String,
-    /// Currency symbol used in prices (`$`, `€`).
-    pub currency_symbol: String,
+    /// Its settings: currency, greeting, branding, fees, opening hours.
+    pub settings: BotSettings,
     /// The customer-facing menu.
     pub menu: Menu,
 }
@@ -93,6 +95,8 @@ pub enum Event<'a> {
     Message {
         /// The text (or media caption).
         text: &'a str,
+        /// When it arrived (for opening hours).
+        at: DateTime<Utc>,
     },
     /// The runtime saved the order the plugin asked for.
     OrderPlaced {
@@ -136,6 +140,12 @@ pub trait Plugin: Send + Sync + 'static {
 
     /// The state of a conversation that has never been seen before.
     fn initial_state(&self) -> ConversationState;
+
+    /// Every rule `settings` break for this bot (none: valid). The default
+    /// checks the rules every bot shares.
+    fn check_settings(&self, settings: &BotSettings) -> Vec<SettingError> {
+        settings.errors()
+    }
 
     /// Advances the conversation by one event and says what to do.
     fn handle(

@@ -9,6 +9,7 @@ mod command;
 mod tests;
 mod texts;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Menu;
@@ -49,6 +50,11 @@ pub struct RestaurantState {
 impl RestaurantState {
     fn cart_total(&self) -> rust_decimal::Decimal {
         self.cart.iter().map(OrderLine::line_total).sum()
+    }
+
+    /// What the customer pays: the cart plus the delivery fee.
+    fn order_total(&self, tenant: &TenantContext) -> rust_decimal::Decimal {
+        self.cart_total() + tenant.settings.delivery_fee
     }
 
     /// Drops lines whose item left the menu and refreshes prices; returns
@@ -96,9 +102,9 @@ impl Plugin for RestaurantBot {
     ) -> Vec<Action> {
         let ConversationState::Restaurant(state) = state;
         match event {
-            Event::Message { text } => on_message(tenant, state, text),
+            Event::Message { text, at } => on_message(tenant, state, text, *at),
             Event::OrderPlaced { order_number } => {
-                let total = state.cart_total();
+                let total = state.order_total(tenant);
                 *state = RestaurantState::default();
                 vec![Action::Reply(texts::order_placed(
                     tenant,
@@ -123,7 +129,12 @@ fn reply(text: String) -> Vec<Action> {
     vec![Action::Reply(text)]
 }
 
-fn on_message(tenant: &TenantContext, state: &mut RestaurantState, text: &str) -> Vec<Action> {
+fn on_message(
+    tenant: &TenantContext,
+    state: &mut RestaurantState,
+    text: &str,
+    at: DateTime<Utc>,
+) -> Vec<Action> {
     let command = command::parse(text);
     // Commands that mean the same at every step.
     match command {
@@ -138,9 +149,9 @@ fn on_message(tenant: &TenantContext, state: &mut RestaurantState, text: &str) -
         _ => {}
     }
     match state.step {
-        Step::Browsing => on_browsing(tenant, state, command),
+        Step::Browsing => on_browsing(tenant, state, command, at),
         Step::AwaitingAddress => on_address(tenant, state, command, text),
-        Step::AwaitingConfirmation => on_confirmation(tenant, state, command),
+        Step::AwaitingConfirmation => on_confirmation(tenant, state, command, at),
     }
 }
 
@@ -148,6 +159,7 @@ fn on_browsing(
     tenant: &TenantContext,
     state: &mut RestaurantState,
     command: Command,
+    at: DateTime<Utc>,
 ) -> Vec<Action> {
     match command {
         Command::Greeting => reply(texts::greeting(tenant)),
@@ -162,6 +174,12 @@ fn on_browsing(
             let dropped = state.refresh_cart(&tenant.menu);
             if state.cart.is_empty() {
                 return reply(texts::empty_cart_checkout(&dropped));
+            }
+            if !tenant.settings.is_open(at) {
+                return reply(texts::closed(tenant));
+            }
+            if state.cart_total() < tenant.settings.minimum_order {
+                return reply(texts::below_minimum(tenant, state.cart_total()));
             }
             state.step = Step::AwaitingAddress;
             reply(texts::ask_address(&dropped))
@@ -194,7 +212,7 @@ fn on_address(
         tenant,
         &state.cart,
         address,
-        state.cart_total(),
+        state.order_total(tenant),
     ))
 }
 
@@ -202,8 +220,13 @@ fn on_confirmation(
     tenant: &TenantContext,
     state: &mut RestaurantState,
     command: Command,
+    at: DateTime<Utc>,
 ) -> Vec<Action> {
     match command {
+        Command::Yes if !tenant.settings.is_open(at) => {
+            state.step = Step::Browsing;
+            reply(texts::closed(tenant))
+        }
         Command::Yes => {
             let dropped = state.refresh_cart(&tenant.menu);
             let address = state.delivery_address.clone().unwrap_or_default();
@@ -218,12 +241,12 @@ fn on_confirmation(
                     &dropped,
                     &state.cart,
                     &address,
-                    state.cart_total(),
+                    state.order_total(tenant),
                 ));
             }
             vec![Action::PlaceOrder(OrderDraft {
                 lines: state.cart.clone(),
-                total: state.cart_total(),
+                total: state.order_total(tenant),
                 delivery_address: address,
             })]
         }

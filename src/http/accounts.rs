@@ -14,16 +14,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
-use wabot_plugins::PluginKind;
+use wabot_plugins::{BotSettings, PluginKind};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, Member, bearer, invalid, parse_id};
 use crate::auth;
 use crate::domain;
-use crate::storage::models::{
-    ApiKey, NewApiKey, NewSignup, NewTenant, Role, Tenant, TenantSettings, User,
-};
+use crate::storage::models::{ApiKey, NewApiKey, NewSignup, NewTenant, Role, Tenant, User};
 
 /// How long a login token is valid.
 const LOGIN_LIFETIME_HOURS: i64 = 12;
@@ -128,7 +126,7 @@ async fn sign_up(
         session_name: format!("wabot-{}", Uuid::new_v4().simple()),
         webhook_secret: auth::new_secret(""),
         waha_instance_id: None,
-        settings: TenantSettings::default(),
+        settings: BotSettings::default(),
     };
     let password_hash = auth::hash_password(password)
         .await

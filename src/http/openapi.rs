@@ -26,6 +26,7 @@ use super::AppState;
         (name = "analytics", description = "Sales and traffic over a period"),
         (name = "usage", description = "This month's billable messages, quota and invoice preview"),
         (name = "audit", description = "Who changed what"),
+        (name = "settings", description = "The bot's settings: currency, greeting, branding, fees, opening hours"),
         (name = "events", description = "Notices for the business: quota warnings"),
         (name = "operator", description = "Platform operator: WAHA instances, tenants, plans, platform usage"),
         (name = "waha", description = "WAHA's webhook events in"),

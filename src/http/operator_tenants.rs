@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 use wabot_actors::{StoreError, WahaSessionSpec};
-use wabot_plugins::PluginKind;
+use wabot_plugins::{BotSettings, PluginKind};
 
 use super::AppState;
 use super::audit::AuditPage;
@@ -24,7 +24,7 @@ use super::paging::{DEFAULT_PAGE, MAX_PAGE, PageQuery, next_cursor, page_size};
 use super::whatsapp::{client, waha_failure};
 use crate::domain;
 use crate::storage::models::{
-    AuditEntry, NewTenant, SessionRoute, Tenant, TenantFilter, TenantPlanChange, TenantSettings,
+    AuditEntry, NewTenant, SessionRoute, Tenant, TenantFilter, TenantPlanChange,
 };
 use crate::tiers::Tier;
 
@@ -76,7 +76,7 @@ async fn create_tenant(
         .plugin_type
         .parse()
         .map_err(|e: wabot_plugins::UnknownPluginKind| invalid(e.to_string()))?;
-    let mut settings = TenantSettings::default();
+    let mut settings = BotSettings::default();
     if let Some(symbol) = &body.currency_symbol {
         settings.currency_symbol = domain::text("currency_symbol", symbol, 4).map_err(invalid)?;
     }

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use wabot_plugins::{OrderLine, OrderStatus, PluginKind};
+use wabot_plugins::{BotSettings, OrderLine, OrderStatus, PluginKind};
 
 /// A WAHA instance to register.
 #[derive(Debug, Clone)]
@@ -40,22 +40,6 @@ pub struct WahaInstance {
     pub created_at: DateTime<Utc>,
 }
 
-/// Per-tenant settings kept in `tenants.settings`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct TenantSettings {
-    /// Currency symbol used in prices.
-    pub currency_symbol: String,
-}
-
-impl Default for TenantSettings {
-    fn default() -> Self {
-        Self {
-            currency_symbol: "$".to_owned(),
-        }
-    }
-}
-
 /// A tenant to create.
 #[derive(Debug, Clone)]
 pub struct NewTenant {
@@ -72,7 +56,7 @@ pub struct NewTenant {
     /// Instance the session lives on (none until the tenant starts it).
     pub waha_instance_id: Option<Uuid>,
     /// Settings.
-    pub settings: TenantSettings,
+    pub settings: BotSettings,
 }
 
 /// A tenant as the API shows it (no secret).
@@ -99,7 +83,7 @@ pub struct Tenant {
     /// The operator allows messages beyond the quota, billed as overage.
     pub overage_allowed: bool,
     /// Settings.
-    pub settings: TenantSettings,
+    pub settings: BotSettings,
     /// When it signed up.
     pub created_at: DateTime<Utc>,
 }

@@ -431,6 +431,28 @@ macro_rules! portable_stores {
                 tx.commit().await.map_err(backend)
             }
 
+            async fn replace_settings(
+                &self,
+                tenant_id: Uuid,
+                settings: &BotSettings,
+            ) -> Result<BotSettings, StoreError> {
+                let mut tx = self.tenant_tx(tenant_id).await?;
+                let Json(before): Json<BotSettings> =
+                    sqlx::query_scalar("SELECT settings FROM tenants WHERE id = $1")
+                        .bind(tenant_id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(|e| store_error(e, "tenant"))?;
+                sqlx::query("UPDATE tenants SET settings = $2 WHERE id = $1")
+                    .bind(tenant_id)
+                    .bind(Json(settings))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                tx.commit().await.map_err(backend)?;
+                Ok(before)
+            }
+
             async fn get_order(&self, tenant_id: Uuid, order_id: Uuid) -> Result<Order, StoreError> {
                 let mut tx = self.tenant_tx(tenant_id).await?;
                 let row = sqlx::query(concat!(

@@ -19,7 +19,9 @@ use wabot_actors::{
     StoreError, TenantDirectory, TenantProfile,
 };
 use wabot_actors::{EventStore, NewTenantEvent, OutboxMessage, OutboxStore, Step};
-use wabot_plugins::{ConversationState, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext};
+use wabot_plugins::{
+    BotSettings, ConversationState, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext,
+};
 
 use super::billing_and_operator::billing_and_operator_stores;
 use super::models::{

@@ -8,10 +8,10 @@ use sqlx::types::Json;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 use uuid::Uuid;
 use wabot_actors::{InboxEvent, NewInboxEvent, OutboundContent, OutboxMessage, StoreError};
-use wabot_plugins::OrderLine;
+use wabot_plugins::{BotSettings, OrderLine};
 
 use super::backend;
-use super::models::{Order, SessionRoute, Tenant, TenantSettings, WahaInstance};
+use super::models::{Order, SessionRoute, Tenant, WahaInstance};
 
 /// Decodes column `name` of `row` as `T`.
 fn get<'r, R, T>(row: &'r R, name: &str) -> Result<T, StoreError>
@@ -55,7 +55,7 @@ where
     String: Decode<'r, R::Database> + Type<R::Database>,
     DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
     bool: Decode<'r, R::Database> + Type<R::Database>,
-    Json<TenantSettings>: Decode<'r, R::Database> + Type<R::Database>,
+    Json<BotSettings>: Decode<'r, R::Database> + Type<R::Database>,
 {
     let plugin: String = get(row, "plugin_type")?;
     Ok(Tenant {
@@ -69,7 +69,7 @@ where
         status: get(row, "status")?,
         subscription_tier: get(row, "subscription_tier")?,
         overage_allowed: get(row, "overage_allowed")?,
-        settings: get::<_, Json<TenantSettings>>(row, "settings")?.0,
+        settings: get::<_, Json<BotSettings>>(row, "settings")?.0,
         created_at: get(row, "created_at")?,
     })
 }

@@ -56,7 +56,7 @@ macro_rules! runtime_ports {
                     session_name: tenant.session_name,
                     context: TenantContext {
                         business_name: tenant.business_name,
-                        currency_symbol: tenant.settings.currency_symbol,
+                        settings: tenant.settings,
                         menu: Menu::new(menu),
                     },
                     tier: tier.as_str().to_owned(),

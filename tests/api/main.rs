@@ -17,3 +17,4 @@ mod quotas;
 mod rejections;
 mod rls;
 mod self_service;
+mod settings;

@@ -4,11 +4,11 @@
 use rust_decimal::Decimal;
 use sqlx::Row;
 use uuid::Uuid;
-use wabot::storage::models::{NewTenant, NewWahaInstance, TenantSettings};
+use wabot::storage::models::{NewTenant, NewWahaInstance};
 use wabot::storage::postgres::PgStore;
 use wabot::storage::{AdminStore, FleetStore};
 use wabot_actors::{ConversationStore, OrderStore, Step};
-use wabot_plugins::{OrderDraft, OrderLine, Plugin, PluginKind, RestaurantBot};
+use wabot_plugins::{BotSettings, OrderDraft, OrderLine, Plugin, PluginKind, RestaurantBot};
 
 use crate::helpers::{Backend, fresh_database};
 
@@ -21,7 +21,7 @@ async fn tenant(store: &PgStore, instance: Uuid, n: u8) -> Uuid {
             session_name: format!("shop-{n}"),
             webhook_secret: "a-long-enough-secret-123".into(),
             waha_instance_id: Some(instance),
-            settings: TenantSettings::default(),
+            settings: BotSettings::default(),
         })
         .await
         .unwrap();

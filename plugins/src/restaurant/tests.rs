@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use super::*;
 use crate::catalog::{Menu, MenuItem};
 use crate::order::OrderStatus;
+use crate::settings::BotSettings;
 
 fn item(id: &str, name: &str, cents: i64, category: &str) -> MenuItem {
     MenuItem {
@@ -21,7 +22,7 @@ fn item(id: &str, name: &str, cents: i64, category: &str) -> MenuItem {
 fn pizzeria() -> TenantContext {
     TenantContext {
         business_name: "Luigi's".into(),
-        currency_symbol: "$".into(),
+        settings: BotSettings::default(),
         menu: Menu::new(vec![
             item("margherita", "Margherita", 1050, "Pizzas"),
             item("diavola", "Diavola", 1200, "Pizzas"),
@@ -30,9 +31,17 @@ fn pizzeria() -> TenantContext {
     }
 }
 
+/// A customer message arriving now.
+fn message(text: &str) -> Event<'_> {
+    Event::Message {
+        text,
+        at: chrono::Utc::now(),
+    }
+}
+
 /// Feeds one message and returns the single reply text it produced.
 fn say(tenant: &TenantContext, state: &mut ConversationState, text: &str) -> String {
-    let actions = RestaurantBot.handle(tenant, state, &Event::Message { text });
+    let actions = RestaurantBot.handle(tenant, state, &message(text));
     match actions.as_slice() {
         [Action::Reply(reply)] => reply.clone(),
         other => panic!("expected one reply to {text:?}, got {other:?}"),
@@ -59,7 +68,7 @@ fn a_customer_orders_two_items_and_confirms() {
     assert!(summary.contains("*Total: $23.50*"), "{summary}");
     assert!(summary.contains("12 Baker Street, London"));
 
-    let actions = RestaurantBot.handle(&tenant, &mut state, &Event::Message { text: "yes" });
+    let actions = RestaurantBot.handle(&tenant, &mut state, &message("yes"));
     let [Action::PlaceOrder(draft)] = actions.as_slice() else {
         panic!("expected an order, got {actions:?}");
     };
@@ -99,13 +108,13 @@ fn a_failed_save_keeps_the_cart_for_another_try() {
     say(&tenant, &mut state, "1");
     say(&tenant, &mut state, "checkout");
     say(&tenant, &mut state, "1 Main Road");
-    RestaurantBot.handle(&tenant, &mut state, &Event::Message { text: "yes" });
+    RestaurantBot.handle(&tenant, &mut state, &message("yes"));
     let failed = RestaurantBot.handle(&tenant, &mut state, &Event::OrderFailed);
     assert!(matches!(failed.as_slice(), [Action::Reply(t)] if t.contains("try again")));
     assert_eq!(restaurant(&state).step, Step::AwaitingConfirmation);
     assert!(matches!(
         RestaurantBot
-            .handle(&tenant, &mut state, &Event::Message { text: "yes" })
+            .handle(&tenant, &mut state, &message("yes"))
             .as_slice(),
         [Action::PlaceOrder(_)]
     ));
@@ -195,7 +204,7 @@ fn info_sends_the_picture_when_there_is_one() {
         ..pizzeria()
     };
     let mut state = RestaurantBot.initial_state();
-    let actions = RestaurantBot.handle(&tenant, &mut state, &Event::Message { text: "info 1" });
+    let actions = RestaurantBot.handle(&tenant, &mut state, &message("info 1"));
     assert!(
         matches!(actions.as_slice(), [Action::ReplyImage { url, caption }]
         if url.ends_with("m.jpg") && caption.contains("Margherita"))
@@ -210,4 +219,49 @@ fn state_survives_a_json_round_trip() {
     let json = serde_json::to_string(&state).unwrap();
     let back: ConversationState = serde_json::from_str(&json).unwrap();
     assert_eq!(back, state);
+}
+
+#[test]
+fn settings_shape_the_conversation_fee_minimum_branding_and_hours() {
+    use chrono::TimeZone;
+    let mut tenant = pizzeria();
+    tenant.settings.greeting = Some("Ciao! Pizza time at Luigi's.".into());
+    tenant.settings.branding = Some("Powered by Luigi's Family".into());
+    tenant.settings.delivery_fee = Decimal::new(300, 2);
+    tenant.settings.minimum_order = Decimal::new(1500, 2);
+    tenant.settings.opening_hours = [("tue".to_string(), vec!["11:00-22:00".to_string()])].into();
+    let tuesday = |h| Utc.with_ymd_and_hms(2026, 11, 24, h, 0, 0).unwrap();
+    let mut state = RestaurantBot.initial_state();
+    let mut at = |text: &'static str, hour| {
+        let actions = RestaurantBot.handle(
+            &tenant,
+            &mut state,
+            &Event::Message {
+                text,
+                at: tuesday(hour),
+            },
+        );
+        match actions.as_slice() {
+            [Action::Reply(reply)] => reply.clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    let hello = at("hi", 12);
+    assert!(hello.starts_with("Ciao! Pizza time"), "{hello}");
+    assert!(hello.ends_with("_Powered by Luigi's Family_"), "{hello}");
+    at("1", 12);
+    assert!(at("checkout", 12).contains("minimum order is $15.00; your cart comes to $10.50"));
+    at("3", 12);
+    at("3", 12);
+    let closed = at("checkout", 23);
+    assert!(
+        closed.contains("closed right now") && closed.contains("Tue 11:00-22:00"),
+        "{closed}"
+    );
+    assert!(at("checkout", 12).contains("delivery address"));
+    let summary = at("12 Baker Street, London", 12);
+    assert!(
+        summary.contains("Delivery: $3.00\n*Total: $18.50*"),
+        "{summary}"
+    );
 }

@@ -11,10 +11,44 @@ use crate::plugin::TenantContext;
 
 const HINT: &str = "Send an item number to add it (e.g. *3*, or *2x 3* for two), *cart* to see your order, *help* for all commands.";
 
+/// The tenant's branding as a closing line, if it has one.
+fn signature(tenant: &TenantContext) -> String {
+    tenant
+        .settings
+        .branding
+        .as_deref()
+        .map(|branding| format!("\n\n_{}_", branding.trim()))
+        .unwrap_or_default()
+}
+
 pub(crate) fn greeting(tenant: &TenantContext) -> String {
+    let welcome = match &tenant.settings.greeting {
+        Some(greeting) => greeting.trim().to_owned(),
+        None => format!(
+            "👋 Welcome to *{}*! I can take your order right here.",
+            tenant.business_name
+        ),
+    };
     format!(
-        "👋 Welcome to *{}*! I can take your order right here.\nType *menu* to see what we have today.",
-        tenant.business_name
+        "{welcome}\nType *menu* to see what we have today.{}",
+        signature(tenant)
+    )
+}
+
+pub(crate) fn closed(tenant: &TenantContext) -> String {
+    format!(
+        "🕒 Sorry, *{}* is closed right now, so we cannot take orders. Your cart is kept.\nOpening hours:\n{}",
+        tenant.business_name,
+        tenant.settings.hours_lines().join("\n")
+    )
+}
+
+pub(crate) fn below_minimum(tenant: &TenantContext, subtotal: Decimal) -> String {
+    let money = |amount| format_money(&tenant.settings.currency_symbol, amount);
+    format!(
+        "The minimum order is {}; your cart comes to {}. Add something more, then *checkout*.",
+        money(tenant.settings.minimum_order),
+        money(subtotal)
     )
 }
 
@@ -51,7 +85,7 @@ pub(crate) fn menu(tenant: &TenantContext) -> String {
             text,
             "\n{number}. {} – {}",
             item.name,
-            format_money(&tenant.currency_symbol, item.price)
+            format_money(&tenant.settings.currency_symbol, item.price)
         );
     }
     let _ = write!(text, "\n\n{HINT}");
@@ -65,7 +99,7 @@ fn cart_lines(tenant: &TenantContext, cart: &[OrderLine]) -> String {
                 "• {} x {} – {}",
                 line.quantity,
                 line.name,
-                format_money(&tenant.currency_symbol, line.line_total())
+                format_money(&tenant.settings.currency_symbol, line.line_total())
             )
         })
         .collect::<Vec<_>>()
@@ -73,7 +107,10 @@ fn cart_lines(tenant: &TenantContext, cart: &[OrderLine]) -> String {
 }
 
 fn total_line(tenant: &TenantContext, total: Decimal) -> String {
-    format!("*Total: {}*", format_money(&tenant.currency_symbol, total))
+    format!(
+        "*Total: {}*",
+        format_money(&tenant.settings.currency_symbol, total)
+    )
 }
 
 pub(crate) fn cart(tenant: &TenantContext, cart: &[OrderLine]) -> String {
@@ -91,7 +128,7 @@ pub(crate) fn cart(tenant: &TenantContext, cart: &[OrderLine]) -> String {
 pub(crate) fn added(tenant: &TenantContext, name: &str, quantity: u32, total: Decimal) -> String {
     format!(
         "✅ Added {quantity} x {name}. Cart total: {}.\nAdd more, or type *checkout* when you are ready.",
-        format_money(&tenant.currency_symbol, total)
+        format_money(&tenant.settings.currency_symbol, total)
     )
 }
 
@@ -124,7 +161,7 @@ pub(crate) fn item_info(tenant: &TenantContext, number: usize, item: &MenuItem) 
     let mut text = format!(
         "*{number}. {}* – {}",
         item.name,
-        format_money(&tenant.currency_symbol, item.price)
+        format_money(&tenant.settings.currency_symbol, item.price)
     );
     if !item.description.is_empty() {
         let _ = write!(text, "\n{}", item.description);
@@ -172,8 +209,17 @@ pub(crate) fn summary(
     address: &str,
     total: Decimal,
 ) -> String {
+    let fee = tenant.settings.delivery_fee;
+    let fee_line = if fee.is_zero() {
+        String::new()
+    } else {
+        format!(
+            "Delivery: {}\n",
+            format_money(&tenant.settings.currency_symbol, fee)
+        )
+    };
     format!(
-        "🧾 *Order summary*\n{}\n{}\n📍 Deliver to: {address}\n\nReply *yes* to place the order or *no* to change it.",
+        "🧾 *Order summary*\n{}\n{fee_line}{}\n📍 Deliver to: {address}\n\nReply *yes* to place the order or *no* to change it.",
         cart_lines(tenant, cart),
         total_line(tenant, total)
     )
@@ -219,8 +265,9 @@ pub(crate) fn cancelled(had_something: bool) -> String {
 
 pub(crate) fn order_placed(tenant: &TenantContext, order_number: i64, total: Decimal) -> String {
     format!(
-        "🎉 Thank you! Your order *#{order_number}* is placed ({}). We will let you know as it moves along.",
-        format_money(&tenant.currency_symbol, total)
+        "🎉 Thank you! Your order *#{order_number}* is placed ({}). We will let you know as it moves along.{}",
+        format_money(&tenant.settings.currency_symbol, total),
+        signature(tenant)
     )
 }
 
