@@ -91,7 +91,7 @@ impl App {
             settings: settings.clone(),
             operator_token,
             metrics: metrics::recorder(),
-            limits: rate_limits(&settings)?,
+            limits: rate_limits(&settings).await?,
             public_url: public_url.into(),
         };
         tracing::info!(%address, "wabot listening");
@@ -144,8 +144,8 @@ impl App {
 
 /// The rate limiters, with a task that trims the state of idle keys every
 /// minute so memory stays bounded however many keys and customers come.
-fn rate_limits(settings: &Settings) -> anyhow::Result<Arc<RateLimits>> {
-    let limits = Arc::new(RateLimits::new(&settings.limits)?);
+async fn rate_limits(settings: &Settings) -> anyhow::Result<Arc<RateLimits>> {
+    let limits = Arc::new(RateLimits::new(&settings.limits).await?);
     let trimmed = Arc::downgrade(&limits);
     tokio::spawn(async move {
         let mut every_minute = tokio::time::interval(Duration::from_secs(60));

@@ -1,7 +1,13 @@
-//! Request-rate limits (governor, in process): per credential and per tenant
-//! on the admin API, and per customer on inbound WhatsApp messages so one
-//! customer cannot flood a tenant's bot. Each limiter is keyed and
-//! forgets idle keys on [`RateLimits::forget_idle`].
+//! Request-rate limits: per credential and per tenant on the admin API, and
+//! per customer on inbound WhatsApp messages so one customer cannot flood a
+//! tenant's bot. Each is N per minute with a burst of N (GCRA).
+//!
+//! By default the limits live in process (governor keyed limiters, idle keys
+//! forgotten on [`RateLimits::forget_idle`]). With `limits.redis_url` set,
+//! every node checks the same counters in Redis ([`shared`]), so a fleet
+//! behind a load balancer enforces one limit, not one per node.
+
+mod shared;
 
 use std::num::NonZeroU32;
 
@@ -11,6 +17,7 @@ use uuid::Uuid;
 
 use crate::http::error::ApiError;
 use crate::storage::models::Principal;
+use shared::SharedLimits;
 
 /// `[limits]`: requests per minute, each with a burst of the same size.
 #[derive(Debug, Clone, Deserialize)]
@@ -23,6 +30,11 @@ pub struct LimitSettings {
     /// WhatsApp messages per minute one customer may send one tenant; more
     /// are answered 429, so WAHA delivers them later.
     pub customer_messages_per_minute: u32,
+    /// `redis://host:port/db`: keep the limits in Redis, shared by every
+    /// node. Unset: each node limits on its own, in memory.
+    pub redis_url: Option<String>,
+    /// Prefix of the limit keys in Redis.
+    pub redis_prefix: String,
 }
 
 impl Default for LimitSettings {
@@ -31,50 +43,118 @@ impl Default for LimitSettings {
             admin_per_credential_per_minute: 600,
             admin_per_tenant_per_minute: 1200,
             customer_messages_per_minute: 30,
+            redis_url: None,
+            redis_prefix: "wabot:limits".to_owned(),
         }
     }
+}
+
+/// Which limit a request counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    Credential,
+    Tenant,
+    Customer,
+}
+
+impl Limit {
+    fn name(self) -> &'static str {
+        match self {
+            Limit::Credential => "credential",
+            Limit::Tenant => "tenant",
+            Limit::Customer => "customer",
+        }
+    }
+}
+
+/// In-process limiters, one per [`Limit`].
+struct LocalLimits {
+    per_credential: DefaultKeyedRateLimiter<String>,
+    per_tenant: DefaultKeyedRateLimiter<String>,
+    per_customer: DefaultKeyedRateLimiter<String>,
+}
+
+enum Counters {
+    Local(Box<LocalLimits>),
+    Shared(SharedLimits),
 }
 
 /// The server's rate limiters.
 pub struct RateLimits {
-    per_credential: DefaultKeyedRateLimiter<String>,
-    per_tenant: DefaultKeyedRateLimiter<Uuid>,
-    per_customer: DefaultKeyedRateLimiter<(Uuid, String)>,
+    per_minute: [NonZeroU32; 3],
+    counters: Counters,
 }
 
-fn per_minute(what: &str, count: u32) -> anyhow::Result<Quota> {
-    let count = NonZeroU32::new(count)
-        .ok_or_else(|| anyhow::anyhow!("limits.{what} must be at least 1"))?;
-    Ok(Quota::per_minute(count))
+fn per_minute(what: &str, count: u32) -> anyhow::Result<NonZeroU32> {
+    NonZeroU32::new(count).ok_or_else(|| anyhow::anyhow!("limits.{what} must be at least 1"))
 }
 
 impl RateLimits {
-    /// Limiters with the configured quotas.
-    pub fn new(settings: &LimitSettings) -> anyhow::Result<Self> {
-        Ok(Self {
-            per_credential: DefaultKeyedRateLimiter::dashmap(per_minute(
+    /// Limiters with the configured quotas; connects to Redis when
+    /// `redis_url` is set (and fails if it cannot).
+    pub async fn new(settings: &LimitSettings) -> anyhow::Result<Self> {
+        let per_minute = [
+            per_minute(
                 "admin_per_credential_per_minute",
                 settings.admin_per_credential_per_minute,
-            )?),
-            per_tenant: DefaultKeyedRateLimiter::dashmap(per_minute(
+            )?,
+            per_minute(
                 "admin_per_tenant_per_minute",
                 settings.admin_per_tenant_per_minute,
-            )?),
-            per_customer: DefaultKeyedRateLimiter::dashmap(per_minute(
+            )?,
+            per_minute(
                 "customer_messages_per_minute",
                 settings.customer_messages_per_minute,
-            )?),
+            )?,
+        ];
+        let counters = match &settings.redis_url {
+            Some(url) => {
+                Counters::Shared(SharedLimits::connect(url, &settings.redis_prefix).await?)
+            }
+            None => {
+                let keyed = |n| DefaultKeyedRateLimiter::dashmap(Quota::per_minute(n));
+                Counters::Local(Box::new(LocalLimits {
+                    per_credential: keyed(per_minute[0]),
+                    per_tenant: keyed(per_minute[1]),
+                    per_customer: keyed(per_minute[2]),
+                }))
+            }
+        };
+        Ok(Self {
+            per_minute,
+            counters,
         })
     }
 
+    /// Counts one request against `limit` for `key`; false when over it.
+    async fn allow(&self, limit: Limit, key: String) -> bool {
+        match &self.counters {
+            Counters::Local(local) => {
+                let limiter = match limit {
+                    Limit::Credential => &local.per_credential,
+                    Limit::Tenant => &local.per_tenant,
+                    Limit::Customer => &local.per_customer,
+                };
+                limiter.check_key(&key).is_ok()
+            }
+            Counters::Shared(shared) => {
+                let per_minute = self.per_minute[limit as usize];
+                shared.allow(limit.name(), &key, per_minute).await
+            }
+        }
+    }
+
     /// Counts one admin API request; 429 past either limit.
-    pub fn admin_request(&self, principal: &Principal) -> Result<(), ApiError> {
-        if self.per_credential.check_key(&principal.actor).is_err() {
+    pub async fn admin_request(&self, principal: &Principal) -> Result<(), ApiError> {
+        if !self.allow(Limit::Credential, principal.actor.clone()).await {
             return Err(ApiError::TooManyRequests(
                 "too many requests for this credential; slow down".to_owned(),
             ));
         }
-        if self.per_tenant.check_key(&principal.tenant_id).is_err() {
+        if !self
+            .allow(Limit::Tenant, principal.tenant_id.to_string())
+            .await
+        {
             return Err(ApiError::TooManyRequests(
                 "too many requests for this tenant; slow down".to_owned(),
             ));
@@ -84,17 +164,19 @@ impl RateLimits {
 
     /// Counts one inbound message of `customer` to `tenant_id`; false when
     /// the customer is over the limit.
-    pub fn customer_message(&self, tenant_id: Uuid, customer: &str) -> bool {
-        self.per_customer
-            .check_key(&(tenant_id, customer.to_owned()))
-            .is_ok()
+    pub async fn customer_message(&self, tenant_id: Uuid, customer: &str) -> bool {
+        self.allow(Limit::Customer, format!("{tenant_id}:{customer}"))
+            .await
     }
 
-    /// Drops the state of keys that are back to a full burst.
+    /// Drops the in-process state of keys that are back to a full burst
+    /// (Redis expires its keys by itself).
     pub fn forget_idle(&self) {
-        self.per_credential.retain_recent();
-        self.per_tenant.retain_recent();
-        self.per_customer.retain_recent();
+        if let Counters::Local(local) = &self.counters {
+            local.per_credential.retain_recent();
+            local.per_tenant.retain_recent();
+            local.per_customer.retain_recent();
+        }
     }
 }
 
@@ -111,42 +193,49 @@ mod tests {
         }
     }
 
-    #[test]
-    fn each_credential_and_tenant_has_its_own_budget() {
+    #[tokio::test]
+    async fn each_credential_and_tenant_has_its_own_budget() {
         let limits = RateLimits::new(&LimitSettings {
             admin_per_credential_per_minute: 2,
             admin_per_tenant_per_minute: 3,
             customer_messages_per_minute: 1,
+            ..LimitSettings::default()
         })
+        .await
         .unwrap();
         let (a, b) = (principal("api_key:a", 1), principal("api_key:b", 1));
-        assert!(limits.admin_request(&a).is_ok());
-        assert!(limits.admin_request(&a).is_ok());
+        assert!(limits.admin_request(&a).await.is_ok());
+        assert!(limits.admin_request(&a).await.is_ok());
         assert!(matches!(
-            limits.admin_request(&a),
+            limits.admin_request(&a).await,
             Err(ApiError::TooManyRequests(_))
         ));
         // b has its own budget, but the tenant's (3) is spent after one more.
-        assert!(limits.admin_request(&b).is_ok());
+        assert!(limits.admin_request(&b).await.is_ok());
         assert!(matches!(
-            limits.admin_request(&b),
+            limits.admin_request(&b).await,
             Err(ApiError::TooManyRequests(_))
         ));
         // Another tenant is unaffected.
-        assert!(limits.admin_request(&principal("api_key:c", 2)).is_ok());
+        assert!(
+            limits
+                .admin_request(&principal("api_key:c", 2))
+                .await
+                .is_ok()
+        );
 
-        assert!(limits.customer_message(Uuid::from_u128(1), "1@c.us"));
-        assert!(!limits.customer_message(Uuid::from_u128(1), "1@c.us"));
-        assert!(limits.customer_message(Uuid::from_u128(1), "2@c.us"));
-        assert!(limits.customer_message(Uuid::from_u128(2), "1@c.us"));
+        assert!(limits.customer_message(Uuid::from_u128(1), "1@c.us").await);
+        assert!(!limits.customer_message(Uuid::from_u128(1), "1@c.us").await);
+        assert!(limits.customer_message(Uuid::from_u128(1), "2@c.us").await);
+        assert!(limits.customer_message(Uuid::from_u128(2), "1@c.us").await);
     }
 
-    #[test]
-    fn a_zero_quota_is_a_configuration_error() {
+    #[tokio::test]
+    async fn a_zero_quota_is_a_configuration_error() {
         let settings = LimitSettings {
             customer_messages_per_minute: 0,
             ..LimitSettings::default()
         };
-        assert!(RateLimits::new(&settings).is_err());
+        assert!(RateLimits::new(&settings).await.is_err());
     }
 }

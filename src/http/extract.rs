@@ -109,7 +109,7 @@ impl FromRequestParts<AppState> for Member {
             .ok_or_else(|| {
                 ApiError::Unauthorized("unknown, revoked or expired credential".to_owned())
             })?;
-        state.limits.admin_request(&principal)?;
+        state.limits.admin_request(&principal).await?;
         Ok(Member {
             tenant_id: principal.tenant_id,
             role: principal.role,

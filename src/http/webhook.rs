@@ -117,7 +117,11 @@ async fn check_and_route(
                 return Ok(ack("ignored", Some(reason)));
             }
             let customer = message.customer();
-            if !app.limits.customer_message(route.tenant_id, &customer) {
+            if !app
+                .limits
+                .customer_message(route.tenant_id, &customer)
+                .await
+            {
                 // 429, not a 200 that drops it: WAHA retries later, so a
                 // customer's burst is slowed down and nothing is lost.
                 return Err(ApiError::TooManyRequests(

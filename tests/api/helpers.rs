@@ -46,6 +46,12 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// The Redis the tests share (each under its own key prefix). It must be
+/// running: ./scripts/test.sh starts it.
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
 /// A fresh database URL for `backend`. PostgreSQL must be running: a test
 /// never skips silently (./scripts/test.sh starts it).
 pub async fn fresh_database(backend: Backend) -> String {

@@ -18,3 +18,4 @@ mod rejections;
 mod rls;
 mod self_service;
 mod settings;
+mod shared_limits;
