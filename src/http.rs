@@ -15,6 +15,7 @@ pub mod operator_tenants;
 pub mod orders;
 pub mod paging;
 pub mod settings;
+pub mod team;
 pub mod usage;
 pub mod webhook;
 pub mod whatsapp;
@@ -59,6 +60,7 @@ pub struct AppState {
 fn documented_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(accounts::router())
+        .merge(team::router())
         .merge(whatsapp::router())
         .merge(menu::router())
         .merge(orders::router())

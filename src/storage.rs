@@ -26,7 +26,7 @@ use wabot_plugins::{BotSettings, MenuItem, OrderStatus};
 use chrono::{DateTime, NaiveDate, Utc};
 use models::{
     Activity, ApiKey, AuditEntry, AuditRecord, InstanceChange, NewApiKey, NewSignup, NewTenant,
-    NewWahaInstance, Order, OrderFilter, Principal, SessionRoute, Tenant, TenantEvent,
+    NewWahaInstance, Order, OrderFilter, Principal, Role, SessionRoute, Tenant, TenantEvent,
     TenantFilter, TenantPlanChange, TenantUsage, UsageDay, User, UserCredentials, WahaInstance,
 };
 
@@ -102,6 +102,19 @@ pub trait AccountStore: Send + Sync {
     async fn create_api_key(&self, tenant_id: Uuid, key: &NewApiKey) -> Result<ApiKey, StoreError>;
     /// The tenant's API keys, revoked ones included, oldest first.
     async fn list_api_keys(&self, tenant_id: Uuid) -> Result<Vec<ApiKey>, StoreError>;
+    /// Adds a user to the tenant (409 if the email is taken).
+    async fn create_user(
+        &self,
+        tenant_id: Uuid,
+        email: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<User, StoreError>;
+    /// The tenant's users, oldest first.
+    async fn list_users(&self, tenant_id: Uuid) -> Result<Vec<User>, StoreError>;
+    /// Removes a user and their logins (409 for the last owner; 404 for
+    /// another tenant's user).
+    async fn delete_user(&self, tenant_id: Uuid, user_id: Uuid) -> Result<User, StoreError>;
     /// Revokes one of the tenant's keys (idempotent; 404 for another tenant's).
     async fn revoke_api_key(&self, tenant_id: Uuid, key_id: Uuid) -> Result<ApiKey, StoreError>;
 }

@@ -62,7 +62,8 @@ pub struct SignedUp {
     api_key: String,
 }
 
-fn email(value: &str) -> Result<String, ApiError> {
+/// A login email, trimmed and lower-cased (422 if it is not one).
+pub(super) fn email(value: &str) -> Result<String, ApiError> {
     let value = value.trim().to_lowercase();
     let well_formed = value.len() <= 254
         && !value.contains(char::is_whitespace)
@@ -76,7 +77,8 @@ fn email(value: &str) -> Result<String, ApiError> {
     }
 }
 
-fn password(value: &str) -> Result<String, ApiError> {
+/// A password of acceptable length (422 otherwise).
+pub(super) fn password(value: &str) -> Result<String, ApiError> {
     match value.chars().count() {
         10..=128 => Ok(value.to_owned()),
         _ => Err(invalid("password must be 10 to 128 characters".to_owned())),

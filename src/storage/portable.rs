@@ -73,6 +73,30 @@ macro_rules! portable_stores {
             api_key_from(&row)
         }
 
+        async fn insert_user(
+            tx: &mut sqlx::Transaction<'static, <$row as Row>::Database>,
+            tenant_id: Uuid,
+            email: &str,
+            password_hash: &str,
+            role: Role,
+        ) -> Result<User, StoreError> {
+            let row = sqlx::query(
+                "INSERT INTO users (id, tenant_id, email, password_hash, role, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 RETURNING id, tenant_id, email, role",
+            )
+            .bind(Uuid::now_v7())
+            .bind(tenant_id)
+            .bind(email)
+            .bind(password_hash)
+            .bind(role.as_str())
+            .bind(Utc::now())
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(|e| store_error(e, "user"))?;
+            user_from(&row)
+        }
+
         #[async_trait]
         impl AccountStore for $store {
             async fn sign_up(&self, new: &NewSignup) -> Result<(Tenant, User), StoreError> {
@@ -96,20 +120,9 @@ macro_rules! portable_stores {
                 .await
                 .map_err(|e| store_error(e, "tenant"))?;
                 let tenant = tenant_from(&row)?;
-                let row = sqlx::query(
-                    "INSERT INTO users (id, tenant_id, email, password_hash, role, created_at)
-                     VALUES ($1, $2, $3, $4, 'owner', $5)
-                     RETURNING id, tenant_id, email, role",
-                )
-                .bind(Uuid::now_v7())
-                .bind(tenant_id)
-                .bind(&new.email)
-                .bind(&new.password_hash)
-                .bind(Utc::now())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| store_error(e, "user"))?;
-                let user = user_from(&row)?;
+                let user =
+                    insert_user(&mut tx, tenant_id, &new.email, &new.password_hash, Role::Owner)
+                        .await?;
                 insert_api_key(&mut tx, tenant_id, &new.api_key).await?;
                 // Audited in the same transaction: the owner's only copy of
                 // the key is in this answer, so nothing may fail after commit.
@@ -248,6 +261,58 @@ macro_rules! portable_stores {
                 .await
                 .map_err(backend)?;
                 rows.iter().map(api_key_from).collect()
+            }
+
+            async fn create_user(
+                &self,
+                tenant_id: Uuid,
+                email: &str,
+                password_hash: &str,
+                role: Role,
+            ) -> Result<User, StoreError> {
+                let mut tx = self.platform_tx().await?;
+                let user = insert_user(&mut tx, tenant_id, email, password_hash, role).await?;
+                tx.commit().await.map_err(backend)?;
+                Ok(user)
+            }
+
+            async fn list_users(&self, tenant_id: Uuid) -> Result<Vec<User>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT id, tenant_id, email, role FROM users
+                     WHERE tenant_id = $1 ORDER BY created_at, id",
+                )
+                .bind(tenant_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+                rows.iter().map(user_from).collect()
+            }
+
+            async fn delete_user(&self, tenant_id: Uuid, user_id: Uuid) -> Result<User, StoreError> {
+                let mut tx = self.platform_tx().await?;
+                let row = sqlx::query(
+                    "DELETE FROM users WHERE tenant_id = $1 AND id = $2
+                     RETURNING id, tenant_id, email, role",
+                )
+                .bind(tenant_id)
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "user"))?;
+                let owners: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND role = 'owner'",
+                )
+                .bind(tenant_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+                if owners == 0 {
+                    return Err(StoreError::Conflict(
+                        "a tenant keeps at least one owner".to_owned(),
+                    ));
+                }
+                tx.commit().await.map_err(backend)?;
+                user_from(&row)
             }
 
             async fn revoke_api_key(&self, tenant_id: Uuid, key_id: Uuid) -> Result<ApiKey, StoreError> {

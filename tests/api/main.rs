@@ -19,3 +19,4 @@ mod rls;
 mod self_service;
 mod settings;
 mod shared_limits;
+mod team;
