@@ -15,17 +15,8 @@ macro_rules! runtime_ports {
         #[async_trait]
         impl TenantDirectory for $store {
             async fn tenant_profile(&self, tenant_id: Uuid) -> Result<TenantProfile, StoreError> {
+                let tenant = self.get_tenant(tenant_id).await?;
                 let mut tx = self.read_tx(tenant_id).await?;
-                let row = sqlx::query(concat!(
-                    "SELECT ",
-                    tenant_columns!(),
-                    " FROM tenants WHERE id = $1"
-                ))
-                .bind(tenant_id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| store_error(e, "tenant"))?;
-                let tenant = tenant_from(&row)?;
                 let menu = sqlx::query(
                     "SELECT item_id, name, description, price, category, available, image_url
                      FROM menu_items WHERE tenant_id = $1 ORDER BY position",

@@ -131,6 +131,32 @@ impl Server {
     }
 }
 
+/// A fresh database, a simulator and a server on that database (settings
+/// adjusted by `tune`), with an operator driver. Nothing registered yet.
+pub struct Stack {
+    pub database_url: String,
+    pub sim: Simulator,
+    pub server: Server,
+    pub driver: Driver,
+}
+
+impl Stack {
+    pub async fn start(backend: Backend, tune: impl FnOnce(&mut Settings)) -> Self {
+        let database_url = fresh_database(backend).await;
+        let sim = Simulator::start(SimulatorConfig::fast()).await.unwrap();
+        let mut settings = test_settings(&database_url);
+        tune(&mut settings);
+        let server = Server::start(settings).await;
+        let driver = Driver::new(&server.url, OPERATOR_TOKEN);
+        Self {
+            database_url,
+            sim,
+            server,
+            driver,
+        }
+    }
+}
+
 /// A server with a WAHA simulator and one restaurant tenant whose session is
 /// paired and whose webhooks point at the server.
 pub struct TestApp {
@@ -150,12 +176,12 @@ impl TestApp {
 
     /// A test app whose settings `tune` adjusts.
     pub async fn spawn_with(backend: Backend, tune: impl FnOnce(&mut Settings)) -> Self {
-        let database_url = fresh_database(backend).await;
-        let sim = Simulator::start(SimulatorConfig::fast()).await.unwrap();
-        let mut settings = test_settings(&database_url);
-        tune(&mut settings);
-        let server = Server::start(settings).await;
-        let driver = Driver::new(&server.url, OPERATOR_TOKEN);
+        let Stack {
+            database_url,
+            sim,
+            server,
+            driver,
+        } = Stack::start(backend, tune).await;
         let shop = set_up_restaurant(&driver, &sim, SESSION, SECRET)
             .await
             .unwrap();

@@ -7,9 +7,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use wabot::Settings;
 use wabot_load_tests::driver::Driver;
-use wabot_load_tests::{SessionStatus, Simulator, SimulatorConfig};
+use wabot_load_tests::{SessionStatus, Simulator};
 
-use crate::helpers::{Backend, OPERATOR_TOKEN, Server, fresh_database, test_settings};
+use crate::helpers::{Backend, Server, Stack};
 
 /// A server and a simulator registered as its only WAHA instance, with no
 /// tenant yet.
@@ -26,12 +26,12 @@ impl Platform {
 
     /// A platform whose settings `tune` adjusts.
     pub async fn start_with(backend: Backend, tune: impl FnOnce(&mut Settings)) -> Self {
-        let database_url = fresh_database(backend).await;
-        let sim = Simulator::start(SimulatorConfig::fast()).await.unwrap();
-        let mut settings = test_settings(&database_url);
-        tune(&mut settings);
-        let server = Server::start(settings).await;
-        let driver = Driver::new(&server.url, OPERATOR_TOKEN);
+        let Stack {
+            sim,
+            server,
+            driver,
+            ..
+        } = Stack::start(backend, tune).await;
         driver.register_instance("waha-1", &sim).await.unwrap();
         Self {
             server,
