@@ -34,8 +34,41 @@ fn is_operator_token(token: &str, state: &AppState) -> bool {
     bool::from(token.as_bytes().ct_eq(state.operator_token.as_bytes()))
 }
 
+/// An audit log entry of `tenant_id` for a change `actor` made.
+fn audit_entry(
+    tenant_id: Uuid,
+    actor: &str,
+    action: &str,
+    target: String,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> AuditEntry {
+    AuditEntry {
+        tenant_id,
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        target,
+        before,
+        after,
+    }
+}
+
 /// Proof that the request carries the operator's bearer token.
 pub struct Operator;
+
+impl Operator {
+    /// An audit log entry, in the tenant's log, for a change the operator made.
+    pub fn audit(
+        &self,
+        tenant_id: Uuid,
+        action: &str,
+        target: impl Into<String>,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> AuditEntry {
+        audit_entry(tenant_id, "operator", action, target.into(), before, after)
+    }
+}
 
 impl FromRequestParts<AppState> for Operator {
     type Rejection = ApiError;
@@ -81,14 +114,14 @@ impl Member {
         before: Option<serde_json::Value>,
         after: Option<serde_json::Value>,
     ) -> AuditEntry {
-        AuditEntry {
-            tenant_id: self.tenant_id,
-            actor: self.actor.clone(),
-            action: action.to_owned(),
-            target: target.into(),
+        audit_entry(
+            self.tenant_id,
+            &self.actor,
+            action,
+            target.into(),
             before,
             after,
-        }
+        )
     }
 }
 

@@ -8,6 +8,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::time::Instant;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -260,14 +261,24 @@ async fn get_menu(
     responses((status = 200, description = "OK", body = WholeMenu), (status = 404, description = "not found (for this caller)", body = ErrorBody),
         (status = 422, description = "invalid values", body = ErrorBody)))]
 async fn put_menu(
-    _: Operator,
+    operator: Operator,
     State(app): State<AppState>,
     Path(tenant_id): Path<String>,
     JsonBody(body): JsonBody<WholeMenu>,
 ) -> Result<Json<WholeMenu>, ApiError> {
     let tenant_id = parse_id("tenant_id", &tenant_id)?;
     let items = domain::menu((1..).zip(body.items)).map_err(ApiError::InvalidRows)?;
+    let before = app.store.list_menu(tenant_id).await?;
     app.store.replace_menu(tenant_id, &items).await?;
+    app.store
+        .record_audit(&operator.audit(
+            tenant_id,
+            "menu.replace",
+            "menu",
+            Some(json!(before)),
+            Some(json!(items)),
+        ))
+        .await?;
     app.runtime.reload_tenant(tenant_id);
     Ok(Json(WholeMenu { items }))
 }
@@ -309,7 +320,7 @@ pub struct UpdateOrder {
     responses((status = 200, description = "OK", body = Order), (status = 404, description = "not found (for this caller)", body = ErrorBody),
         (status = 409, description = "conflicts with the current state", body = ErrorBody)))]
 async fn update_order(
-    _: Operator,
+    operator: Operator,
     State(app): State<AppState>,
     Path((tenant_id, order_id)): Path<(String, String)>,
     JsonBody(body): JsonBody<UpdateOrder>,
@@ -320,7 +331,16 @@ async fn update_order(
         .status
         .parse()
         .map_err(|e: wabot_plugins::UnknownOrderStatus| invalid(e.to_string()))?;
-    Ok(Json(
-        change_status(&app, tenant_id, order_id, status).await?,
-    ))
+    let before = app.store.get_order(tenant_id, order_id).await?;
+    let order = change_status(&app, tenant_id, order_id, status).await?;
+    app.store
+        .record_audit(&operator.audit(
+            tenant_id,
+            "order.status",
+            order_id.to_string(),
+            Some(json!({"status": before.status})),
+            Some(json!({"status": order.status})),
+        ))
+        .await?;
+    Ok(Json(order))
 }

@@ -23,13 +23,8 @@ use super::extract::{JsonBody, Operator, invalid, parse_id};
 use super::paging::{DEFAULT_PAGE, MAX_PAGE, PageQuery, next_cursor, page_size};
 use super::whatsapp::{client, waha_failure};
 use crate::domain;
-use crate::storage::models::{
-    AuditEntry, NewTenant, SessionRoute, Tenant, TenantFilter, TenantPlanChange,
-};
+use crate::storage::models::{NewTenant, SessionRoute, Tenant, TenantFilter, TenantPlanChange};
 use crate::tiers::Tier;
-
-/// Who the audit log names for operator changes.
-const OPERATOR: &str = "operator";
 
 /// The operator's tenant routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -111,6 +106,15 @@ async fn create_tenant(
             session: tenant.session_name.clone(),
             instance_id: body.waha_instance_id,
         })
+        .await?;
+    app.store
+        .record_audit(&Operator.audit(
+            tenant.id,
+            "tenant.create",
+            tenant.id.to_string(),
+            None,
+            Some(json!(tenant)),
+        ))
         .await?;
     tracing::info!(tenant = %tenant.id, session = %tenant.session_name, "tenant created");
     Ok((StatusCode::CREATED, Json(tenant)))
@@ -266,14 +270,13 @@ async fn apply_plan_change(
 ) -> Result<Json<Tenant>, ApiError> {
     let (before, after) = app.store.change_tenant_plan(tenant_id, change).await?;
     app.store
-        .record_audit(&AuditEntry {
+        .record_audit(&Operator.audit(
             tenant_id,
-            actor: OPERATOR.to_owned(),
-            action: "tenant.plan".to_owned(),
-            target: tenant_id.to_string(),
-            before: Some(plan_of(&before)),
-            after: Some(plan_of(&after)),
-        })
+            "tenant.plan",
+            tenant_id.to_string(),
+            Some(plan_of(&before)),
+            Some(plan_of(&after)),
+        ))
         .await?;
     app.runtime.reload_tenant(tenant_id);
     tracing::info!(tenant = %tenant_id, status = %after.status, tier = %after.subscription_tier,

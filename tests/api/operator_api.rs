@@ -83,6 +83,20 @@ async fn the_operator_manages_tenants_and_instances(backend: Backend) {
         .await;
     assert_eq!((status, &active["status"]), (200, &json!("active")));
     assert!(says("menu", 3).await.unwrap().contains("Margherita"));
+    let (_, audit) = platform
+        .call(
+            operator,
+            Method::GET,
+            &format!("{tenant_path}/audit-log"),
+            None,
+        )
+        .await;
+    let last = &audit["entries"][0];
+    assert_eq!(
+        (&last["actor"], &last["action"], &last["after"]["status"]),
+        (&json!("operator"), &json!("tenant.plan"), &json!("active")),
+        "{audit}"
+    );
     let (status, bad) = platform
         .call(
             operator,
