@@ -98,17 +98,26 @@ async fn placed(app: &AppState, tenant_id: Uuid) -> Result<(Tenant, WahaInstance
     Ok((tenant, instance))
 }
 
-/// Records a status WAHA reported and answers with the session.
+/// Now, in ms since the epoch: when a call to WAHA is sent.
+fn asked_now() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Records a status WAHA answered to a call sent at `asked_at_ms`, and
+/// answers with the session. The answer shows WAHA's state at some moment
+/// after the call was sent, so it is stamped with that instant: a
+/// `session.status` event WAHA stamped later (say WORKING, reached while the
+/// call was under way) is not overwritten by the answer's older status.
 async fn reported(
     app: &AppState,
     tenant: &Tenant,
     instance: &WahaInstance,
     status: String,
+    asked_at_ms: i64,
 ) -> Result<Json<WhatsappSession>, ApiError> {
-    let now_ms = chrono::Utc::now().timestamp_millis();
     if app
         .store
-        .set_session_status(&tenant.session_name, &status, now_ms)
+        .set_session_status(&tenant.session_name, &status, asked_at_ms)
         .await?
     {
         app.runtime
@@ -148,6 +157,7 @@ async fn start_session(
             instance_id: instance.id,
         })
         .await?;
+    let asked_at = asked_now();
     let state = client(&instance)
         .create_session(&config)
         .await
@@ -161,7 +171,7 @@ async fn start_session(
         ))
         .await?;
     tracing::info!(tenant = %tenant.id, session = %tenant.session_name, instance = %instance.name, "WhatsApp session started");
-    reported(&app, &tenant, &instance, state.status).await
+    reported(&app, &tenant, &instance, state.status, asked_at).await
 }
 
 /// The session's current status, from WAHA.
@@ -176,11 +186,12 @@ async fn session_status(
     State(app): State<AppState>,
 ) -> Result<Json<WhatsappSession>, ApiError> {
     let (tenant, instance) = placed(&app, member.tenant_id).await?;
+    let asked_at = asked_now();
     let state = client(&instance)
         .session(&tenant.session_name)
         .await
         .map_err(waha_failure)?;
-    reported(&app, &tenant, &instance, state.status).await
+    reported(&app, &tenant, &instance, state.status, asked_at).await
 }
 
 /// How to return the QR code.
@@ -277,6 +288,7 @@ async fn session_action(
 ) -> Result<Json<WhatsappSession>, ApiError> {
     member.require_owner()?;
     let (tenant, instance) = placed(app, member.tenant_id).await?;
+    let asked_at = asked_now();
     let state = client(&instance)
         .session_action(&tenant.session_name, action)
         .await
@@ -289,7 +301,7 @@ async fn session_action(
             Some(json!({"status": state.status})),
         ))
         .await?;
-    reported(app, &tenant, &instance, state.status).await
+    reported(app, &tenant, &instance, state.status, asked_at).await
 }
 
 /// Restarts the session (owner only): the first remedy for `FAILED`.

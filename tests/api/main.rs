@@ -20,3 +20,4 @@ mod self_service;
 mod settings;
 mod shared_limits;
 mod team;
+mod whatsapp_session;
