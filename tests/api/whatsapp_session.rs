@@ -14,7 +14,8 @@ async fn owners_restart_and_unlink_their_session(backend: Backend) {
     let (key, session, _) = platform
         .live_tenant("phone@example.com", "+1 555 010 0700")
         .await;
-    let key = Some(key.as_str());
+    let owner = key.as_str();
+    let key = Some(owner);
     let (_, created) = platform
         .call(
             key,
@@ -37,9 +38,7 @@ async fn owners_restart_and_unlink_their_session(backend: Backend) {
         .call(key, Method::POST, "/v1/whatsapp/session/restart", None)
         .await;
     assert_eq!(status, 200, "{restarted}");
-    platform
-        .wait_for_session_status(key.unwrap(), "WORKING")
-        .await;
+    platform.wait_for_session_status(owner, "WORKING").await;
     let reply = platform
         .driver
         .customer_says(&platform.sim, &session, "15550100701", "hi", 1)
@@ -55,7 +54,7 @@ async fn owners_restart_and_unlink_their_session(backend: Backend) {
         .await;
     assert_eq!(status, 200, "{unlinked}");
     platform
-        .wait_for_session_status(key.unwrap(), "SCAN_QR_CODE")
+        .wait_for_session_status(owner, "SCAN_QR_CODE")
         .await;
     let (_, now) = platform
         .call(key, Method::GET, "/v1/whatsapp/session", None)
