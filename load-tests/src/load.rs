@@ -229,6 +229,8 @@ async fn set_up_tenants(
                 "session_name": session,
                 "webhook_secret": secret,
                 "waha_instance_id": instance["id"],
+                // A load run measures the server, not the quotas of a tier.
+                "subscription_tier": "enterprise",
             }))
             .await?;
         let tenant_id = created["id"].as_str().unwrap_or_default().to_owned();

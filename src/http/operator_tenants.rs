@@ -51,6 +51,9 @@ pub struct CreateTenant {
     waha_instance_id: Uuid,
     #[serde(default)]
     currency_symbol: Option<String>,
+    /// `free` (the default), `basic`, `premium` or `enterprise`.
+    #[serde(default)]
+    subscription_tier: Option<String>,
 }
 
 /// Creates a tenant on an existing WAHA session (self-service tenants use
@@ -94,7 +97,19 @@ async fn create_tenant(
         }
         Err(error) => return Err(error.into()),
     }
-    let tenant = app.store.create_tenant(&new).await?;
+    let tier = body
+        .subscription_tier
+        .as_deref()
+        .map(known_tier)
+        .transpose()?;
+    let mut tenant = app.store.create_tenant(&new).await?;
+    if let Some(tier) = tier.filter(|t| *t != Tier::Free) {
+        let plan = TenantPlanChange {
+            tier: Some(tier.as_str().to_owned()),
+            ..TenantPlanChange::default()
+        };
+        (_, tenant) = app.store.change_tenant_plan(tenant.id, &plan).await?;
+    }
     app.sessions.insert(SessionRoute {
         session: tenant.session_name.clone(),
         tenant_id: tenant.id,

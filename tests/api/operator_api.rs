@@ -185,6 +185,38 @@ async fn the_operator_manages_tenants_and_instances(backend: Backend) {
         .await;
     assert_eq!((status, error_code(&bad)), (422, "invalid"), "{bad}");
 
+    // The operator may onboard a tenant straight onto a tier.
+    let onboard = |tier: &str| {
+        json!({
+            "business_name": "Big Chain", "phone_number": "+1 555 010 0499",
+            "plugin_type": "restaurant", "session_name": "big-chain",
+            "webhook_secret": "big-chain-secret-0123456789",
+            "waha_instance_id": instance["id"], "subscription_tier": tier,
+        })
+    };
+    let (status, bad) = platform
+        .call(
+            operator,
+            Method::POST,
+            "/v1/operator/tenants",
+            Some(onboard("gold")),
+        )
+        .await;
+    assert_eq!((status, error_code(&bad)), (422, "invalid"), "{bad}");
+    let (status, chain) = platform
+        .call(
+            operator,
+            Method::POST,
+            "/v1/operator/tenants",
+            Some(onboard("enterprise")),
+        )
+        .await;
+    assert_eq!(
+        (status, &chain["subscription_tier"]),
+        (201, &json!("enterprise")),
+        "{chain}"
+    );
+
     // Deleted: the WAHA session, the rows, the routes and the credentials go.
     let (status, _) = platform
         .call(operator, Method::DELETE, &tenant_path, None)
@@ -207,6 +239,9 @@ async fn the_operator_manages_tenants_and_instances(backend: Backend) {
     let (_, instances) = platform
         .call(operator, Method::GET, "/v1/operator/waha-instances", None)
         .await;
-    assert_eq!(instances[0]["sessions"], 0, "{instances}");
+    assert_eq!(
+        instances[0]["sessions"], 1,
+        "only Big Chain's session is left: {instances}"
+    );
 }
 on_both_backends!(the_operator_manages_tenants_and_instances);
