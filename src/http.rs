@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod analytics;
 pub mod audit;
+pub mod conversations;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -64,6 +65,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(whatsapp::router())
         .merge(menu::router())
         .merge(orders::router())
+        .merge(conversations::router())
         .merge(audit::router())
         .merge(events::router())
         .merge(analytics::router())

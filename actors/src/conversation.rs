@@ -22,7 +22,7 @@ use crate::inbound::InboundMessage;
 use crate::ingress::InFlightPermit;
 use crate::metrics;
 use crate::ports::Ports;
-use crate::ports::{Charge, NewOutboxMessage, OutboundContent, Step};
+use crate::ports::{Charge, NewOutboxMessage, NewTenantEvent, OutboundContent, Step};
 use crate::registry::SessionRegistry;
 use crate::storage_retry::with_patience;
 use crate::tenant::TenantMsg;
@@ -57,6 +57,15 @@ pub enum ConversationMsg {
         /// New status.
         status: OrderStatus,
         /// What the notice counts against the tenant's quota.
+        charge: Charge,
+    },
+    /// A person of the business hands the conversation back to the bot.
+    HandedBack {
+        /// The tenant's current context and bot.
+        tenant: TenantShared,
+        /// Unique per hand-back: the key of the bot's reply.
+        key: String,
+        /// What the reply counts against the tenant's quota.
         charge: Charge,
     },
     /// Self-scheduled: still idle after `handled` messages?
@@ -190,6 +199,24 @@ impl Actor for Conversation {
                 commit(&state.args, state.conversation.as_ref(), step).await?;
                 schedule_idle_check(&myself, state);
             }
+            ConversationMsg::HandedBack {
+                tenant,
+                key,
+                charge,
+            } => {
+                let (changed, replies) = advance(state, &tenant, &Event::HandedBack, &key).await;
+                let step = StepOutcome {
+                    changed,
+                    replies,
+                    key: &key,
+                    inbox_id: None,
+                    received_at: None,
+                    permit: None,
+                    charge: Some(charge),
+                };
+                commit(&state.args, state.conversation.as_ref(), step).await?;
+                schedule_idle_check(&myself, state);
+            }
             ConversationMsg::IdleCheck { handled } => {
                 if handled == state.handled {
                     state.args.tenant.cast(TenantMsg::ConversationIdle {
@@ -241,6 +268,7 @@ async fn advance(
             Action::ReplyImage { url, caption } => {
                 replies.push(OutboundContent::Image { url, caption })
             }
+            Action::HandOver => hand_over(args, step_key).await,
             Action::PlaceOrder(draft) => {
                 let placed = with_patience("place an order", || {
                     args.ports
@@ -270,6 +298,32 @@ async fn advance(
         }
     }
     (*conversation != before, replies)
+}
+
+/// Tells the business the customer asked for a person: an event on the
+/// tenant's feed (once per asking message, so a replayed step adds none).
+/// If storage fails even after waiting, the failure is logged and the
+/// conversation stays handed over; the customer was told a person comes.
+async fn hand_over(args: &ConversationArgs, step_key: &str) {
+    ::metrics::counter!(metrics::HANDOVERS).increment(1);
+    let event = NewTenantEvent {
+        tenant_id: args.tenant_id,
+        kind: "handoff.requested",
+        dedupe_key: format!("handoff:{step_key}"),
+        data: serde_json::json!({"customer": args.customer}),
+    };
+    let recorded = with_patience("record a handover", || {
+        args.ports.events.record_event(&event)
+    })
+    .await;
+    match recorded {
+        Ok(()) => {
+            tracing::info!(tenant = %args.tenant_id, "a customer asked for a person; the bot is paused for them")
+        }
+        Err(error) => {
+            tracing::error!(tenant = %args.tenant_id, %error, "could not record a handover request")
+        }
+    }
 }
 
 /// What one handled event produced.

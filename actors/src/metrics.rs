@@ -36,6 +36,8 @@ pub const IN_FLIGHT: &str = "wabot_ingress_in_flight";
 pub const IN_FLIGHT_LIMIT: &str = "wabot_ingress_in_flight_limit";
 /// Inbox events replayed at start-up.
 pub const INBOX_REPLAYED: &str = "wabot_inbox_replayed_total";
+/// Conversations handed over to a person at the customer's request.
+pub const HANDOVERS: &str = "wabot_handovers_total";
 /// Billable messages counted against quotas, by `tier`.
 pub const BILLABLE_MESSAGES: &str = "wabot_billable_messages_total";
 /// Customer messages the bot declined to handle, by `reason` (over_quota, suspended).
@@ -65,6 +67,7 @@ pub fn describe() {
     describe_gauge!(OUTBOX_HELD, "Messages held until WAHA can take them");
     describe_counter!(OUTBOX_RESENT, "Unsent outbox messages re-sent at start-up");
     describe_counter!(BILLABLE_MESSAGES, "Billable messages counted, by tier");
+    describe_counter!(HANDOVERS, "Conversations handed over to a person");
     describe_counter!(
         MESSAGES_REFUSED,
         "Customer messages declined (quota exhausted, tenant suspended), by reason"

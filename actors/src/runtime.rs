@@ -256,6 +256,15 @@ impl Runtime {
         self.to_tenant(tenant_id, message)
     }
 
+    /// Hands `customer`'s conversation back to the bot, which greets them.
+    pub fn hand_back(&self, tenant_id: Uuid, customer: &str) -> Result<(), RuntimeError> {
+        let message = TenantMsg::HandBack {
+            customer: customer.to_owned(),
+            key: format!("handback-{}", Uuid::now_v7().simple()),
+        };
+        self.to_tenant(tenant_id, message)
+    }
+
     /// Stops everything running for a deleted tenant: its tenant actor (and
     /// so its conversations) and its session's actor.
     pub async fn remove_tenant(

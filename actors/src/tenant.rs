@@ -49,6 +49,13 @@ pub enum TenantMsg {
         /// New status.
         status: OrderStatus,
     },
+    /// A person hands `customer`'s conversation back to the bot.
+    HandBack {
+        /// The customer's chat id.
+        customer: String,
+        /// Unique per hand-back (the key of the bot's reply).
+        key: String,
+    },
     /// The tenant's configuration or menu changed; load it again.
     Reload,
     /// A conversation has been idle since its `handled`-th message.
@@ -210,6 +217,16 @@ impl Actor for Tenant {
                     tenant,
                     order_number,
                     status,
+                    charge,
+                })?;
+            }
+            TenantMsg::HandBack { customer, key } => {
+                let charge = charge(state).await;
+                let tenant = state.shared.clone();
+                let actor = conversation_for(&myself, state, &customer).await?;
+                actor.cast(ConversationMsg::HandedBack {
+                    tenant,
+                    key,
                     charge,
                 })?;
             }

@@ -86,11 +86,6 @@ impl Menu {
     }
 }
 
-/// Formats an amount with the currency symbol and exactly two decimals: `$12.50`.
-pub fn format_money(currency_symbol: &str, amount: Decimal) -> String {
-    format!("{currency_symbol}{:.2}", amount.round_dp(2))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,11 +117,5 @@ mod tests {
         assert_eq!(order, vec![(1, "a"), (2, "d"), (3, "b")]);
         assert_eq!(menu.by_number(0), None);
         assert_eq!(menu.number_of("b"), Some(3));
-    }
-
-    #[test]
-    fn money_always_has_two_decimals() {
-        assert_eq!(format_money("$", Decimal::new(125, 1)), "$12.50");
-        assert_eq!(format_money("€", Decimal::new(3, 0)), "€3.00");
     }
 }

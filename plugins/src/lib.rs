@@ -6,12 +6,14 @@
 //! trivially testable and cheap to benchmark.
 
 pub mod catalog;
+pub mod i18n;
 pub mod order;
 pub mod plugin;
 pub mod restaurant;
 pub mod settings;
 
-pub use catalog::{Menu, MenuItem, format_money};
+pub use catalog::{Menu, MenuItem};
+pub use i18n::Language;
 pub use order::{OrderDraft, OrderLine, OrderStatus, UnknownOrderStatus};
 pub use plugin::{
     Action, ConversationState, Event, Plugin, PluginKind, TenantContext, UnknownPluginKind,

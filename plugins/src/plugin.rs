@@ -88,6 +88,15 @@ pub enum ConversationState {
     Restaurant(RestaurantState),
 }
 
+impl ConversationState {
+    /// Whether the conversation is handed over to a person.
+    pub fn handed_over(&self) -> bool {
+        match self {
+            ConversationState::Restaurant(state) => state.handed_over,
+        }
+    }
+}
+
 /// Something that happened in a conversation, fed to [`Plugin::handle`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event<'a> {
@@ -105,6 +114,8 @@ pub enum Event<'a> {
     },
     /// The runtime could not save the order the plugin asked for.
     OrderFailed,
+    /// A person of the business finished a handover; the bot takes over again.
+    HandedBack,
     /// The business moved one of the customer's orders to a new status.
     OrderStatusChanged {
         /// The customer-facing order number.
@@ -129,11 +140,15 @@ pub enum Action {
     /// Persist this order; the runtime answers with [`Event::OrderPlaced`] or
     /// [`Event::OrderFailed`].
     PlaceOrder(OrderDraft),
+    /// The customer asked for a person: tell the business. The bot stays
+    /// silent in this conversation until [`Event::HandedBack`].
+    HandOver,
 }
 
 /// A bot: a pure, synchronous state machine. Implementations must not panic
 /// on any input and must answer every customer message with at least one
-/// action, so a customer never meets silence.
+/// action, so a customer never meets silence, except while the conversation
+/// is handed over to a person (then the person answers).
 pub trait Plugin: Send + Sync + 'static {
     /// Which kind of bot this is.
     fn kind(&self) -> PluginKind;

@@ -5,6 +5,7 @@
 //! does not understand gets a hint, never silence.
 
 mod command;
+mod phrases;
 #[cfg(test)]
 mod tests;
 mod texts;
@@ -13,9 +14,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Menu;
+use crate::i18n::{Language, LanguageRequest, language_request};
 use crate::order::{OrderDraft, OrderLine};
 use crate::plugin::{Action, ConversationState, Event, Plugin, PluginKind, TenantContext};
 use command::Command;
+use texts::Voice;
 
 /// Most units of one item a cart line may hold.
 pub const MAX_LINE_QUANTITY: u32 = 99;
@@ -45,6 +48,12 @@ pub struct RestaurantState {
     pub cart: Vec<OrderLine>,
     /// Address given at checkout.
     pub delivery_address: Option<String>,
+    /// The language the customer chose (absent: the tenant's).
+    #[serde(default)]
+    pub language: Option<Language>,
+    /// Handed over to a person: the bot stays silent until handed back.
+    #[serde(default)]
+    pub handed_over: bool,
 }
 
 impl RestaurantState {
@@ -101,26 +110,27 @@ impl Plugin for RestaurantBot {
         event: &Event<'_>,
     ) -> Vec<Action> {
         let ConversationState::Restaurant(state) = state;
+        let voice = Voice::new(tenant, state.language.unwrap_or(tenant.settings.language()));
         match event {
-            Event::Message { text, at } => on_message(tenant, state, text, *at),
+            Event::Message { .. } if state.handed_over => Vec::new(),
+            Event::Message { text, at } => on_message(tenant, &voice, state, text, *at),
             Event::OrderPlaced { order_number } => {
                 let total = state.order_total(tenant);
-                *state = RestaurantState::default();
-                vec![Action::Reply(texts::order_placed(
-                    tenant,
-                    *order_number,
-                    total,
-                ))]
+                *state = RestaurantState {
+                    language: state.language,
+                    ..RestaurantState::default()
+                };
+                reply(voice.order_placed(*order_number, total))
             }
-            Event::OrderFailed => vec![Action::Reply(texts::order_failed())],
+            Event::OrderFailed => reply(voice.order_failed()),
+            Event::HandedBack => {
+                state.handed_over = false;
+                reply(voice.greeting())
+            }
             Event::OrderStatusChanged {
                 order_number,
                 status,
-            } => vec![Action::Reply(texts::status_notice(
-                tenant,
-                *order_number,
-                *status,
-            ))],
+            } => reply(voice.status_notice(*order_number, *status)),
         }
     }
 }
@@ -131,62 +141,83 @@ fn reply(text: String) -> Vec<Action> {
 
 fn on_message(
     tenant: &TenantContext,
+    voice: &Voice<'_>,
     state: &mut RestaurantState,
     text: &str,
     at: DateTime<Utc>,
 ) -> Vec<Action> {
+    match language_request(text) {
+        Some(LanguageRequest::Switch(language)) => {
+            state.language = Some(language);
+            return reply(language.switched().to_owned());
+        }
+        Some(LanguageRequest::Choices) => {
+            let current = state.language.unwrap_or(tenant.settings.language());
+            return reply(crate::i18n::choices(current));
+        }
+        Some(LanguageRequest::Unknown) => return reply(voice.unknown_language()),
+        None => {}
+    }
     let command = command::parse(text);
     // Commands that mean the same at every step.
     match command {
-        Command::Menu => return reply(texts::menu(tenant)),
-        Command::Cart => return reply(texts::cart(tenant, &state.cart)),
-        Command::Help => return reply(texts::help()),
+        Command::Menu => return reply(voice.menu()),
+        Command::Cart => return reply(voice.cart(&state.cart)),
+        Command::Help => return reply(voice.help()),
+        Command::Human => {
+            state.handed_over = true;
+            return vec![Action::Reply(voice.handoff_started()), Action::HandOver];
+        }
         Command::Cancel => {
             let had_something = !state.cart.is_empty();
-            *state = RestaurantState::default();
-            return reply(texts::cancelled(had_something));
+            *state = RestaurantState {
+                language: state.language,
+                ..RestaurantState::default()
+            };
+            return reply(voice.cancelled(had_something));
         }
         _ => {}
     }
     match state.step {
-        Step::Browsing => on_browsing(tenant, state, command, at),
-        Step::AwaitingAddress => on_address(tenant, state, command, text),
-        Step::AwaitingConfirmation => on_confirmation(tenant, state, command, at),
+        Step::Browsing => on_browsing(tenant, voice, state, command, at),
+        Step::AwaitingAddress => on_address(tenant, voice, state, command, text),
+        Step::AwaitingConfirmation => on_confirmation(tenant, voice, state, command, at),
     }
 }
 
 fn on_browsing(
     tenant: &TenantContext,
+    voice: &Voice<'_>,
     state: &mut RestaurantState,
     command: Command,
     at: DateTime<Utc>,
 ) -> Vec<Action> {
     match command {
-        Command::Greeting => reply(texts::greeting(tenant)),
-        Command::Add { number, quantity } => add_to_cart(tenant, state, number, quantity),
-        Command::Remove { number } => remove_from_cart(tenant, state, number),
-        Command::Info { number } => item_info(tenant, number),
+        Command::Greeting => reply(voice.greeting()),
+        Command::Add { number, quantity } => add_to_cart(tenant, voice, state, number, quantity),
+        Command::Remove { number } => remove_from_cart(tenant, voice, state, number),
+        Command::Info { number } => item_info(tenant, voice, number),
         Command::Clear => {
             state.cart.clear();
-            reply(texts::cleared())
+            reply(voice.cleared())
         }
         Command::Checkout => {
             let dropped = state.refresh_cart(&tenant.menu);
             if state.cart.is_empty() {
-                return reply(texts::empty_cart_checkout(&dropped));
+                return reply(voice.empty_cart_checkout(&dropped));
             }
             if !tenant.settings.is_open(at) {
-                return reply(texts::closed(tenant));
+                return reply(voice.closed());
             }
             if state.cart_total() < tenant.settings.minimum_order {
-                return reply(texts::below_minimum(tenant, state.cart_total()));
+                return reply(voice.below_minimum(state.cart_total()));
             }
             state.step = Step::AwaitingAddress;
-            reply(texts::ask_address(&dropped))
+            reply(voice.ask_address(&dropped))
         }
-        Command::Yes | Command::No => reply(texts::nothing_to_confirm()),
-        Command::Text(text) => reply(texts::did_not_understand(&text)),
-        Command::Menu | Command::Cart | Command::Help | Command::Cancel => {
+        Command::Yes | Command::No => reply(voice.nothing_to_confirm()),
+        Command::Text(text) => reply(voice.did_not_understand(&text)),
+        Command::Menu | Command::Cart | Command::Help | Command::Human | Command::Cancel => {
             unreachable!("handled for every step in on_message")
         }
     }
@@ -194,30 +225,27 @@ fn on_browsing(
 
 fn on_address(
     tenant: &TenantContext,
+    voice: &Voice<'_>,
     state: &mut RestaurantState,
     command: Command,
     raw: &str,
 ) -> Vec<Action> {
     if matches!(command, Command::No) {
         state.step = Step::Browsing;
-        return reply(texts::checkout_paused());
+        return reply(voice.checkout_paused());
     }
     let address = raw.trim();
     if address.chars().count() < MIN_ADDRESS_CHARS {
-        return reply(texts::address_too_short());
+        return reply(voice.address_too_short());
     }
     state.delivery_address = Some(address.to_owned());
     state.step = Step::AwaitingConfirmation;
-    reply(texts::summary(
-        tenant,
-        &state.cart,
-        address,
-        state.order_total(tenant),
-    ))
+    reply(voice.summary(&state.cart, address, state.order_total(tenant)))
 }
 
 fn on_confirmation(
     tenant: &TenantContext,
+    voice: &Voice<'_>,
     state: &mut RestaurantState,
     command: Command,
     at: DateTime<Utc>,
@@ -225,7 +253,7 @@ fn on_confirmation(
     match command {
         Command::Yes if !tenant.settings.is_open(at) => {
             state.step = Step::Browsing;
-            reply(texts::closed(tenant))
+            reply(voice.closed())
         }
         Command::Yes => {
             let dropped = state.refresh_cart(&tenant.menu);
@@ -236,8 +264,7 @@ fn on_confirmation(
                 } else {
                     Step::AwaitingConfirmation
                 };
-                return reply(texts::menu_changed_during_checkout(
-                    tenant,
+                return reply(voice.menu_changed_during_checkout(
                     &dropped,
                     &state.cart,
                     &address,
@@ -252,23 +279,24 @@ fn on_confirmation(
         }
         Command::No => {
             state.step = Step::Browsing;
-            reply(texts::checkout_paused())
+            reply(voice.checkout_paused())
         }
-        _ => reply(texts::confirm_prompt()),
+        _ => reply(voice.confirm_prompt()),
     }
 }
 
 fn add_to_cart(
     tenant: &TenantContext,
+    voice: &Voice<'_>,
     state: &mut RestaurantState,
     number: usize,
     quantity: u32,
 ) -> Vec<Action> {
     let Some(item) = tenant.menu.by_number(number) else {
-        return reply(texts::unknown_item(tenant, number));
+        return reply(voice.unknown_item(number));
     };
     if quantity == 0 {
-        return reply(texts::quantity_out_of_range());
+        return reply(voice.quantity_out_of_range());
     }
     let line_quantity = state
         .cart
@@ -276,7 +304,7 @@ fn add_to_cart(
         .find(|l| l.item_id == item.item_id)
         .map_or(0, |l| l.quantity);
     if line_quantity + quantity > MAX_LINE_QUANTITY {
-        return reply(texts::quantity_out_of_range());
+        return reply(voice.quantity_out_of_range());
     }
     match state.cart.iter_mut().find(|l| l.item_id == item.item_id) {
         Some(line) => line.quantity += quantity,
@@ -287,35 +315,31 @@ fn add_to_cart(
             quantity,
         }),
     }
-    reply(texts::added(
-        tenant,
-        &item.name,
-        quantity,
-        state.cart_total(),
-    ))
+    reply(voice.added(&item.name, quantity, state.cart_total()))
 }
 
 fn remove_from_cart(
     tenant: &TenantContext,
+    voice: &Voice<'_>,
     state: &mut RestaurantState,
     number: usize,
 ) -> Vec<Action> {
     let Some(item) = tenant.menu.by_number(number) else {
-        return reply(texts::unknown_item(tenant, number));
+        return reply(voice.unknown_item(number));
     };
     let before = state.cart.len();
     state.cart.retain(|l| l.item_id != item.item_id);
     if state.cart.len() == before {
-        return reply(texts::not_in_cart(&item.name));
+        return reply(voice.not_in_cart(&item.name));
     }
-    reply(texts::removed(tenant, &item.name, &state.cart))
+    reply(voice.removed(&item.name, &state.cart))
 }
 
-fn item_info(tenant: &TenantContext, number: usize) -> Vec<Action> {
+fn item_info(tenant: &TenantContext, voice: &Voice<'_>, number: usize) -> Vec<Action> {
     let Some(item) = tenant.menu.by_number(number) else {
-        return reply(texts::unknown_item(tenant, number));
+        return reply(voice.unknown_item(number));
     };
-    let caption = texts::item_info(tenant, number, item);
+    let caption = voice.item_info(number, item);
     match &item.image_url {
         Some(url) => vec![Action::ReplyImage {
             url: url.clone(),

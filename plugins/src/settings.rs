@@ -6,12 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// Languages the bots' texts exist in.
-pub const LANGUAGES: &[&str] = &["en"];
+use crate::i18n::Language;
 
 /// The day keys of [`BotSettings::opening_hours`], Monday first.
 pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -29,7 +28,8 @@ const MAX_BRANDING: usize = 200;
 pub struct BotSettings {
     /// Currency symbol in prices, 1 to 4 characters (default `$`).
     pub currency_symbol: String,
-    /// Language of the bot's texts (default `en`).
+    /// Language of the bot's texts: `en` (default), `es`, `pt`, `fr` or `ar`;
+    /// each customer may switch.
     pub language: String,
     /// Replaces the bot's welcome line (at most 500 characters).
     pub greeting: Option<String>,
@@ -111,11 +111,9 @@ impl BotSettings {
         if !(1..=4).contains(&symbol_chars) {
             fail("currency_symbol", "must be 1 to 4 characters".to_owned());
         }
-        if !LANGUAGES.contains(&self.language.as_str()) {
-            fail(
-                "language",
-                format!("must be one of {}", LANGUAGES.join(", ")),
-            );
+        if self.language().code() != self.language {
+            let codes: Vec<&str> = Language::ALL.iter().map(|l| l.code()).collect();
+            fail("language", format!("must be one of {}", codes.join(", ")));
         }
         for (field, text, max) in [
             ("greeting", &self.greeting, MAX_GREETING),
@@ -186,25 +184,23 @@ impl BotSettings {
         })
     }
 
-    /// The opening hours as lines for customers, Monday first (`mon 11:00-22:00`).
-    pub fn hours_lines(&self) -> Vec<String> {
+    /// The tenant's default language (English if the stored code is unknown).
+    pub fn language(&self) -> Language {
+        Language::ALL
+            .into_iter()
+            .find(|l| l.code() == self.language)
+            .unwrap_or_default()
+    }
+
+    /// Each day's opening hours, Monday first (`11:00-15:00, 18:00-23:00`,
+    /// or `closed_word` for a day without hours).
+    pub fn hours_lines(&self, closed_word: &str) -> Vec<String> {
         DAYS.iter()
-            .zip([
-                Weekday::Mon,
-                Weekday::Tue,
-                Weekday::Wed,
-                Weekday::Thu,
-                Weekday::Fri,
-                Weekday::Sat,
-                Weekday::Sun,
-            ])
-            .map(|(key, weekday)| {
-                let hours = self
-                    .opening_hours
+            .map(|key| {
+                self.opening_hours
                     .get(*key)
                     .filter(|ranges| !ranges.is_empty())
-                    .map_or_else(|| "closed".to_owned(), |ranges| ranges.join(", "));
-                format!("{weekday} {hours}")
+                    .map_or_else(|| closed_word.to_owned(), |ranges| ranges.join(", "))
             })
             .collect()
     }
@@ -267,7 +263,7 @@ mod tests {
             BotSettings::default().is_open(at(3, 0)),
             "no hours: always open"
         );
-        assert_eq!(settings.hours_lines()[1], "Tue 11:00-22:00");
-        assert_eq!(settings.hours_lines()[0], "Mon closed");
+        assert_eq!(settings.hours_lines("closed")[1], "11:00-22:00");
+        assert_eq!(settings.hours_lines("closed")[0], "closed");
     }
 }

@@ -12,6 +12,8 @@ pub(crate) enum Command {
     Checkout,
     Yes,
     No,
+    /// Talk to a person: hand the conversation over to the business.
+    Human,
     /// `3`, `2x 3`, `2 x 3`: `quantity` of menu item `number`.
     Add {
         number: usize,
@@ -38,25 +40,81 @@ pub(crate) fn parse(text: &str) -> Command {
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase();
+    // The keywords of every language the bot speaks (see `phrases/`).
     match normal.as_str() {
-        "hi" | "hello" | "hey" | "hola" | "start" | "good morning" | "good evening" => {
+        "hi"
+        | "hello"
+        | "hey"
+        | "start"
+        | "good morning"
+        | "good evening"
+        | "hola"
+        | "buenas"
+        | "buenos días"
+        | "olá"
+        | "ola"
+        | "oi"
+        | "bom dia"
+        | "bonjour"
+        | "salut"
+        | "bonsoir"
+        | "مرحبا"
+        | "أهلا"
+        | "اهلا"
+        | "السلام عليكم" => {
             return Command::Greeting;
         }
-        "menu" | "catalog" | "list" => return Command::Menu,
-        "cart" | "basket" | "my cart" => return Command::Cart,
-        "help" => return Command::Help,
-        "" if trimmed.starts_with('?') => return Command::Help,
-        "cancel" => return Command::Cancel,
-        "clear" | "empty" | "clear cart" => return Command::Clear,
-        "checkout" | "check out" | "order" | "done" | "pay" => return Command::Checkout,
-        "yes" | "y" | "confirm" | "ok" | "okay" | "sure" => return Command::Yes,
-        "no" | "n" | "change" | "back" => return Command::No,
+        "menu" | "catalog" | "list" | "menú" | "carta" | "cardápio" | "cardapio" | "carte"
+        | "قائمة" | "القائمة" => return Command::Menu,
+        "cart" | "basket" | "my cart" | "carrito" | "carrinho" | "panier" | "السلة" | "سلة" =>
+        {
+            return Command::Cart;
+        }
+        "help" | "ayuda" | "ajuda" | "aide" | "مساعدة" => return Command::Help,
+        "" if trimmed.starts_with('?') || trimmed.starts_with('؟') => return Command::Help,
+        "cancel" | "cancelar" | "annuler" | "إلغاء" | "الغاء" => return Command::Cancel,
+        "clear" | "empty" | "clear cart" | "vaciar" | "limpar" | "vider" | "إفراغ" | "افراغ" =>
+        {
+            return Command::Clear;
+        }
+        "checkout" | "check out" | "order" | "done" | "pay" | "pedir" | "finalizar"
+        | "commander" | "اطلب" | "أطلب" => return Command::Checkout,
+        "yes" | "y" | "confirm" | "ok" | "okay" | "sure" | "sí" | "si" | "sim" | "oui" | "نعم" => {
+            return Command::Yes;
+        }
+        "no" | "n" | "change" | "back" | "não" | "nao" | "non" | "لا" => return Command::No,
+        "human" | "person" | "agent" | "talk to a person" | "persona" | "humano" | "atendente"
+        | "pessoa" | "conseiller" | "humain" | "موظف" | "شخص" => {
+            return Command::Human;
+        }
         _ => {}
     }
-    if let Some(number) = keyword_number(&normal, &["remove", "delete", "del"]) {
+    let remove = [
+        "remove",
+        "delete",
+        "del",
+        "quitar",
+        "eliminar",
+        "remover",
+        "tirar",
+        "retirer",
+        "supprimer",
+        "احذف",
+        "حذف",
+    ];
+    if let Some(number) = keyword_number(&normal, &remove) {
         return Command::Remove { number };
     }
-    if let Some(number) = keyword_number(&normal, &["info", "show", "photo"]) {
+    let info = [
+        "info",
+        "show",
+        "photo",
+        "detalles",
+        "detalhes",
+        "détails",
+        "معلومات",
+    ];
+    if let Some(number) = keyword_number(&normal, &info) {
         return Command::Info { number };
     }
     if let Some((quantity, number)) = quantity_times_item(&normal) {
@@ -117,6 +175,11 @@ mod tests {
         assert_eq!(parse("Remove #2"), Command::Remove { number: 2 });
         assert_eq!(parse("?"), Command::Help);
         assert_eq!(parse("Yes."), Command::Yes);
+        assert_eq!(parse("Sí"), Command::Yes);
+        assert_eq!(parse("نعم"), Command::Yes);
+        assert_eq!(parse("Carrinho"), Command::Cart);
+        assert_eq!(parse("retirer 2"), Command::Remove { number: 2 });
+        assert_eq!(parse("talk to a person"), Command::Human);
         assert_eq!(
             parse("12 Baker Street"),
             Command::Text("12 Baker Street".into())

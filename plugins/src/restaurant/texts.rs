@@ -1,304 +1,353 @@
-//! Every customer-facing text of the restaurant bot, in one place
-//! (WhatsApp formatting: `*bold*`, `_italic_`).
+//! Builds every customer-facing text of the restaurant bot from the
+//! catalogue of the conversation's language ([`Phrases`]), with prices in
+//! that language's style and the tenant's branding (WhatsApp formatting:
+//! `*bold*`, `_italic_`).
 
 use std::fmt::Write;
 
 use rust_decimal::Decimal;
 
-use crate::catalog::{MenuItem, format_money};
+use super::phrases::Phrases;
+use crate::catalog::MenuItem;
+use crate::i18n::{Language, fill};
 use crate::order::{OrderLine, OrderStatus};
 use crate::plugin::TenantContext;
 
-const HINT: &str = "Send an item number to add it (e.g. *3*, or *2x 3* for two), *cart* to see your order, *help* for all commands.";
-
-/// The tenant's branding as a closing line, if it has one.
-fn signature(tenant: &TenantContext) -> String {
-    tenant
-        .settings
-        .branding
-        .as_deref()
-        .map(|branding| format!("\n\n_{}_", branding.trim()))
-        .unwrap_or_default()
+/// The tenant speaking in one language.
+pub(crate) struct Voice<'a> {
+    tenant: &'a TenantContext,
+    language: Language,
+    phrases: &'static Phrases,
 }
 
-pub(crate) fn greeting(tenant: &TenantContext) -> String {
-    let welcome = match &tenant.settings.greeting {
-        Some(greeting) => greeting.trim().to_owned(),
-        None => format!(
-            "👋 Welcome to *{}*! I can take your order right here.",
-            tenant.business_name
-        ),
-    };
-    format!(
-        "{welcome}\nType *menu* to see what we have today.{}",
-        signature(tenant)
-    )
-}
-
-pub(crate) fn closed(tenant: &TenantContext) -> String {
-    format!(
-        "🕒 Sorry, *{}* is closed right now, so we cannot take orders. Your cart is kept.\nOpening hours:\n{}",
-        tenant.business_name,
-        tenant.settings.hours_lines().join("\n")
-    )
-}
-
-pub(crate) fn below_minimum(tenant: &TenantContext, subtotal: Decimal) -> String {
-    let money = |amount| format_money(&tenant.settings.currency_symbol, amount);
-    format!(
-        "The minimum order is {}; your cart comes to {}. Add something more, then *checkout*.",
-        money(tenant.settings.minimum_order),
-        money(subtotal)
-    )
-}
-
-pub(crate) fn help() -> String {
-    [
-        "Here is what I understand:",
-        "• *menu* – see the menu",
-        "• *3* or *2x 3* – add item 3 (two of them)",
-        "• *info 3* – details of item 3",
-        "• *remove 3* – take item 3 out of your cart",
-        "• *cart* – see your cart",
-        "• *clear* – empty your cart",
-        "• *checkout* – place your order",
-        "• *cancel* – start over",
-    ]
-    .join("\n")
-}
-
-pub(crate) fn menu(tenant: &TenantContext) -> String {
-    if tenant.menu.is_empty() {
-        return format!(
-            "Sorry, *{}* has nothing on the menu right now. Please check back later.",
-            tenant.business_name
-        );
+impl<'a> Voice<'a> {
+    pub(crate) fn new(tenant: &'a TenantContext, language: Language) -> Self {
+        Self {
+            tenant,
+            language,
+            phrases: Phrases::of(language),
+        }
     }
-    let mut text = format!("📋 *{} – Menu*", tenant.business_name);
-    let mut category: Option<&str> = None;
-    for (number, item) in tenant.menu.numbered() {
-        if category != Some(item.category.as_str()) {
-            category = Some(item.category.as_str());
-            let _ = write!(text, "\n\n*{}*", item.category);
+
+    fn money(&self, amount: Decimal) -> String {
+        self.language
+            .money(&self.tenant.settings.currency_symbol, amount)
+    }
+
+    fn business(&self) -> &str {
+        &self.tenant.business_name
+    }
+
+    /// The template with the business name filled in.
+    fn about_business(&self, template: &str) -> String {
+        fill(template, &[("business", self.business())])
+    }
+
+    /// The tenant's branding as a closing line, if it has one.
+    fn signature(&self) -> String {
+        self.tenant
+            .settings
+            .branding
+            .as_deref()
+            .map(|branding| format!("\n\n_{}_", branding.trim()))
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn greeting(&self) -> String {
+        let welcome = match &self.tenant.settings.greeting {
+            Some(greeting) => greeting.trim().to_owned(),
+            None => self.about_business(self.phrases.welcome),
+        };
+        format!("{welcome}\n{}{}", self.phrases.type_menu, self.signature())
+    }
+
+    pub(crate) fn closed(&self) -> String {
+        let hours = self.tenant.settings.hours_lines(self.phrases.closed_day);
+        let lines: Vec<String> = self
+            .phrases
+            .days
+            .iter()
+            .zip(hours)
+            .map(|(day, hours)| format!("{day} {hours}"))
+            .collect();
+        format!(
+            "{}\n{}",
+            self.about_business(self.phrases.closed),
+            lines.join("\n")
+        )
+    }
+
+    pub(crate) fn below_minimum(&self, subtotal: Decimal) -> String {
+        fill(
+            self.phrases.below_minimum,
+            &[
+                ("minimum", &self.money(self.tenant.settings.minimum_order)),
+                ("subtotal", &self.money(subtotal)),
+            ],
+        )
+    }
+
+    pub(crate) fn help(&self) -> String {
+        self.phrases.help.to_owned()
+    }
+
+    pub(crate) fn menu(&self) -> String {
+        let menu = &self.tenant.menu;
+        if menu.is_empty() {
+            return self.about_business(self.phrases.empty_menu);
+        }
+        let mut text = self.about_business(self.phrases.menu_title);
+        let mut category: Option<&str> = None;
+        for (number, item) in menu.numbered() {
+            if category != Some(item.category.as_str()) {
+                category = Some(item.category.as_str());
+                let _ = write!(text, "\n\n*{}*", item.category);
+            }
+            let _ = write!(
+                text,
+                "\n{number}. {} – {}",
+                item.name,
+                self.money(item.price)
+            );
+        }
+        let _ = write!(text, "\n\n{}", self.phrases.hint);
+        text
+    }
+
+    fn cart_lines(&self, cart: &[OrderLine]) -> String {
+        cart.iter()
+            .map(|line| {
+                format!(
+                    "• {} x {} – {}",
+                    line.quantity,
+                    line.name,
+                    self.money(line.line_total())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn total_line(&self, total: Decimal) -> String {
+        fill(self.phrases.total, &[("amount", &self.money(total))])
+    }
+
+    pub(crate) fn cart(&self, cart: &[OrderLine]) -> String {
+        if cart.is_empty() {
+            return self.phrases.cart_empty.to_owned();
+        }
+        let total: Decimal = cart.iter().map(OrderLine::line_total).sum();
+        format!(
+            "{}\n{}\n{}\n\n{}",
+            self.phrases.cart_title,
+            self.cart_lines(cart),
+            self.total_line(total),
+            self.phrases.cart_footer
+        )
+    }
+
+    pub(crate) fn added(&self, name: &str, quantity: u32, total: Decimal) -> String {
+        fill(
+            self.phrases.added,
+            &[
+                ("quantity", &quantity.to_string()),
+                ("name", name),
+                ("total", &self.money(total)),
+            ],
+        )
+    }
+
+    pub(crate) fn removed(&self, name: &str, cart_now: &[OrderLine]) -> String {
+        format!(
+            "{}\n\n{}",
+            fill(self.phrases.removed, &[("name", name)]),
+            self.cart(cart_now)
+        )
+    }
+
+    pub(crate) fn not_in_cart(&self, name: &str) -> String {
+        fill(self.phrases.not_in_cart, &[("name", name)])
+    }
+
+    pub(crate) fn unknown_item(&self, number: usize) -> String {
+        let count = self.tenant.menu.numbered().count();
+        if count == 0 {
+            return self.menu();
+        }
+        fill(
+            self.phrases.unknown_item,
+            &[
+                ("number", &number.to_string()),
+                ("count", &count.to_string()),
+            ],
+        )
+    }
+
+    pub(crate) fn quantity_out_of_range(&self) -> String {
+        fill(
+            self.phrases.quantity_out_of_range,
+            &[("max", &super::MAX_LINE_QUANTITY.to_string())],
+        )
+    }
+
+    pub(crate) fn item_info(&self, number: usize, item: &MenuItem) -> String {
+        let mut text = format!("*{number}. {}* – {}", item.name, self.money(item.price));
+        if !item.description.is_empty() {
+            let _ = write!(text, "\n{}", item.description);
         }
         let _ = write!(
             text,
-            "\n{number}. {} – {}",
-            item.name,
-            format_money(&tenant.settings.currency_symbol, item.price)
+            "\n{}",
+            fill(self.phrases.add_hint, &[("number", &number.to_string())])
         );
+        text
     }
-    let _ = write!(text, "\n\n{HINT}");
-    text
-}
 
-fn cart_lines(tenant: &TenantContext, cart: &[OrderLine]) -> String {
-    cart.iter()
-        .map(|line| {
+    pub(crate) fn cleared(&self) -> String {
+        self.phrases.cleared.to_owned()
+    }
+
+    fn dropped_notice(&self, dropped: &[String]) -> String {
+        if dropped.is_empty() {
+            String::new()
+        } else {
+            let items = dropped.join(", ");
+            format!("{}\n", fill(self.phrases.dropped, &[("items", &items)]))
+        }
+    }
+
+    pub(crate) fn empty_cart_checkout(&self, dropped: &[String]) -> String {
+        format!(
+            "{}{}",
+            self.dropped_notice(dropped),
+            self.phrases.empty_cart_checkout
+        )
+    }
+
+    pub(crate) fn ask_address(&self, dropped: &[String]) -> String {
+        format!(
+            "{}{}",
+            self.dropped_notice(dropped),
+            self.phrases.ask_address
+        )
+    }
+
+    pub(crate) fn address_too_short(&self) -> String {
+        self.phrases.address_too_short.to_owned()
+    }
+
+    pub(crate) fn summary(&self, cart: &[OrderLine], address: &str, total: Decimal) -> String {
+        let fee = self.tenant.settings.delivery_fee;
+        let fee_line = if fee.is_zero() {
+            String::new()
+        } else {
             format!(
-                "• {} x {} – {}",
-                line.quantity,
-                line.name,
-                format_money(&tenant.settings.currency_symbol, line.line_total())
+                "{}\n",
+                fill(self.phrases.delivery, &[("amount", &self.money(fee))])
             )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn total_line(tenant: &TenantContext, total: Decimal) -> String {
-    format!(
-        "*Total: {}*",
-        format_money(&tenant.settings.currency_symbol, total)
-    )
-}
-
-pub(crate) fn cart(tenant: &TenantContext, cart: &[OrderLine]) -> String {
-    if cart.is_empty() {
-        return "🛒 Your cart is empty. Type *menu* to see what we have.".to_owned();
-    }
-    let total: Decimal = cart.iter().map(OrderLine::line_total).sum();
-    format!(
-        "🛒 *Your cart*\n{}\n{}\n\nType *checkout* to order, or *remove N* to take an item out.",
-        cart_lines(tenant, cart),
-        total_line(tenant, total)
-    )
-}
-
-pub(crate) fn added(tenant: &TenantContext, name: &str, quantity: u32, total: Decimal) -> String {
-    format!(
-        "✅ Added {quantity} x {name}. Cart total: {}.\nAdd more, or type *checkout* when you are ready.",
-        format_money(&tenant.settings.currency_symbol, total)
-    )
-}
-
-pub(crate) fn removed(tenant: &TenantContext, name: &str, cart_now: &[OrderLine]) -> String {
-    format!("Removed {name}.\n\n{}", cart(tenant, cart_now))
-}
-
-pub(crate) fn not_in_cart(name: &str) -> String {
-    format!("{name} is not in your cart. Type *cart* to see it.")
-}
-
-pub(crate) fn unknown_item(tenant: &TenantContext, number: usize) -> String {
-    let count = tenant.menu.numbered().count();
-    if count == 0 {
-        return menu(tenant);
-    }
-    format!(
-        "There is no item {number} on the menu; items go from 1 to {count}. Type *menu* to see them."
-    )
-}
-
-pub(crate) fn quantity_out_of_range() -> String {
-    format!(
-        "Please choose a quantity from 1 to {} per item.",
-        super::MAX_LINE_QUANTITY
-    )
-}
-
-pub(crate) fn item_info(tenant: &TenantContext, number: usize, item: &MenuItem) -> String {
-    let mut text = format!(
-        "*{number}. {}* – {}",
-        item.name,
-        format_money(&tenant.settings.currency_symbol, item.price)
-    );
-    if !item.description.is_empty() {
-        let _ = write!(text, "\n{}", item.description);
-    }
-    let _ = write!(text, "\nSend *{number}* to add it to your cart.");
-    text
-}
-
-pub(crate) fn cleared() -> String {
-    "🗑️ Your cart is now empty. Type *menu* to start again.".to_owned()
-}
-
-fn dropped_notice(dropped: &[String]) -> String {
-    if dropped.is_empty() {
-        String::new()
-    } else {
+        };
         format!(
-            "Sorry, no longer available and taken out of your cart: {}.\n",
-            dropped.join(", ")
+            "{}\n{}\n{fee_line}{}\n{}\n\n{}",
+            self.phrases.summary_title,
+            self.cart_lines(cart),
+            self.total_line(total),
+            fill(self.phrases.deliver_to, &[("address", address)]),
+            self.phrases.confirm_question
         )
     }
-}
 
-pub(crate) fn empty_cart_checkout(dropped: &[String]) -> String {
-    format!(
-        "{}Your cart is empty, so there is nothing to check out yet. Type *menu* to choose something.",
-        dropped_notice(dropped)
-    )
-}
-
-pub(crate) fn ask_address(dropped: &[String]) -> String {
-    format!(
-        "{}📍 Where should we deliver? Please send your full delivery address.",
-        dropped_notice(dropped)
-    )
-}
-
-pub(crate) fn address_too_short() -> String {
-    "That address looks too short. Please send the full delivery address (street, number, city), or *cancel*.".to_owned()
-}
-
-pub(crate) fn summary(
-    tenant: &TenantContext,
-    cart: &[OrderLine],
-    address: &str,
-    total: Decimal,
-) -> String {
-    let fee = tenant.settings.delivery_fee;
-    let fee_line = if fee.is_zero() {
-        String::new()
-    } else {
+    pub(crate) fn menu_changed_during_checkout(
+        &self,
+        dropped: &[String],
+        cart_now: &[OrderLine],
+        address: &str,
+        total: Decimal,
+    ) -> String {
+        if cart_now.is_empty() {
+            return self.empty_cart_checkout(dropped);
+        }
         format!(
-            "Delivery: {}\n",
-            format_money(&tenant.settings.currency_symbol, fee)
+            "{}{}",
+            self.dropped_notice(dropped),
+            self.summary(cart_now, address, total)
         )
-    };
-    format!(
-        "🧾 *Order summary*\n{}\n{fee_line}{}\n📍 Deliver to: {address}\n\nReply *yes* to place the order or *no* to change it.",
-        cart_lines(tenant, cart),
-        total_line(tenant, total)
-    )
-}
-
-pub(crate) fn menu_changed_during_checkout(
-    tenant: &TenantContext,
-    dropped: &[String],
-    cart_now: &[OrderLine],
-    address: &str,
-    total: Decimal,
-) -> String {
-    if cart_now.is_empty() {
-        return empty_cart_checkout(dropped);
     }
-    format!(
-        "{}{}",
-        dropped_notice(dropped),
-        summary(tenant, cart_now, address, total)
-    )
-}
 
-pub(crate) fn confirm_prompt() -> String {
-    "Please reply *yes* to place your order, or *no* to change it.".to_owned()
-}
-
-pub(crate) fn nothing_to_confirm() -> String {
-    format!("There is nothing to confirm yet. {HINT}")
-}
-
-pub(crate) fn checkout_paused() -> String {
-    "No problem, your cart is kept. Change it as you like and type *checkout* when ready."
-        .to_owned()
-}
-
-pub(crate) fn cancelled(had_something: bool) -> String {
-    if had_something {
-        "Order cancelled and cart emptied. Type *menu* whenever you want to start again.".to_owned()
-    } else {
-        "Nothing to cancel. Type *menu* to see what we have.".to_owned()
+    pub(crate) fn confirm_prompt(&self) -> String {
+        self.phrases.confirm_prompt.to_owned()
     }
-}
 
-pub(crate) fn order_placed(tenant: &TenantContext, order_number: i64, total: Decimal) -> String {
-    format!(
-        "🎉 Thank you! Your order *#{order_number}* is placed ({}). We will let you know as it moves along.{}",
-        format_money(&tenant.settings.currency_symbol, total),
-        signature(tenant)
-    )
-}
-
-pub(crate) fn order_failed() -> String {
-    "Sorry, we could not place your order just now. Please reply *yes* to try again in a moment."
-        .to_owned()
-}
-
-pub(crate) fn status_notice(
-    tenant: &TenantContext,
-    order_number: i64,
-    status: OrderStatus,
-) -> String {
-    let what = match status {
-        OrderStatus::Pending => "has been received",
-        OrderStatus::Confirmed => "is confirmed ✅",
-        OrderStatus::Preparing => "is being prepared 👩‍🍳",
-        OrderStatus::OutForDelivery => "is on its way 🛵",
-        OrderStatus::Delivered => "has been delivered. Enjoy! 😋",
-        OrderStatus::Cancelled => "has been cancelled. Sorry for the trouble",
-    };
-    format!(
-        "*{}*: your order *#{order_number}* {what}.",
-        tenant.business_name
-    )
-}
-
-pub(crate) fn did_not_understand(text: &str) -> String {
-    let shown: String = text.chars().take(40).collect();
-    if shown.is_empty() {
-        return format!("I can only read text messages for now. {HINT}");
+    pub(crate) fn nothing_to_confirm(&self) -> String {
+        format!("{} {}", self.phrases.nothing_to_confirm, self.phrases.hint)
     }
-    format!("Sorry, I did not understand \"{shown}\". {HINT}")
+
+    pub(crate) fn checkout_paused(&self) -> String {
+        self.phrases.checkout_paused.to_owned()
+    }
+
+    pub(crate) fn cancelled(&self, had_something: bool) -> String {
+        if had_something {
+            self.phrases.cancelled.to_owned()
+        } else {
+            self.phrases.nothing_to_cancel.to_owned()
+        }
+    }
+
+    pub(crate) fn order_placed(&self, order_number: i64, total: Decimal) -> String {
+        let text = fill(
+            self.phrases.order_placed,
+            &[
+                ("number", &order_number.to_string()),
+                ("total", &self.money(total)),
+            ],
+        );
+        format!("{text}{}", self.signature())
+    }
+
+    pub(crate) fn order_failed(&self) -> String {
+        self.phrases.order_failed.to_owned()
+    }
+
+    pub(crate) fn status_notice(&self, order_number: i64, status: OrderStatus) -> String {
+        let phrases = self.phrases;
+        let template = match status {
+            OrderStatus::Pending => phrases.status_pending,
+            OrderStatus::Confirmed => phrases.status_confirmed,
+            OrderStatus::Preparing => phrases.status_preparing,
+            OrderStatus::OutForDelivery => phrases.status_out_for_delivery,
+            OrderStatus::Delivered => phrases.status_delivered,
+            OrderStatus::Cancelled => phrases.status_cancelled,
+        };
+        fill(
+            template,
+            &[
+                ("business", self.business()),
+                ("number", &order_number.to_string()),
+            ],
+        )
+    }
+
+    pub(crate) fn did_not_understand(&self, text: &str) -> String {
+        let shown: String = text.chars().take(40).collect();
+        if shown.is_empty() {
+            return format!("{} {}", self.phrases.not_text, self.phrases.hint);
+        }
+        format!(
+            "{} {}",
+            fill(self.phrases.not_understood, &[("text", &shown)]),
+            self.phrases.hint
+        )
+    }
+
+    pub(crate) fn unknown_language(&self) -> String {
+        format!(
+            "{}\n\n{}",
+            self.phrases.unknown_language,
+            crate::i18n::choices(self.language)
+        )
+    }
+
+    pub(crate) fn handoff_started(&self) -> String {
+        self.about_business(self.phrases.handoff_started)
+    }
 }
