@@ -79,7 +79,8 @@ pub(crate) fn parse(text: &str) -> Command {
         }
         "checkout" | "check out" | "order" | "done" | "pay" | "pedir" | "finalizar"
         | "commander" | "اطلب" | "أطلب" => return Command::Checkout,
-        "yes" | "y" | "confirm" | "ok" | "okay" | "sure" | "sí" | "si" | "sim" | "oui" | "نعم" => {
+        "yes" | "y" | "confirm" | "ok" | "okay" | "sure" | "sí" | "si" | "sim" | "oui" | "نعم" =>
+        {
             return Command::Yes;
         }
         "no" | "n" | "change" | "back" | "não" | "nao" | "non" | "لا" => return Command::No,

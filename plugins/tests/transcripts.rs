@@ -1,0 +1,202 @@
+//! Replays the transcript files under `plugins/transcripts/<bot>/` against
+//! the bot, the way the actor runtime drives it, and fails on the first
+//! reply that does not match.
+//!
+//! A transcript is plain text, one instruction per line:
+//! - `> text`: the customer sends `text`;
+//! - `< text`: the bot's reply to the last event contains `text` (several
+//!   `<` lines: all of them, in any order);
+//! - `<> `: the bot stays silent;
+//! - `@handover`: the bot handed the conversation to a person;
+//! - `! status 1001 confirmed`: the business moves order 1001 along;
+//! - `! hand back`: a person hands the conversation back to the bot;
+//! - `! time 2026-11-24T12:00:00Z`: the clock for the messages that follow;
+//! - `! settings {json}`: the tenant's settings (before the first message);
+//! - `#` starts a comment; blank lines are ignored.
+//!
+//! Like the runtime, the harness places every order the bot asks for and
+//! answers with the next order number, starting at 1001.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use wabot_plugins::{
+    Action, BotSettings, ConversationState, Event, Menu, MenuItem, OrderStatus, Plugin, PluginKind,
+    TenantContext, plugin_for,
+};
+
+fn item(id: &str, name: &str, cents: i64, category: &str) -> MenuItem {
+    MenuItem {
+        item_id: id.into(),
+        name: name.into(),
+        description: format!("Our {name}"),
+        price: Decimal::new(cents, 2),
+        category: category.into(),
+        available: true,
+        image_url: None,
+    }
+}
+
+/// The business every restaurant transcript talks to.
+fn luigis(settings: BotSettings) -> TenantContext {
+    TenantContext {
+        business_name: "Luigi's".into(),
+        settings,
+        menu: Menu::new(vec![
+            item("margherita", "Margherita", 1050, "Pizzas"),
+            item("diavola", "Diavola", 1200, "Pizzas"),
+            item("cola", "Cola", 250, "Drinks"),
+        ]),
+    }
+}
+
+/// What the bot did in answer to one event.
+#[derive(Default)]
+struct Outcome {
+    replies: Vec<String>,
+    handed_over: bool,
+}
+
+struct Replay {
+    plugin: std::sync::Arc<dyn Plugin>,
+    tenant: TenantContext,
+    state: ConversationState,
+    now: DateTime<Utc>,
+    next_order: i64,
+}
+
+impl Replay {
+    fn new(kind: PluginKind) -> Self {
+        let plugin = plugin_for(kind);
+        let state = plugin.initial_state();
+        Self {
+            plugin,
+            tenant: luigis(BotSettings::default()),
+            state,
+            now: "2026-11-24T12:00:00Z".parse().expect("a valid instant"),
+            next_order: 1001,
+        }
+    }
+
+    /// Feeds `event`, carrying out the actions as the runtime would.
+    fn feed(&mut self, event: &Event<'_>) -> Outcome {
+        let mut outcome = Outcome::default();
+        let mut pending = self.plugin.handle(&self.tenant, &mut self.state, event);
+        while !pending.is_empty() {
+            let mut next = Vec::new();
+            for action in pending {
+                match action {
+                    Action::Reply(text) => outcome.replies.push(text),
+                    Action::ReplyImage { caption, .. } => outcome.replies.push(caption),
+                    Action::HandOver => outcome.handed_over = true,
+                    Action::PlaceOrder(_) => {
+                        let placed = Event::OrderPlaced {
+                            order_number: self.next_order,
+                        };
+                        self.next_order += 1;
+                        next.extend(self.plugin.handle(&self.tenant, &mut self.state, &placed));
+                    }
+                }
+            }
+            pending = next;
+        }
+        outcome
+    }
+
+    fn directive(&mut self, directive: &str, at: &str) -> Outcome {
+        let (verb, rest) = directive.split_once(' ').unwrap_or((directive, ""));
+        match verb {
+            "time" => {
+                self.now = rest.trim().parse().unwrap_or_else(|e| panic!("{at}: {e}"));
+                Outcome::default()
+            }
+            "settings" => {
+                let settings: BotSettings =
+                    serde_json::from_str(rest).unwrap_or_else(|e| panic!("{at}: {e}"));
+                assert!(settings.errors().is_empty(), "{at}: invalid settings");
+                self.tenant = luigis(settings);
+                Outcome::default()
+            }
+            "status" => {
+                let (number, status) = rest.trim().split_once(' ').expect("number and status");
+                let status: OrderStatus = status.parse().unwrap_or_else(|e| panic!("{at}: {e}"));
+                self.feed(&Event::OrderStatusChanged {
+                    order_number: number.parse().expect("an order number"),
+                    status,
+                })
+            }
+            "hand" if rest.trim() == "back" => self.feed(&Event::HandedBack),
+            other => panic!("{at}: unknown directive {other:?}"),
+        }
+    }
+}
+
+/// Replays one transcript; panics with the file and line of a mismatch.
+fn replay(kind: PluginKind, path: &Path) {
+    let text = std::fs::read_to_string(path).expect("a readable transcript");
+    let mut replay = Replay::new(kind);
+    let mut last = Outcome::default();
+    let mut expectations = 0;
+    for (index, line) in text.lines().enumerate() {
+        let at = format!("{}:{}", path.display(), index + 1);
+        let line = line.trim_end();
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(message) = line.strip_prefix("> ") {
+            last = replay.feed(&Event::Message {
+                text: message,
+                at: replay.now,
+            });
+        } else if let Some(directive) = line.strip_prefix("! ") {
+            last = replay.directive(directive, &at);
+        } else if line == "<>" {
+            expectations += 1;
+            assert!(
+                last.replies.is_empty(),
+                "{at}: expected silence, got {:?}",
+                last.replies
+            );
+        } else if line == "@handover" {
+            expectations += 1;
+            assert!(last.handed_over, "{at}: expected a handover");
+        } else if let Some(expected) = line.strip_prefix("< ") {
+            expectations += 1;
+            let said = last.replies.join("\n---\n");
+            assert!(
+                said.contains(expected),
+                "{at}: expected the reply to contain {expected:?}, got:\n{said}"
+            );
+        } else {
+            panic!("{at}: not an instruction: {line:?}");
+        }
+    }
+    assert!(expectations > 0, "{}: expects nothing", path.display());
+}
+
+fn transcripts(bot: &str) -> Vec<PathBuf> {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("transcripts")
+        .join(bot);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "txt"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn restaurant_transcripts() {
+    let files = transcripts("restaurant");
+    assert!(
+        files.len() >= 15,
+        "only {} restaurant transcripts",
+        files.len()
+    );
+    for file in files {
+        replay(PluginKind::Restaurant, &file);
+    }
+}
