@@ -81,6 +81,11 @@ pub struct TenantContext {
 /// Per-customer conversation state, owned by one conversation actor and
 /// persisted as JSON between messages. Tagged by plugin so a tenant that
 /// switches bots starts its customers afresh instead of misreading state.
+///
+/// Snapshots outlive releases, so a bot's state only grows compatibly: a
+/// field added later has a `#[serde(default)]` that means "as before", and
+/// nothing is renamed or removed. Each bot keeps a test that loads a
+/// snapshot of its first release.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "plugin", rename_all = "snake_case")]
 pub enum ConversationState {

@@ -221,6 +221,19 @@ fn state_survives_a_json_round_trip() {
     assert_eq!(back, state);
 }
 
+/// A snapshot as the first release stored it (before languages and
+/// handover existed) still loads, and the conversation goes on.
+#[test]
+fn snapshots_of_earlier_releases_still_load() {
+    let stored = r#"{"plugin":"restaurant","step":"awaiting_address",
+        "cart":[{"item_id":"cola","name":"Cola","unit_price":"2.50","quantity":2}],
+        "delivery_address":null}"#;
+    let mut state: ConversationState = serde_json::from_str(stored).unwrap();
+    assert!(!state.handed_over());
+    let summary = say(&pizzeria(), &mut state, "1 Main Street, Cork");
+    assert!(summary.contains("• 2 x Cola – $5.00"), "{summary}");
+}
+
 #[test]
 fn settings_shape_the_conversation_fee_minimum_branding_and_hours() {
     use chrono::TimeZone;
