@@ -58,6 +58,7 @@ fn profile(tenant_id: Uuid) -> TenantProfile {
             business_name: "Bench".into(),
             settings: wabot_plugins::BotSettings::default(),
             menu,
+            flow: None,
         },
         tier: "enterprise".into(),
         quota: Quota::UNLIMITED,

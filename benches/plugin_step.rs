@@ -30,6 +30,7 @@ fn tenant() -> TenantContext {
         business_name: "Bench Bistro".into(),
         settings: wabot_plugins::BotSettings::default(),
         menu: Menu::new(items),
+        flow: None,
     }
 }
 

@@ -279,6 +279,7 @@ mod tests {
                 business_name: "B".into(),
                 settings: wabot_plugins::BotSettings::default(),
                 menu: Menu::default(),
+                flow: None,
             },
             tier: "enterprise".into(),
             quota: Quota::UNLIMITED,

@@ -41,6 +41,7 @@ fn chez_test(tenant_id: Uuid) -> TenantProfile {
                 ..Default::default()
             },
             menu: Menu::new(vec![item]),
+            flow: None,
         },
         tier: "enterprise".into(),
         quota: Quota::UNLIMITED,

@@ -6,6 +6,7 @@
 //! trivially testable and cheap to benchmark.
 
 pub mod catalog;
+pub mod flow;
 pub mod i18n;
 pub mod order;
 pub mod plugin;
@@ -13,6 +14,7 @@ pub mod restaurant;
 pub mod settings;
 
 pub use catalog::{Menu, MenuItem};
+pub use flow::{Flow, FlowBot};
 pub use i18n::Language;
 pub use order::{OrderDraft, OrderLine, OrderStatus, UnknownOrderStatus};
 pub use plugin::{

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Menu;
+use crate::flow::{Flow, FlowBot, FlowState};
 use crate::order::{OrderDraft, OrderStatus};
 use crate::restaurant::{RestaurantBot, RestaurantState};
 use crate::settings::{BotSettings, SettingError};
@@ -19,6 +20,8 @@ use crate::settings::{BotSettings, SettingError};
 pub enum PluginKind {
     /// Menu browsing, cart, delivery address, confirmation.
     Restaurant,
+    /// The tenant's own flow (enterprise tier), uploaded through the API.
+    Flow,
 }
 
 impl PluginKind {
@@ -26,6 +29,7 @@ impl PluginKind {
     pub fn as_str(self) -> &'static str {
         match self {
             PluginKind::Restaurant => "restaurant",
+            PluginKind::Flow => "flow",
         }
     }
 }
@@ -42,7 +46,11 @@ pub struct UnknownPluginKind(pub String);
 
 impl fmt::Display for UnknownPluginKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown plugin type '{}' (known: restaurant)", self.0)
+        write!(
+            f,
+            "unknown plugin type '{}' (known: restaurant, flow)",
+            self.0
+        )
     }
 }
 
@@ -54,6 +62,7 @@ impl FromStr for PluginKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "restaurant" => Ok(PluginKind::Restaurant),
+            "flow" => Ok(PluginKind::Flow),
             other => Err(UnknownPluginKind(other.to_owned())),
         }
     }
@@ -63,6 +72,7 @@ impl FromStr for PluginKind {
 pub fn plugin_for(kind: PluginKind) -> Arc<dyn Plugin> {
     match kind {
         PluginKind::Restaurant => Arc::new(RestaurantBot),
+        PluginKind::Flow => Arc::new(FlowBot),
     }
 }
 
@@ -76,6 +86,8 @@ pub struct TenantContext {
     pub settings: BotSettings,
     /// The customer-facing menu.
     pub menu: Menu,
+    /// The tenant's flow, if it uploaded one (run by the flow bot).
+    pub flow: Option<Arc<Flow>>,
 }
 
 /// Per-customer conversation state, owned by one conversation actor and
@@ -91,6 +103,8 @@ pub struct TenantContext {
 pub enum ConversationState {
     /// State of the restaurant bot.
     Restaurant(RestaurantState),
+    /// State of a flow bot.
+    Flow(FlowState),
 }
 
 impl ConversationState {
@@ -98,6 +112,7 @@ impl ConversationState {
     pub fn handed_over(&self) -> bool {
         match self {
             ConversationState::Restaurant(state) => state.handed_over,
+            ConversationState::Flow(state) => state.handed_over,
         }
     }
 }

@@ -109,7 +109,13 @@ impl Plugin for RestaurantBot {
         state: &mut ConversationState,
         event: &Event<'_>,
     ) -> Vec<Action> {
-        let ConversationState::Restaurant(state) = state;
+        if !matches!(state, ConversationState::Restaurant(_)) {
+            // The tenant switched bots: this customer starts afresh.
+            *state = self.initial_state();
+        }
+        let ConversationState::Restaurant(state) = state else {
+            return Vec::new();
+        };
         let voice = Voice::new(tenant, state.language.unwrap_or(tenant.settings.language()));
         match event {
             Event::Message { .. } if state.handed_over => Vec::new(),

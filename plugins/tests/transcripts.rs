@@ -18,12 +18,13 @@
 //! answers with the next order number, starting at 1001.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use wabot_plugins::{
-    Action, BotSettings, ConversationState, Event, Menu, MenuItem, OrderStatus, Plugin, PluginKind,
-    TenantContext, plugin_for,
+    Action, BotSettings, ConversationState, Event, Flow, Menu, MenuItem, OrderStatus, Plugin,
+    PluginKind, TenantContext, plugin_for,
 };
 
 fn item(id: &str, name: &str, cents: i64, category: &str) -> MenuItem {
@@ -38,8 +39,8 @@ fn item(id: &str, name: &str, cents: i64, category: &str) -> MenuItem {
     }
 }
 
-/// The business every restaurant transcript talks to.
-fn luigis(settings: BotSettings) -> TenantContext {
+/// The business every transcript talks to (with a flow for flow bots).
+fn luigis(settings: BotSettings, flow: Option<Arc<Flow>>) -> TenantContext {
     TenantContext {
         business_name: "Luigi's".into(),
         settings,
@@ -48,6 +49,7 @@ fn luigis(settings: BotSettings) -> TenantContext {
             item("diavola", "Diavola", 1200, "Pizzas"),
             item("cola", "Cola", 250, "Drinks"),
         ]),
+        flow,
     }
 }
 
@@ -67,12 +69,12 @@ struct Replay {
 }
 
 impl Replay {
-    fn new(kind: PluginKind) -> Self {
+    fn new(kind: PluginKind, flow: Option<Arc<Flow>>) -> Self {
         let plugin = plugin_for(kind);
         let state = plugin.initial_state();
         Self {
             plugin,
-            tenant: luigis(BotSettings::default()),
+            tenant: luigis(BotSettings::default(), flow),
             state,
             now: "2026-11-24T12:00:00Z".parse().expect("a valid instant"),
             next_order: 1001,
@@ -115,7 +117,7 @@ impl Replay {
                 let settings: BotSettings =
                     serde_json::from_str(rest).unwrap_or_else(|e| panic!("{at}: {e}"));
                 assert!(settings.errors().is_empty(), "{at}: invalid settings");
-                self.tenant = luigis(settings);
+                self.tenant = luigis(settings, self.tenant.flow.clone());
                 Outcome::default()
             }
             "status" => {
@@ -133,9 +135,9 @@ impl Replay {
 }
 
 /// Replays one transcript; panics with the file and line of a mismatch.
-fn replay(kind: PluginKind, path: &Path) {
+fn replay(kind: PluginKind, flow: Option<Arc<Flow>>, path: &Path) {
     let text = std::fs::read_to_string(path).expect("a readable transcript");
-    let mut replay = Replay::new(kind);
+    let mut replay = Replay::new(kind, flow);
     let mut last = Outcome::default();
     let mut expectations = 0;
     for (index, line) in text.lines().enumerate() {
@@ -175,10 +177,14 @@ fn replay(kind: PluginKind, path: &Path) {
     assert!(expectations > 0, "{}: expects nothing", path.display());
 }
 
-fn transcripts(bot: &str) -> Vec<PathBuf> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+fn folder(bot: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("transcripts")
-        .join(bot);
+        .join(bot)
+}
+
+fn transcripts(bot: &str) -> Vec<PathBuf> {
+    let folder = folder(bot);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
         .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
         .map(|entry| entry.expect("a directory entry").path())
@@ -197,6 +203,22 @@ fn restaurant_transcripts() {
         files.len()
     );
     for file in files {
-        replay(PluginKind::Restaurant, &file);
+        replay(PluginKind::Restaurant, None, &file);
+    }
+}
+
+/// The sample flow (`transcripts/flow/pizza.json`, also the README's
+/// example) must be valid, and every flow transcript runs against it.
+#[test]
+fn flow_transcripts() {
+    let json = std::fs::read_to_string(folder("flow").join("pizza.json")).expect("the sample flow");
+    let flow: Flow = serde_json::from_str(&json).expect("a flow");
+    let menu = luigis(BotSettings::default(), None).menu;
+    assert_eq!(flow.errors(&menu), Vec::<String>::new());
+    let flow = Arc::new(flow);
+    let files = transcripts("flow");
+    assert!(files.len() >= 8, "only {} flow transcripts", files.len());
+    for file in files {
+        replay(PluginKind::Flow, Some(flow.clone()), &file);
     }
 }

@@ -49,6 +49,7 @@ macro_rules! runtime_ports {
                         business_name: tenant.business_name,
                         settings: tenant.settings,
                         menu: Menu::new(menu),
+                        flow: None,
                     },
                     tier: tier.as_str().to_owned(),
                     quota: tier.quota(tenant.overage_allowed),

@@ -28,6 +28,7 @@ fn pizzeria() -> TenantContext {
             item("diavola", "Diavola", 1200, "Pizzas"),
             item("cola", "Cola", 250, "Drinks"),
         ]),
+        flow: None,
     }
 }
 
@@ -49,7 +50,9 @@ fn say(tenant: &TenantContext, state: &mut ConversationState, text: &str) -> Str
 }
 
 fn restaurant(state: &ConversationState) -> &RestaurantState {
-    let ConversationState::Restaurant(s) = state;
+    let ConversationState::Restaurant(s) = state else {
+        panic!("a restaurant conversation");
+    };
     s
 }
 
@@ -201,6 +204,7 @@ fn info_sends_the_picture_when_there_is_one() {
     items[0].image_url = Some("https://cdn.example.com/m.jpg".into());
     let tenant = TenantContext {
         menu: Menu::new(items),
+        flow: None,
         ..pizzeria()
     };
     let mut state = RestaurantBot.initial_state();
