@@ -9,6 +9,7 @@ pub mod conversations;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod flow;
 pub mod menu;
 pub mod openapi;
 pub mod operator;
@@ -71,6 +72,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(analytics::router())
         .merge(usage::router())
         .merge(settings::router())
+        .merge(flow::router())
         .merge(operator::router())
         .merge(operator_tenants::router())
         .merge(webhook::router())

@@ -21,7 +21,7 @@ use wabot_actors::{
     Appended, ConversationStore, EventStore, InboxStore, NewInboxEvent, OrderStore, OutboxStore,
     StoreError, TenantDirectory,
 };
-use wabot_plugins::{BotSettings, MenuItem, OrderStatus};
+use wabot_plugins::{BotSettings, Flow, MenuItem, OrderStatus};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use models::{
@@ -149,6 +149,10 @@ pub trait CatalogStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Removes one item.
     async fn delete_menu_item(&self, tenant_id: Uuid, item_id: &str) -> Result<(), StoreError>;
+    /// The tenant's flow, if it uploaded one.
+    async fn get_flow(&self, tenant_id: Uuid) -> Result<Option<Flow>, StoreError>;
+    /// Stores the tenant's flow and makes the flow bot its bot.
+    async fn save_flow(&self, tenant_id: Uuid, flow: &Flow) -> Result<(), StoreError>;
     /// Replaces the tenant's bot settings; returns the previous ones.
     async fn replace_settings(
         &self,

@@ -90,6 +90,10 @@ fn business_type(value: &str) -> Result<PluginKind, ApiError> {
         "pharmacy" | "retail" => Err(invalid(format!(
             "business_type '{value}' is not available yet; use 'restaurant'"
         ))),
+        "flow" => Err(invalid(
+            "business_type is the kind of business (restaurant); a flow bot is uploaded later with PUT /v1/flow"
+                .to_owned(),
+        )),
         other => other
             .parse()
             .map_err(|e: wabot_plugins::UnknownPluginKind| invalid(e.to_string())),

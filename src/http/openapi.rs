@@ -28,6 +28,7 @@ use super::AppState;
         (name = "audit", description = "Who changed what"),
         (name = "settings", description = "The bot's settings: currency, greeting, branding, fees, opening hours"),
         (name = "conversations", description = "Customer conversations: hand back to the bot after a person took over"),
+        (name = "flow", description = "The tenant's own bot as a flow (enterprise tier)"),
         (name = "events", description = "Notices for the business: quota warnings, customers asking for a person"),
         (name = "operator", description = "Platform operator: WAHA instances, tenants, plans, platform usage"),
         (name = "waha", description = "WAHA's webhook events in"),

@@ -73,6 +73,20 @@ macro_rules! portable_stores {
             api_key_from(&row)
         }
 
+        /// The tenant's flow, read inside `tx`.
+        async fn flow_in(
+            tx: &mut sqlx::Transaction<'static, <$row as Row>::Database>,
+            tenant_id: Uuid,
+        ) -> Result<Option<Flow>, StoreError> {
+            let stored: Option<Json<Flow>> =
+                sqlx::query_scalar("SELECT definition FROM flows WHERE tenant_id = $1")
+                    .bind(tenant_id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(backend)?;
+            Ok(stored.map(|json| json.0))
+        }
+
         async fn insert_user(
             tx: &mut sqlx::Transaction<'static, <$row as Row>::Database>,
             tenant_id: Uuid,
@@ -493,6 +507,34 @@ macro_rules! portable_stores {
                 if deleted == 0 {
                     return Err(StoreError::NotFound("menu item"));
                 }
+                tx.commit().await.map_err(backend)
+            }
+
+            async fn get_flow(&self, tenant_id: Uuid) -> Result<Option<Flow>, StoreError> {
+                let mut tx = self.read_tx(tenant_id).await?;
+                let flow = flow_in(&mut tx, tenant_id).await?;
+                tx.commit().await.map_err(backend)?;
+                Ok(flow)
+            }
+
+            async fn save_flow(&self, tenant_id: Uuid, flow: &Flow) -> Result<(), StoreError> {
+                let mut tx = self.tenant_tx(tenant_id).await?;
+                sqlx::query(
+                    "INSERT INTO flows (tenant_id, definition, updated_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (tenant_id) DO UPDATE
+                     SET definition = excluded.definition, updated_at = excluded.updated_at",
+                )
+                .bind(tenant_id)
+                .bind(Json(flow))
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                sqlx::query("UPDATE tenants SET plugin_type = 'flow' WHERE id = $1")
+                    .bind(tenant_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
                 tx.commit().await.map_err(backend)
             }
 

@@ -4,6 +4,7 @@
 //! to one tenant (the `WHERE tenant_id` in each query is a second guard).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -20,7 +21,7 @@ use wabot_actors::{
 };
 use wabot_actors::{EventStore, NewTenantEvent, OutboxMessage, OutboxStore, Step};
 use wabot_plugins::{
-    BotSettings, ConversationState, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext,
+    BotSettings, ConversationState, Flow, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext,
 };
 
 use super::billing_and_operator::billing_and_operator_stores;

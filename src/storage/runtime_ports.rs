@@ -38,6 +38,7 @@ macro_rules! runtime_ports {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(backend)?;
+                let flow = flow_in(&mut tx, tenant_id).await?.map(Arc::new);
                 tx.commit().await.map_err(backend)?;
                 let tier = Tier::parse(&tenant.subscription_tier)
                     .ok_or_else(|| backend(format!("unknown tier {}", tenant.subscription_tier)))?;
@@ -49,7 +50,7 @@ macro_rules! runtime_ports {
                         business_name: tenant.business_name,
                         settings: tenant.settings,
                         menu: Menu::new(menu),
-                        flow: None,
+                        flow,
                     },
                     tier: tier.as_str().to_owned(),
                     quota: tier.quota(tenant.overage_allowed),

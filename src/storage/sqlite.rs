@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -24,7 +25,7 @@ use wabot_actors::{
 };
 use wabot_actors::{EventStore, NewTenantEvent, OutboxMessage, OutboxStore, Step};
 use wabot_plugins::{
-    BotSettings, ConversationState, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext,
+    BotSettings, ConversationState, Flow, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext,
 };
 
 use super::billing_and_operator::billing_and_operator_stores;

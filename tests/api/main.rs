@@ -7,6 +7,7 @@ mod helpers;
 mod conversation;
 mod durability;
 mod faults;
+mod flow_bot;
 mod handoff;
 mod inbox;
 mod load;
