@@ -95,12 +95,16 @@ pub fn menu_item(item: &MenuItem) -> Result<MenuItem, String> {
         category: text("category", &item.category, 60)?,
         available: item.available,
         image_url: item.image_url.clone(),
+        stock: item.stock,
     };
     if checked.price.is_sign_negative() || checked.price > MAX_PRICE {
         return Err("price must be between 0 and 9999999.99".to_owned());
     }
     if checked.price.scale() > 2 && checked.price != checked.price.round_dp(2) {
         return Err("price must have at most two decimals".to_owned());
+    }
+    if checked.stock.is_some_and(|stock| stock > 1_000_000) {
+        return Err("stock must be between 0 and 1000000".to_owned());
     }
     if let Some(url) = &checked.image_url {
         base_url(url).map_err(|_| "image_url must be an http(s) URL".to_owned())?;
@@ -159,6 +163,7 @@ mod tests {
             category: "Starters".into(),
             available: true,
             image_url: None,
+            stock: None,
         };
         assert!(menu((1..).zip([item("a", 100), item("b", 250)])).is_ok());
         assert_eq!(

@@ -46,6 +46,14 @@ macro_rules! tenant_columns {
 }
 pub(crate) use tenant_columns;
 
+/// Columns of `menu_items` the bots and the API read.
+macro_rules! menu_item_columns {
+    () => {
+        "item_id, name, description, price, category, available, image_url, stock"
+    };
+}
+pub(crate) use menu_item_columns;
+
 /// Columns of `waha_instances` the API reads.
 macro_rules! instance_columns {
     () => {
@@ -63,10 +71,6 @@ pub trait AdminStore: Send + Sync {
     async fn get_tenant(&self, tenant_id: Uuid) -> Result<Tenant, StoreError>;
     /// Every session with its tenant, secret and instance, for webhook routing.
     async fn list_session_routes(&self) -> Result<Vec<SessionRoute>, StoreError>;
-    /// Replaces the tenant's whole menu, in the given order.
-    async fn replace_menu(&self, tenant_id: Uuid, items: &[MenuItem]) -> Result<(), StoreError>;
-    /// The tenant's menu, in display order.
-    async fn list_menu(&self, tenant_id: Uuid) -> Result<Vec<MenuItem>, StoreError>;
     /// The tenant's orders, newest first.
     async fn list_orders(&self, tenant_id: Uuid) -> Result<Vec<Order>, StoreError>;
     /// Moves an order along its state machine; refuses invalid transitions.
@@ -147,6 +151,10 @@ pub trait CatalogStore: Send + Sync {
         items: &[MenuItem],
         max_items: Option<i64>,
     ) -> Result<(), StoreError>;
+    /// Replaces the tenant's whole menu, in the given order.
+    async fn replace_menu(&self, tenant_id: Uuid, items: &[MenuItem]) -> Result<(), StoreError>;
+    /// The tenant's menu, in display order.
+    async fn list_menu(&self, tenant_id: Uuid) -> Result<Vec<MenuItem>, StoreError>;
     /// Removes one item.
     async fn delete_menu_item(&self, tenant_id: Uuid, item_id: &str) -> Result<(), StoreError>;
     /// The tenant's flow, if it uploaded one.

@@ -21,6 +21,9 @@ pub enum StoreError {
     /// A limit of the tenant's tier or of the platform refused the change.
     #[error("{0}")]
     Limit(String),
+    /// These items (by code) have too little stock left for the order.
+    #[error("out of stock: {}", .0.join(", "))]
+    OutOfStock(Vec<String>),
     /// The database failed; the cause is logged, not shown to clients.
     #[error("storage backend failure: {0}")]
     Backend(String),

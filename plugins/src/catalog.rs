@@ -25,6 +25,11 @@ pub struct MenuItem {
     /// Optional picture of the item, sent when a customer asks about it.
     #[serde(default)]
     pub image_url: Option<String>,
+    /// Units left, when the tenant counts them (absent: not counted).
+    /// Placing an order takes them atomically; an order for more than is
+    /// left is refused.
+    #[serde(default)]
+    pub stock: Option<u32>,
 }
 
 fn available_by_default() -> bool {
@@ -99,6 +104,7 @@ mod tests {
             category: category.into(),
             available,
             image_url: None,
+            stock: None,
         }
     }
 

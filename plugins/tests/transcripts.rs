@@ -36,6 +36,7 @@ fn item(id: &str, name: &str, cents: i64, category: &str) -> MenuItem {
         category: category.into(),
         available: true,
         image_url: None,
+        stock: None,
     }
 }
 

@@ -126,6 +126,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             StoreError::Conflict(message) => ApiError::Conflict(message),
             StoreError::Limit(message) => ApiError::Forbidden(message),
+            StoreError::OutOfStock(_) => ApiError::Conflict(error.to_string()),
             StoreError::Backend(cause) => ApiError::Internal(cause),
         }
     }

@@ -121,8 +121,12 @@ pub struct ItemChanges {
     description: Option<String>,
     price: Option<Decimal>,
     category: Option<String>,
-    /// The one field staff may change.
+    /// Staff may change this and `stock`.
     available: Option<bool>,
+    /// Units left; `null` stops counting.
+    #[serde(default, with = "serde_with_null")]
+    #[schema(value_type = Option<u32>)]
+    stock: Option<Option<u32>>,
     /// `null` removes the picture.
     #[serde(default, with = "serde_with_null")]
     #[schema(value_type = Option<String>)]
@@ -134,15 +138,16 @@ mod serde_with_null {
     use serde::{Deserialize, Deserializer};
 
     /// Deserialises a present field, `null` included.
-    pub fn deserialize<'de, D: Deserializer<'de>>(
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
         deserializer: D,
-    ) -> Result<Option<Option<String>>, D::Error> {
-        Option::<String>::deserialize(deserializer).map(Some)
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
     }
 }
 
 impl ItemChanges {
-    fn only_availability(&self) -> bool {
+    /// Whether only `available` and `stock` change (what staff may do).
+    fn only_inventory(&self) -> bool {
         self.name.is_none()
             && self.description.is_none()
             && self.price.is_none()
@@ -157,11 +162,12 @@ impl ItemChanges {
         item.category = self.category.unwrap_or(item.category);
         item.available = self.available.unwrap_or(item.available);
         item.image_url = self.image_url.unwrap_or(item.image_url);
+        item.stock = self.stock.unwrap_or(item.stock);
         item
     }
 }
 
-/// Changes an item. Staff may only toggle `available`.
+/// Changes an item. Staff may only change `available` and `stock`.
 #[utoipa::path(patch, path = "/v1/menu/items/{item_id}", tag = "menu",
     security(("bearer" = [])), params(("item_id" = String, Path)),
     request_body = ItemChanges,
@@ -177,7 +183,7 @@ async fn update_item(
     Path(item_id): Path<String>,
     JsonBody(changes): JsonBody<ItemChanges>,
 ) -> Result<Json<MenuItem>, ApiError> {
-    if member.role == Role::Staff && !changes.only_availability() {
+    if member.role == Role::Staff && !changes.only_inventory() {
         member.require_owner()?;
     }
     let before = app.store.get_menu_item(member.tenant_id, &item_id).await?;
@@ -294,7 +300,8 @@ fn json_rows(body: &[u8]) -> Result<Vec<Result<MenuItem, RowError>>, ApiError> {
         .collect())
 }
 
-/// One CSV line: `item_id,name,description,price,category,available,image_url`.
+/// One CSV line: `item_id,name,description,price,category,available,image_url`
+/// and, optionally, `stock`.
 #[derive(Deserialize)]
 struct CsvItem {
     item_id: String,
@@ -307,6 +314,8 @@ struct CsvItem {
     available: String,
     #[serde(default)]
     image_url: String,
+    #[serde(default)]
+    stock: String,
 }
 
 impl CsvItem {
@@ -322,6 +331,13 @@ impl CsvItem {
             other => return Err(format!("available must be true or false, got '{other}'")),
         };
         let image_url = Some(self.image_url.trim().to_owned()).filter(|url| !url.is_empty());
+        let stock =
+            match self.stock.trim() {
+                "" => None,
+                count => Some(count.parse::<u32>().map_err(|_| {
+                    format!("stock must be a whole number of units, got '{count}'")
+                })?),
+            };
         Ok(MenuItem {
             item_id: self.item_id,
             name: self.name,
@@ -330,6 +346,7 @@ impl CsvItem {
             category: self.category,
             available,
             image_url,
+            stock,
         })
     }
 }

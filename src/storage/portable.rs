@@ -25,6 +25,10 @@ macro_rules! portable_stores {
                 category: row.try_get("category").map_err(backend)?,
                 available: row.try_get("available").map_err(backend)?,
                 image_url: row.try_get("image_url").map_err(backend)?,
+                stock: row
+                    .try_get::<Option<i64>, _>("stock")
+                    .map_err(backend)?
+                    .map(|units| u32::try_from(units).unwrap_or(0)),
             })
         }
 
@@ -429,13 +433,14 @@ macro_rules! portable_stores {
             ) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO menu_items (id, tenant_id, item_id, name, description, price,
-                         category, available, image_url, position)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+                         category, available, image_url, stock, position)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                          (SELECT COALESCE(MAX(position), 0) + 1 FROM menu_items WHERE tenant_id = $2))
                      ON CONFLICT (tenant_id, item_id) DO UPDATE SET
                          name = excluded.name, description = excluded.description,
                          price = excluded.price, category = excluded.category,
-                         available = excluded.available, image_url = excluded.image_url",
+                         available = excluded.available, image_url = excluded.image_url,
+                         stock = excluded.stock",
                 )
                 .bind(Uuid::now_v7())
                 .bind(tenant_id)
@@ -446,6 +451,7 @@ macro_rules! portable_stores {
                 .bind(&item.category)
                 .bind(item.available)
                 .bind(&item.image_url)
+                .bind(item.stock.map(i64::from))
                 .execute(&mut **tx)
                 .await
                 .map_err(|e| store_error(e, "menu item"))?;
@@ -453,18 +459,63 @@ macro_rules! portable_stores {
             }
         }
 
+        /// The tenant's menu in display order, read inside `tx`.
+        async fn menu_in(
+            tx: &mut sqlx::Transaction<'static, <$row as Row>::Database>,
+            tenant_id: Uuid,
+        ) -> Result<Vec<MenuItem>, StoreError> {
+            sqlx::query(concat!(
+                "SELECT ",
+                menu_item_columns!(),
+                " FROM menu_items WHERE tenant_id = $1 ORDER BY position"
+            ))
+            .bind(tenant_id)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(catalog_item_from)
+            .collect()
+        }
+
         #[async_trait]
         impl CatalogStore for $store {
+            async fn replace_menu(&self, tenant_id: Uuid, items: &[MenuItem]) -> Result<(), StoreError> {
+                let mut tx = self.tenant_tx(tenant_id).await?;
+                sqlx::query("SELECT id FROM tenants WHERE id = $1")
+                    .bind(tenant_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| store_error(e, "tenant"))?;
+                sqlx::query("DELETE FROM menu_items WHERE tenant_id = $1")
+                    .bind(tenant_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                for item in items {
+                    Self::upsert_item(&mut tx, tenant_id, item).await?;
+                }
+                tx.commit().await.map_err(backend)
+            }
+
+            async fn list_menu(&self, tenant_id: Uuid) -> Result<Vec<MenuItem>, StoreError> {
+                let mut tx = self.read_tx(tenant_id).await?;
+                let menu = menu_in(&mut tx, tenant_id).await?;
+                tx.commit().await.map_err(backend)?;
+                Ok(menu)
+            }
+
             async fn get_menu_item(
                 &self,
                 tenant_id: Uuid,
                 item_id: &str,
             ) -> Result<MenuItem, StoreError> {
                 let mut tx = self.tenant_tx(tenant_id).await?;
-                let row = sqlx::query(
-                    "SELECT item_id, name, description, price, category, available, image_url
-                     FROM menu_items WHERE tenant_id = $1 AND item_id = $2",
-                )
+                let row = sqlx::query(concat!(
+                    "SELECT ",
+                    menu_item_columns!(),
+                    " FROM menu_items WHERE tenant_id = $1 AND item_id = $2"
+                ))
                 .bind(tenant_id)
                 .bind(item_id)
                 .fetch_one(&mut *tx)

@@ -41,8 +41,8 @@ use super::rows::{
 use super::runtime_ports::runtime_ports;
 use super::{
     AccountStore, AdminStore, AuditStore, BillingStore, CatalogStore, FleetStore, OperatorStore,
-    append_outcomes, backend, bucket_of, checked_transition, instance_columns, order_columns,
-    session_status_order, store_error, tenant_columns,
+    append_outcomes, backend, bucket_of, checked_transition, instance_columns, menu_item_columns,
+    order_columns, session_status_order, store_error, tenant_columns,
 };
 use chrono::DateTime;
 
@@ -115,32 +115,6 @@ impl PgStore {
     fn money_of(row: &PgRow, column: &str) -> Result<Decimal, StoreError> {
         row.try_get(column).map_err(backend)
     }
-
-    async fn menu_in(
-        tx: &mut Transaction<'static, Postgres>,
-        tenant_id: Uuid,
-    ) -> Result<Vec<MenuItem>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT item_id, name, description, price, category, available, image_url
-             FROM menu_items WHERE tenant_id = $1 ORDER BY position",
-        )
-        .bind(tenant_id)
-        .fetch_all(&mut **tx)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(MenuItem {
-                    item_id: row.try_get("item_id")?,
-                    name: row.try_get("name")?,
-                    description: row.try_get("description")?,
-                    price: row.try_get("price")?,
-                    category: row.try_get("category")?,
-                    available: row.try_get("available")?,
-                    image_url: row.try_get("image_url")?,
-                })
-            })
-            .collect()
-    }
 }
 
 #[async_trait]
@@ -185,48 +159,6 @@ impl AdminStore for PgStore {
         .await
         .map_err(backend)?;
         rows.iter().map(route_from).collect()
-    }
-
-    async fn replace_menu(&self, tenant_id: Uuid, items: &[MenuItem]) -> Result<(), StoreError> {
-        let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
-        sqlx::query("SELECT id FROM tenants WHERE id = $1")
-            .bind(tenant_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| store_error(e, "tenant"))?;
-        sqlx::query("DELETE FROM menu_items WHERE tenant_id = $1")
-            .bind(tenant_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        if !items.is_empty() {
-            let mut insert = QueryBuilder::<Postgres>::new(
-                "INSERT INTO menu_items (id, tenant_id, item_id, name, description, price, category, available, image_url, position) ",
-            );
-            insert.push_values(items.iter().enumerate(), |mut row, (position, item)| {
-                row.push_bind(Uuid::now_v7())
-                    .push_bind(tenant_id)
-                    .push_bind(&item.item_id)
-                    .push_bind(&item.name)
-                    .push_bind(&item.description)
-                    .push_bind(item.price)
-                    .push_bind(&item.category)
-                    .push_bind(item.available)
-                    .push_bind(&item.image_url)
-                    .push_bind(position as i32);
-            });
-            insert
-                .build()
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| store_error(e, "menu item"))?;
-        }
-        tx.commit().await.map_err(backend)
-    }
-
-    async fn list_menu(&self, tenant_id: Uuid) -> Result<Vec<MenuItem>, StoreError> {
-        let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
-        Self::menu_in(&mut tx, tenant_id).await.map_err(backend)
     }
 
     async fn list_orders(&self, tenant_id: Uuid) -> Result<Vec<Order>, StoreError> {
@@ -308,63 +240,6 @@ impl OutboxStore for PgStore {
         .await
         .map_err(backend)?;
         rows.iter().map(outbox_message_from).collect()
-    }
-}
-
-#[async_trait]
-impl OrderStore for PgStore {
-    async fn place_order(
-        &self,
-        tenant_id: Uuid,
-        customer: &str,
-        draft: &OrderDraft,
-        checkout_key: &str,
-    ) -> Result<PlacedOrder, StoreError> {
-        let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
-        let existing = sqlx::query(
-            "SELECT id, order_number FROM orders WHERE tenant_id = $1 AND checkout_key = $2",
-        )
-        .bind(tenant_id)
-        .bind(checkout_key)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?;
-        if let Some(row) = existing {
-            return Ok(PlacedOrder {
-                order_id: row.try_get("id").map_err(backend)?,
-                order_number: row.try_get("order_number").map_err(backend)?,
-            });
-        }
-        let order_number: i64 = sqlx::query_scalar(
-            "UPDATE tenants SET next_order_number = next_order_number + 1 WHERE id = $1 RETURNING next_order_number - 1",
-        )
-        .bind(tenant_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| store_error(e, "tenant"))?;
-        let order_id = Uuid::now_v7();
-        let now = Utc::now();
-        sqlx::query(
-            "INSERT INTO orders (id, tenant_id, order_number, customer_phone, items, total, delivery_address, status, created_at, updated_at, checkout_key)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8, $9)",
-        )
-        .bind(order_id)
-        .bind(tenant_id)
-        .bind(order_number)
-        .bind(customer)
-        .bind(Json(&draft.lines))
-        .bind(draft.total.round_dp(2))
-        .bind(&draft.delivery_address)
-        .bind(now)
-        .bind(checkout_key)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| store_error(e, "order"))?;
-        tx.commit().await.map_err(backend)?;
-        Ok(PlacedOrder {
-            order_id,
-            order_number,
-        })
     }
 }
 

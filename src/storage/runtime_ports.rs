@@ -1,14 +1,16 @@
 //! The actor ports that both backends implement with the same SQL, expanded
 //! for each store by [`runtime_ports!`]: the tenant profile (with its quota
 //! and this month's usage), conversation snapshots and steps (with the
-//! step's usage charge), and tenant events.
+//! step's usage charge), orders (taking counted stock atomically), and
+//! tenant events.
 //!
 //! Besides what [`portable_stores!`](super::portable::portable_stores)
 //! needs, a store that invokes the macro provides `read_tx(tenant_id)`: a
 //! read-only transaction confined to one tenant.
 
 /// Implements [`TenantDirectory`](wabot_actors::TenantDirectory),
-/// [`ConversationStore`](wabot_actors::ConversationStore) and
+/// [`ConversationStore`](wabot_actors::ConversationStore),
+/// [`OrderStore`](wabot_actors::OrderStore) and
 /// [`EventStore`](wabot_actors::EventStore) for `$store`.
 macro_rules! runtime_ports {
     ($store:ty) => {
@@ -17,17 +19,7 @@ macro_rules! runtime_ports {
             async fn tenant_profile(&self, tenant_id: Uuid) -> Result<TenantProfile, StoreError> {
                 let tenant = self.get_tenant(tenant_id).await?;
                 let mut tx = self.read_tx(tenant_id).await?;
-                let menu = sqlx::query(
-                    "SELECT item_id, name, description, price, category, available, image_url
-                     FROM menu_items WHERE tenant_id = $1 ORDER BY position",
-                )
-                .bind(tenant_id)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(backend)?
-                .iter()
-                .map(catalog_item_from)
-                .collect::<Result<Vec<_>, _>>()?;
+                let menu = menu_in(&mut tx, tenant_id).await?;
                 let (month_start, _) = billing_month(Utc::now());
                 let used: i64 = sqlx::query_scalar(
                     "SELECT CAST(COALESCE(SUM(message_count), 0) AS BIGINT) FROM usage_logs
@@ -161,6 +153,97 @@ macro_rules! runtime_ports {
                 }
                 tx.commit().await.map_err(backend)?;
                 Ok(stored)
+            }
+        }
+
+        #[async_trait]
+        impl OrderStore for $store {
+            async fn place_order(
+                &self,
+                tenant_id: Uuid,
+                customer: &str,
+                draft: &OrderDraft,
+                checkout_key: &str,
+            ) -> Result<PlacedOrder, StoreError> {
+                let mut tx = self.tenant_tx(tenant_id).await?;
+                let existing = sqlx::query(
+                    "SELECT id, order_number FROM orders WHERE tenant_id = $1 AND checkout_key = $2",
+                )
+                .bind(tenant_id)
+                .bind(checkout_key)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+                if let Some(row) = existing {
+                    return Ok(PlacedOrder {
+                        order_id: row.try_get("id").map_err(backend)?,
+                        order_number: row.try_get("order_number").map_err(backend)?,
+                    });
+                }
+                // Counted stock is taken in this transaction, only where
+                // enough is left; any line short of it rolls everything back.
+                let mut sold_out = Vec::new();
+                for line in &draft.lines {
+                    let taken = sqlx::query(
+                        "UPDATE menu_items SET stock = stock - $3
+                         WHERE tenant_id = $1 AND item_id = $2 AND stock IS NOT NULL AND stock >= $3",
+                    )
+                    .bind(tenant_id)
+                    .bind(&line.item_id)
+                    .bind(i64::from(line.quantity))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?
+                    .rows_affected();
+                    if taken == 0 {
+                        let counted: Option<Option<i64>> = sqlx::query_scalar(
+                            "SELECT stock FROM menu_items WHERE tenant_id = $1 AND item_id = $2",
+                        )
+                        .bind(tenant_id)
+                        .bind(&line.item_id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                        if matches!(counted, Some(Some(_))) {
+                            sold_out.push(line.item_id.clone());
+                        }
+                    }
+                }
+                if !sold_out.is_empty() {
+                    return Err(StoreError::OutOfStock(sold_out));
+                }
+                let order_number: i64 = sqlx::query_scalar(
+                    "UPDATE tenants SET next_order_number = next_order_number + 1
+                     WHERE id = $1 RETURNING next_order_number - 1",
+                )
+                .bind(tenant_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "tenant"))?;
+                let order_id = Uuid::now_v7();
+                let now = Utc::now();
+                sqlx::query(
+                    "INSERT INTO orders (id, tenant_id, order_number, customer_phone, items, total,
+                                         delivery_address, status, created_at, updated_at, checkout_key)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8, $9)",
+                )
+                .bind(order_id)
+                .bind(tenant_id)
+                .bind(order_number)
+                .bind(customer)
+                .bind(Json(&draft.lines))
+                .bind(<$store>::money_param(draft.total.round_dp(2)))
+                .bind(&draft.delivery_address)
+                .bind(now)
+                .bind(checkout_key)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "order"))?;
+                tx.commit().await.map_err(backend)?;
+                Ok(PlacedOrder {
+                    order_id,
+                    order_number,
+                })
             }
         }
 
