@@ -22,7 +22,7 @@ use crate::inbound::InboundMessage;
 use crate::ingress::InFlightPermit;
 use crate::metrics;
 use crate::ports::Ports;
-use crate::ports::{Charge, NewOutboxMessage, NewTenantEvent, OutboundContent, Step};
+use crate::ports::{Charge, NewOutboxMessage, NewTenantEvent, OutboundContent, Step, StoreError};
 use crate::registry::SessionRegistry;
 use crate::storage_retry::with_patience;
 use crate::tenant::TenantMsg;
@@ -283,6 +283,17 @@ async fn advance(
                         Event::OrderPlaced {
                             order_number: placed.order_number,
                         }
+                    }
+                    Err(StoreError::OutOfStock(item_ids)) => {
+                        tracing::info!(tenant = %args.tenant_id, items = ?item_ids, "order refused: out of stock");
+                        actions.extend(tenant.plugin.handle(
+                            &tenant.context,
+                            conversation,
+                            &Event::SoldOut {
+                                item_ids: &item_ids,
+                            },
+                        ));
+                        continue;
                     }
                     Err(error) => {
                         tracing::error!(tenant = %args.tenant_id, %error, "could not save an order");

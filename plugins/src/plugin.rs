@@ -134,6 +134,12 @@ pub enum Event<'a> {
     },
     /// The runtime could not save the order the plugin asked for.
     OrderFailed,
+    /// The order was refused: these items (by code) have too little stock
+    /// left. Nothing was taken.
+    SoldOut {
+        /// The items short of stock.
+        item_ids: &'a [String],
+    },
     /// A person of the business finished a handover; the bot takes over again.
     HandedBack,
     /// The business moved one of the customer's orders to a new status.

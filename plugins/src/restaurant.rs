@@ -129,6 +129,18 @@ impl Plugin for RestaurantBot {
                 reply(voice.order_placed(*order_number, total))
             }
             Event::OrderFailed => reply(voice.order_failed()),
+            Event::SoldOut { item_ids } => {
+                let sold_out: Vec<String> = state
+                    .cart
+                    .iter()
+                    .filter(|line| item_ids.contains(&line.item_id))
+                    .map(|line| line.name.clone())
+                    .collect();
+                let alternatives = alternatives_to(&tenant.menu, item_ids);
+                state.cart.retain(|line| !item_ids.contains(&line.item_id));
+                state.step = Step::Browsing;
+                reply(voice.sold_out(&sold_out, &alternatives, &state.cart))
+            }
             Event::HandedBack => {
                 state.handed_over = false;
                 reply(voice.greeting())
@@ -139,6 +151,25 @@ impl Plugin for RestaurantBot {
             } => reply(voice.status_notice(*order_number, *status)),
         }
     }
+}
+
+/// Up to three other available items of the same categories as `sold_out`,
+/// with their menu numbers.
+fn alternatives_to(menu: &Menu, sold_out: &[String]) -> Vec<(usize, String)> {
+    let categories: Vec<&str> = menu
+        .numbered()
+        .filter(|(_, item)| sold_out.contains(&item.item_id))
+        .map(|(_, item)| item.category.as_str())
+        .collect();
+    menu.numbered()
+        .filter(|(_, item)| {
+            categories.contains(&item.category.as_str())
+                && !sold_out.contains(&item.item_id)
+                && item.stock != Some(0)
+        })
+        .take(3)
+        .map(|(number, item)| (number, item.name.clone()))
+        .collect()
 }
 
 fn reply(text: String) -> Vec<Action> {

@@ -12,6 +12,8 @@
 //! - `! hand back`: a person hands the conversation back to the bot;
 //! - `! time 2026-11-24T12:00:00Z`: the clock for the messages that follow;
 //! - `! settings {json}`: the tenant's settings (before the first message);
+//! - `! sold out margherita cola`: the next order is refused for lack of
+//!   stock of these items;
 //! - `#` starts a comment; blank lines are ignored.
 //!
 //! Like the runtime, the harness places every order the bot asks for and
@@ -67,6 +69,8 @@ struct Replay {
     state: ConversationState,
     now: DateTime<Utc>,
     next_order: i64,
+    /// Items the next order is refused for.
+    sold_out: Vec<String>,
 }
 
 impl Replay {
@@ -79,6 +83,7 @@ impl Replay {
             state,
             now: "2026-11-24T12:00:00Z".parse().expect("a valid instant"),
             next_order: 1001,
+            sold_out: Vec::new(),
         }
     }
 
@@ -93,6 +98,13 @@ impl Replay {
                     Action::Reply(text) => outcome.replies.push(text),
                     Action::ReplyImage { caption, .. } => outcome.replies.push(caption),
                     Action::HandOver => outcome.handed_over = true,
+                    Action::PlaceOrder(_) if !self.sold_out.is_empty() => {
+                        let item_ids = std::mem::take(&mut self.sold_out);
+                        let refused = Event::SoldOut {
+                            item_ids: &item_ids,
+                        };
+                        next.extend(self.plugin.handle(&self.tenant, &mut self.state, &refused));
+                    }
                     Action::PlaceOrder(_) => {
                         let placed = Event::OrderPlaced {
                             order_number: self.next_order,
@@ -130,6 +142,14 @@ impl Replay {
                 })
             }
             "hand" if rest.trim() == "back" => self.feed(&Event::HandedBack),
+            "sold" => {
+                let items = rest
+                    .trim()
+                    .strip_prefix("out")
+                    .unwrap_or_else(|| panic!("{at}: sold out <items>"));
+                self.sold_out = items.split_whitespace().map(str::to_owned).collect();
+                Outcome::default()
+            }
             other => panic!("{at}: unknown directive {other:?}"),
         }
     }

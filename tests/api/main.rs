@@ -21,5 +21,6 @@ mod rls;
 mod self_service;
 mod settings;
 mod shared_limits;
+mod stock;
 mod team;
 mod whatsapp_session;

@@ -182,7 +182,7 @@ impl Plugin for FlowBot {
                     .insert("order_number".to_owned(), order_number.to_string());
                 walk.after_checkout(true);
             }
-            Event::OrderFailed => walk.after_checkout(false),
+            Event::OrderFailed | Event::SoldOut { .. } => walk.after_checkout(false),
             Event::HandedBack => {
                 walk.state.handed_over = false;
                 walk.run(&flow.start);

@@ -304,6 +304,28 @@ impl<'a> Voice<'a> {
         format!("{text}{}", self.signature())
     }
 
+    pub(crate) fn sold_out(
+        &self,
+        sold_out: &[String],
+        alternatives: &[(usize, String)],
+        cart_now: &[OrderLine],
+    ) -> String {
+        let mut text = fill(self.phrases.sold_out, &[("items", &sold_out.join(", "))]);
+        if !alternatives.is_empty() {
+            let choices: Vec<String> = alternatives
+                .iter()
+                .map(|(number, name)| format!("*{number}* {name}"))
+                .collect();
+            let _ = write!(
+                text,
+                "\n{}",
+                fill(self.phrases.alternatives, &[("items", &choices.join(", "))])
+            );
+        }
+        let _ = write!(text, "\n\n{}", self.cart(cart_now));
+        text
+    }
+
     pub(crate) fn order_failed(&self) -> String {
         self.phrases.order_failed.to_owned()
     }

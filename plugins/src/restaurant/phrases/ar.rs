@@ -35,6 +35,8 @@ pub(super) const PHRASES: Phrases = Phrases {
     nothing_to_cancel: "لا يوجد ما يُلغى. اكتب *قائمة* لترى ما لدينا.",
     order_placed: "🎉 شكراً لك! تم تسجيل طلبك *#{number}* ({total}). سنُعلمك بكل مرحلة.",
     order_failed: "عذراً، لم نتمكن من تسجيل طلبك الآن. أجب بـ *نعم* للمحاولة مرة أخرى بعد قليل.",
+    sold_out: "😔 عذراً، نفد {items} للتو، فأزلناه من سلتك ولم نسجل الطلب.",
+    alternatives: "قد يعجبك بدلاً منه: {items}.",
     status_pending: "*{business}*: تم استلام طلبك *#{number}*.",
     status_confirmed: "*{business}*: تم تأكيد طلبك *#{number}* ✅.",
     status_preparing: "*{business}*: طلبك *#{number}* قيد التحضير 👩‍🍳.",

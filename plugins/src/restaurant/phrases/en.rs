@@ -35,6 +35,8 @@ pub(super) const PHRASES: Phrases = Phrases {
     nothing_to_cancel: "Nothing to cancel. Type *menu* to see what we have.",
     order_placed: "🎉 Thank you! Your order *#{number}* is placed ({total}). We will let you know as it moves along.",
     order_failed: "Sorry, we could not place your order just now. Please reply *yes* to try again in a moment.",
+    sold_out: "😔 Sorry, {items} just sold out, so we took it out of your cart and placed nothing.",
+    alternatives: "You might like instead: {items}.",
     status_pending: "*{business}*: your order *#{number}* has been received.",
     status_confirmed: "*{business}*: your order *#{number}* is confirmed ✅.",
     status_preparing: "*{business}*: your order *#{number}* is being prepared 👩‍🍳.",

@@ -35,6 +35,8 @@ pub(super) const PHRASES: Phrases = Phrases {
     nothing_to_cancel: "No hay nada que cancelar. Escribe *menú* para ver lo que tenemos.",
     order_placed: "🎉 ¡Gracias! Tu pedido *#{number}* está hecho ({total}). Te avisaremos de cada paso.",
     order_failed: "Lo sentimos, no pudimos registrar tu pedido ahora. Responde *sí* para intentarlo de nuevo en un momento.",
+    sold_out: "😔 Lo sentimos, {items} se acaba de agotar: lo quitamos de tu carrito y no hicimos el pedido.",
+    alternatives: "Quizás te guste: {items}.",
     status_pending: "*{business}*: hemos recibido tu pedido *#{number}*.",
     status_confirmed: "*{business}*: tu pedido *#{number}* está confirmado ✅.",
     status_preparing: "*{business}*: estamos preparando tu pedido *#{number}* 👩‍🍳.",

@@ -35,6 +35,8 @@ pub(super) const PHRASES: Phrases = Phrases {
     nothing_to_cancel: "Rien à annuler. Écrivez *carte* pour voir ce que nous proposons.",
     order_placed: "🎉 Merci ! Votre commande *#{number}* est passée ({total}). Nous vous tiendrons au courant.",
     order_failed: "Désolé, nous n'avons pas pu enregistrer votre commande pour le moment. Répondez *oui* pour réessayer dans un instant.",
+    sold_out: "😔 Désolé, {items} vient d'être épuisé : nous l'avons retiré de votre panier et rien n'a été commandé.",
+    alternatives: "Vous aimerez peut-être : {items}.",
     status_pending: "*{business}* : votre commande *#{number}* a bien été reçue.",
     status_confirmed: "*{business}* : votre commande *#{number}* est confirmée ✅.",
     status_preparing: "*{business}* : votre commande *#{number}* est en préparation 👩‍🍳.",

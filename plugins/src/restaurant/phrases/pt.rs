@@ -35,6 +35,8 @@ pub(super) const PHRASES: Phrases = Phrases {
     nothing_to_cancel: "Não há nada para cancelar. Escreva *cardápio* para ver o que temos.",
     order_placed: "🎉 Obrigado! O seu pedido *#{number}* foi feito ({total}). Vamos avisando a cada etapa.",
     order_failed: "Desculpe, não conseguimos registar o seu pedido agora. Responda *sim* para tentar de novo daqui a pouco.",
+    sold_out: "😔 Desculpe, {items} acabou de esgotar: tirámos do seu carrinho e não fizemos o pedido.",
+    alternatives: "Talvez goste de: {items}.",
     status_pending: "*{business}*: recebemos o seu pedido *#{number}*.",
     status_confirmed: "*{business}*: o seu pedido *#{number}* está confirmado ✅.",
     status_preparing: "*{business}*: o seu pedido *#{number}* está a ser preparado 👩‍🍳.",

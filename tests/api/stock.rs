@@ -1,0 +1,82 @@
+//! Counted stock end to end: the last unit goes to the first order, the
+//! next customer is told it sold out and offered alternatives, and nothing
+//! is taken twice.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::Backend;
+use crate::on_both_backends;
+use crate::platform::Platform;
+
+async fn the_last_unit_goes_to_one_customer_only(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    let (key, session, _) = platform
+        .live_tenant("stock@example.com", "+1 555 010 1000")
+        .await;
+    let key = Some(key.as_str());
+    let (_, created) = platform
+        .call(
+            key,
+            Method::POST,
+            "/v1/api-keys",
+            Some(json!({"name": "shelf"})),
+        )
+        .await;
+    let (status, item) = platform
+        .call(
+            created["key"].as_str(),
+            Method::PATCH,
+            "/v1/menu/items/margherita",
+            Some(json!({"stock": 1})),
+        )
+        .await;
+    assert_eq!(
+        (status, &item["stock"]),
+        (200, &json!(1)),
+        "staff count stock: {item}"
+    );
+
+    let (platform, session) = (&platform, session.as_str());
+    let order = |customer: &'static str| async move {
+        let mut last = String::new();
+        for (total, text) in (1..).zip(["1", "checkout", "Via Roma 1, Roma", "yes"]) {
+            last = platform
+                .driver
+                .customer_says(&platform.sim, session, customer, text, total)
+                .await
+                .unwrap();
+        }
+        last
+    };
+    let first = order("15550101001").await;
+    assert!(first.contains("*#1001* is placed"), "{first}");
+    let second = order("15550101002").await;
+    assert!(second.contains("Margherita just sold out"), "{second}");
+    assert!(
+        second.contains("*2* Diavola"),
+        "an alternative is offered: {second}"
+    );
+
+    let (_, item) = platform
+        .call(key, Method::GET, "/v1/menu/items/margherita", None)
+        .await;
+    assert_eq!(item["stock"], 0, "{item}");
+    let (_, page) = platform.call(key, Method::GET, "/v1/orders", None).await;
+    assert_eq!(page["orders"].as_array().unwrap().len(), 1, "{page}");
+
+    let (status, _) = platform
+        .call(
+            key,
+            Method::PATCH,
+            "/v1/menu/items/margherita",
+            Some(json!({"stock": null})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, item) = platform
+        .call(key, Method::GET, "/v1/menu/items/margherita", None)
+        .await;
+    assert_eq!(item["stock"], serde_json::Value::Null, "no longer counted");
+}
+on_both_backends!(the_last_unit_goes_to_one_customer_only);
