@@ -17,6 +17,7 @@ use chrono::{NaiveDate, Utc};
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use uuid::Uuid;
 use wabot_plugins::OrderStatus;
+use wabot_plugins::i18n::Notice;
 
 use crate::conversation::{
     Conversation, ConversationArgs, ConversationMsg, StepOutcome, TenantShared, commit,
@@ -30,10 +31,6 @@ use crate::registry::{PluginCatalog, SessionRegistry};
 use crate::settings::RuntimeSettings;
 use crate::storage_retry::with_patience;
 use crate::waha_session::{Outbound, WahaSessionMsg};
-
-/// Sent to a customer whose conversation crashed.
-const CRASH_APOLOGY: &str =
-    "Sorry, something went wrong on our side. Please send your last message again.";
 
 /// Messages of the tenant actor.
 #[derive(Debug)]
@@ -124,14 +121,10 @@ impl Refusal {
     }
 
     /// What the customer is told (once a month).
-    fn reply(self, business: &str) -> String {
+    fn notice(self) -> Notice {
         match self {
-            Refusal::OverQuota => format!(
-                "Sorry, {business} cannot take new WhatsApp conversations right now. Please try again later or contact the business directly."
-            ),
-            Refusal::Suspended => {
-                format!("Sorry, {business} is not taking orders on WhatsApp at the moment.")
-            }
+            Refusal::OverQuota => Notice::OverQuota,
+            Refusal::Suspended => Notice::Suspended,
         }
     }
 }
@@ -141,6 +134,15 @@ fn shared_from(profile: &TenantProfile, plugins: &PluginCatalog) -> TenantShared
         context: Arc::new(profile.context.clone()),
         plugin: plugins(profile.plugin),
     }
+}
+
+/// `what`, in the tenant's language.
+fn notice(state: &TenantState, what: Notice) -> String {
+    let context = &state.shared.context;
+    context
+        .settings
+        .language()
+        .notice(what, &context.business_name)
 }
 
 fn today() -> NaiveDate {
@@ -287,7 +289,7 @@ impl Actor for Tenant {
                 if let Some(session) = state.args.sessions.get(&state.session) {
                     session.cast(WahaSessionMsg::Send(Outbound {
                         chat_id: customer,
-                        content: OutboundContent::Text(CRASH_APOLOGY.to_owned()),
+                        content: OutboundContent::Text(notice(state, Notice::CrashApology)),
                         outbox: None,
                         wa_message_id: None,
                         received_at: None,
@@ -348,7 +350,7 @@ fn refuse(
         state.meter.period(),
         message.customer
     );
-    let reply = refusal.reply(&state.shared.context.business_name);
+    let reply = notice(state, refusal.notice());
     tokio::spawn(async move {
         let step = StepOutcome {
             changed: false,

@@ -109,6 +109,72 @@ impl fmt::Display for Language {
     }
 }
 
+/// What the runtime itself tells customers, outside any bot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// The conversation crashed; the customer should repeat their message.
+    CrashApology,
+    /// The tenant's monthly quota is used up; no new conversations.
+    OverQuota,
+    /// The operator suspended the tenant.
+    Suspended,
+}
+
+impl Language {
+    /// `notice` in this language, naming the business.
+    pub fn notice(self, notice: Notice, business: &str) -> String {
+        use Language::{Ar, En, Es, Fr, Pt};
+        let template = match (notice, self) {
+            (Notice::CrashApology, En) => {
+                "Sorry, something went wrong on our side. Please send your last message again."
+            }
+            (Notice::CrashApology, Es) => {
+                "Lo sentimos, algo falló de nuestro lado. Envía de nuevo tu último mensaje."
+            }
+            (Notice::CrashApology, Pt) => {
+                "Desculpe, algo correu mal do nosso lado. Envie de novo a sua última mensagem."
+            }
+            (Notice::CrashApology, Fr) => {
+                "Désolé, un problème est survenu de notre côté. Renvoyez votre dernier message."
+            }
+            (Notice::CrashApology, Ar) => {
+                "عذراً، حدث خطأ من جهتنا. يرجى إرسال رسالتك الأخيرة مرة أخرى."
+            }
+            (Notice::OverQuota, En) => {
+                "Sorry, {business} cannot take new WhatsApp conversations right now. Please try again later or contact the business directly."
+            }
+            (Notice::OverQuota, Es) => {
+                "Lo sentimos, {business} no puede atender nuevas conversaciones de WhatsApp ahora. Inténtalo más tarde o contacta directamente con el negocio."
+            }
+            (Notice::OverQuota, Pt) => {
+                "Desculpe, {business} não pode atender novas conversas no WhatsApp agora. Tente mais tarde ou contacte diretamente o estabelecimento."
+            }
+            (Notice::OverQuota, Fr) => {
+                "Désolé, {business} ne peut pas prendre de nouvelles conversations WhatsApp pour le moment. Réessayez plus tard ou contactez directement l'établissement."
+            }
+            (Notice::OverQuota, Ar) => {
+                "عذراً، لا يستطيع {business} استقبال محادثات واتساب جديدة الآن. يرجى المحاولة لاحقاً أو التواصل مع المتجر مباشرة."
+            }
+            (Notice::Suspended, En) => {
+                "Sorry, {business} is not taking orders on WhatsApp at the moment."
+            }
+            (Notice::Suspended, Es) => {
+                "Lo sentimos, {business} no está aceptando pedidos por WhatsApp en este momento."
+            }
+            (Notice::Suspended, Pt) => {
+                "Desculpe, {business} não está a aceitar pedidos pelo WhatsApp neste momento."
+            }
+            (Notice::Suspended, Fr) => {
+                "Désolé, {business} ne prend pas de commandes sur WhatsApp pour le moment."
+            }
+            (Notice::Suspended, Ar) => {
+                "عذراً، لا يستقبل {business} الطلبات عبر واتساب في الوقت الحالي."
+            }
+        };
+        fill(template, &[("business", business)])
+    }
+}
+
 /// Words that start a language switch, in every language.
 const SWITCH_WORDS: &[&str] = &[
     "language",
@@ -222,6 +288,19 @@ mod tests {
         assert_eq!(Language::Es.money("€", amount), "12,50 €");
         assert_eq!(Language::Fr.money("€", Decimal::new(3, 0)), "3,00 €");
         assert_eq!(Language::Ar.money("$", amount), "12٫50 $");
+    }
+
+    #[test]
+    fn runtime_notices_exist_in_every_language_and_name_the_business() {
+        for language in Language::ALL {
+            for notice in [Notice::CrashApology, Notice::OverQuota, Notice::Suspended] {
+                let text = language.notice(notice, "Rosa");
+                assert!(!text.contains('{'), "{language} {notice:?}: {text}");
+                if notice != Notice::CrashApology {
+                    assert!(text.contains("Rosa"), "{language} {notice:?}: {text}");
+                }
+            }
+        }
     }
 
     #[test]
