@@ -186,36 +186,14 @@ impl Actor for Conversation {
                     status,
                 };
                 let key = format!("order-{order_number}-{status}");
-                let (changed, replies) = advance(state, &tenant, &event, &key).await;
-                let step = StepOutcome {
-                    changed,
-                    replies,
-                    key: &key,
-                    inbox_id: None,
-                    received_at: None,
-                    permit: None,
-                    charge: Some(charge),
-                };
-                commit(&state.args, state.conversation.as_ref(), step).await?;
-                schedule_idle_check(&myself, state);
+                proactive_step(&myself, state, &tenant, &event, &key, charge).await?;
             }
             ConversationMsg::HandedBack {
                 tenant,
                 key,
                 charge,
             } => {
-                let (changed, replies) = advance(state, &tenant, &Event::HandedBack, &key).await;
-                let step = StepOutcome {
-                    changed,
-                    replies,
-                    key: &key,
-                    inbox_id: None,
-                    received_at: None,
-                    permit: None,
-                    charge: Some(charge),
-                };
-                commit(&state.args, state.conversation.as_ref(), step).await?;
-                schedule_idle_check(&myself, state);
+                proactive_step(&myself, state, &tenant, &Event::HandedBack, &key, charge).await?;
             }
             ConversationMsg::IdleCheck { handled } => {
                 if handled == state.handled {
@@ -232,6 +210,31 @@ impl Actor for Conversation {
         }
         Ok(())
     }
+}
+
+/// Runs an event that no customer message carried (an order notice, a
+/// hand-back) and commits it under `key`, charged as one billable message.
+async fn proactive_step(
+    myself: &ActorRef<ConversationMsg>,
+    state: &mut ConversationActorState,
+    tenant: &TenantShared,
+    event: &Event<'_>,
+    key: &str,
+    charge: Charge,
+) -> Result<(), ActorProcessingErr> {
+    let (changed, replies) = advance(state, tenant, event, key).await;
+    let step = StepOutcome {
+        changed,
+        replies,
+        key,
+        inbox_id: None,
+        received_at: None,
+        permit: None,
+        charge: Some(charge),
+    };
+    commit(&state.args, state.conversation.as_ref(), step).await?;
+    schedule_idle_check(myself, state);
+    Ok(())
 }
 
 fn schedule_idle_check(myself: &ActorRef<ConversationMsg>, state: &mut ConversationActorState) {

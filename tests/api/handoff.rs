@@ -8,30 +8,6 @@ use crate::helpers::{Backend, error_code};
 use crate::on_both_backends;
 use crate::platform::Platform;
 
-/// Waits until wabot accepted the message `message_id` and handled it.
-async fn wait_until_handled(platform: &Platform, message_id: &str) {
-    for _ in 0..200 {
-        let accepted = platform
-            .sim
-            .deliveries()
-            .iter()
-            .any(|d| d.payload_id.as_deref() == Some(message_id) && d.status == Some(200));
-        if accepted
-            && platform
-                .server
-                .store
-                .unprocessed()
-                .await
-                .unwrap()
-                .is_empty()
-        {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("message {message_id} was never handled");
-}
-
 async fn a_customer_talks_to_a_person_and_the_bot_takes_over_again(backend: Backend) {
     let platform = Platform::start(backend).await;
     let (key, session, _) = platform
@@ -61,7 +37,7 @@ async fn a_customer_talks_to_a_person_and_the_bot_takes_over_again(backend: Back
         .sim
         .inject_customer_message(&session, customer, "¿hola?")
         .unwrap();
-    wait_until_handled(&platform, &unanswered).await;
+    platform.wait_until_handled(Some(&unanswered)).await;
     let other = platform
         .driver
         .customer_says(&platform.sim, &session, "15550100802", "hi", 1)

@@ -118,6 +118,24 @@ impl Platform {
         (key, name, tenant_id)
     }
 
+    /// Waits until wabot accepted the customer message `message_id` (if
+    /// given) and every stored customer message has been handled.
+    pub async fn wait_until_handled(&self, message_id: Option<&str>) {
+        for _ in 0..200 {
+            let accepted = message_id.is_none_or(|id| {
+                self.sim
+                    .deliveries()
+                    .iter()
+                    .any(|d| d.payload_id.as_deref() == Some(id) && d.status == Some(200))
+            });
+            if accepted && self.server.store.unprocessed().await.unwrap().is_empty() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("customer messages were never all handled");
+    }
+
     /// Polls `/v1/me` until the session status is `status`.
     pub async fn wait_for_session_status(&self, token: &str, status: &str) {
         for _ in 0..100 {

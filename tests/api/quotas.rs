@@ -4,8 +4,6 @@
 //! and tells each new customer once; the operator's plan change reopens the
 //! bot. Also the usage rows' own contract: a step is counted once.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -14,24 +12,6 @@ use wabot_actors::{Appended, Charge, NewInboxEvent, NewOutboxMessage, OutboundCo
 use crate::helpers::{Backend, error_code};
 use crate::on_both_backends;
 use crate::platform::Platform;
-
-/// Waits until every stored customer message has been handled.
-async fn wait_until_inbox_is_drained(platform: &Platform) {
-    for _ in 0..200 {
-        if platform
-            .server
-            .store
-            .unprocessed()
-            .await
-            .unwrap()
-            .is_empty()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the inbox was never drained");
-}
 
 async fn event_kinds(platform: &Platform, key: &str) -> Vec<String> {
     let (status, page) = platform
@@ -110,7 +90,7 @@ async fn a_full_quota_closes_new_conversations_until_the_plan_changes(backend: B
         .customer_says(&platform.sim, &session, newcomer, "hello?", 1)
         .await
         .unwrap();
-    wait_until_inbox_is_drained(&platform).await;
+    platform.wait_until_handled(None).await;
     let to_newcomer = platform
         .sim
         .sent()
