@@ -12,6 +12,8 @@
 //! - `! hand back`: a person hands the conversation back to the bot;
 //! - `! time 2026-11-24T12:00:00Z`: the clock for the messages that follow;
 //! - `! settings {json}`: the tenant's settings (before the first message);
+//! - `! flow name.json`: the tenant's flow, from the transcript's folder
+//!   (checked first: it must have no problems);
 //! - `! sold out margherita cola`: the next order is refused for lack of
 //!   stock of these items;
 //! - `#` starts a comment; blank lines are ignored.
@@ -71,10 +73,12 @@ struct Replay {
     next_order: i64,
     /// Items the next order is refused for.
     sold_out: Vec<String>,
+    /// The transcript's folder, for the files it names.
+    folder: PathBuf,
 }
 
 impl Replay {
-    fn new(kind: PluginKind, flow: Option<Arc<Flow>>) -> Self {
+    fn new(kind: PluginKind, flow: Option<Arc<Flow>>, folder: PathBuf) -> Self {
         let plugin = plugin_for(kind);
         let state = plugin.initial_state();
         Self {
@@ -84,6 +88,7 @@ impl Replay {
             now: "2026-11-24T12:00:00Z".parse().expect("a valid instant"),
             next_order: 1001,
             sold_out: Vec::new(),
+            folder,
         }
     }
 
@@ -142,6 +147,11 @@ impl Replay {
                 })
             }
             "hand" if rest.trim() == "back" => self.feed(&Event::HandedBack),
+            "flow" => {
+                let flow = load_flow(&self.folder.join(rest.trim()));
+                self.tenant.flow = Some(Arc::new(flow));
+                Outcome::default()
+            }
             "sold" => {
                 let items = rest
                     .trim()
@@ -158,7 +168,8 @@ impl Replay {
 /// Replays one transcript; panics with the file and line of a mismatch.
 fn replay(kind: PluginKind, flow: Option<Arc<Flow>>, path: &Path) {
     let text = std::fs::read_to_string(path).expect("a readable transcript");
-    let mut replay = Replay::new(kind, flow);
+    let folder = path.parent().expect("a transcript folder").to_owned();
+    let mut replay = Replay::new(kind, flow, folder);
     let mut last = Outcome::default();
     let mut expectations = 0;
     for (index, line) in text.lines().enumerate() {
@@ -228,17 +239,29 @@ fn restaurant_transcripts() {
     }
 }
 
+/// A flow file, which must have no problems against the transcripts' menu.
+fn load_flow(path: &Path) -> Flow {
+    let json = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let flow: Flow =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let menu = luigis(BotSettings::default(), None).menu;
+    assert_eq!(
+        flow.errors(&menu),
+        Vec::<String>::new(),
+        "{}",
+        path.display()
+    );
+    flow
+}
+
 /// The sample flow (`transcripts/flow/pizza.json`, also the README's
-/// example) must be valid, and every flow transcript runs against it.
+/// example) must be valid, and every flow transcript runs against it
+/// unless it loads another flow with `! flow`.
 #[test]
 fn flow_transcripts() {
-    let json = std::fs::read_to_string(folder("flow").join("pizza.json")).expect("the sample flow");
-    let flow: Flow = serde_json::from_str(&json).expect("a flow");
-    let menu = luigis(BotSettings::default(), None).menu;
-    assert_eq!(flow.errors(&menu), Vec::<String>::new());
-    let flow = Arc::new(flow);
+    let flow = Arc::new(load_flow(&folder("flow").join("pizza.json")));
     let files = transcripts("flow");
-    assert!(files.len() >= 8, "only {} flow transcripts", files.len());
+    assert!(files.len() >= 15, "only {} flow transcripts", files.len());
     for file in files {
         replay(PluginKind::Flow, Some(flow.clone()), &file);
     }
