@@ -49,6 +49,7 @@ fn profile(tenant_id: Uuid) -> TenantProfile {
         category: "Starters".into(),
         available: true,
         image_url: None,
+        variant: None,
         stock: None,
     }]);
     TenantProfile {

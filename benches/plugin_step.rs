@@ -24,6 +24,7 @@ fn tenant() -> TenantContext {
             category: ["Starters", "Mains", "Desserts", "Drinks"][(n % 4) as usize].into(),
             available: true,
             image_url: None,
+            variant: None,
             stock: None,
         })
         .collect();

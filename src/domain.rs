@@ -95,6 +95,11 @@ pub fn menu_item(item: &MenuItem) -> Result<MenuItem, String> {
         category: text("category", &item.category, 60)?,
         available: item.available,
         image_url: item.image_url.clone(),
+        variant: item
+            .variant
+            .as_deref()
+            .map(|v| text("variant", v, 60))
+            .transpose()?,
         stock: item.stock,
     };
     if checked.price.is_sign_negative() || checked.price > MAX_PRICE {
@@ -163,6 +168,7 @@ mod tests {
             category: "Starters".into(),
             available: true,
             image_url: None,
+            variant: None,
             stock: None,
         };
         assert!(menu((1..).zip([item("a", 100), item("b", 250)])).is_ok());

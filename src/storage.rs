@@ -49,7 +49,7 @@ pub(crate) use tenant_columns;
 /// Columns of `menu_items` the bots and the API read.
 macro_rules! menu_item_columns {
     () => {
-        "item_id, name, description, price, category, available, image_url, stock"
+        "item_id, name, description, price, category, available, image_url, variant, stock"
     };
 }
 pub(crate) use menu_item_columns;

@@ -29,6 +29,7 @@ fn chez_test(tenant_id: Uuid) -> TenantProfile {
         category: "Starters".into(),
         available: true,
         image_url: None,
+        variant: None,
         stock: None,
     };
     TenantProfile {

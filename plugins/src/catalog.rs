@@ -25,6 +25,10 @@ pub struct MenuItem {
     /// Optional picture of the item, sent when a customer asks about it.
     #[serde(default)]
     pub image_url: Option<String>,
+    /// The variant this item is of a product (`Red / M`); items sharing a
+    /// name are the variants of one product.
+    #[serde(default)]
+    pub variant: Option<String>,
     /// Units left, when the tenant counts them (absent: not counted).
     /// Placing an order takes them atomically; an order for more than is
     /// left is refused.
@@ -104,6 +108,7 @@ mod tests {
             category: category.into(),
             available,
             image_url: None,
+            variant: None,
             stock: None,
         }
     }

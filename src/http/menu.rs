@@ -123,6 +123,10 @@ pub struct ItemChanges {
     category: Option<String>,
     /// Staff may change this and `stock`.
     available: Option<bool>,
+    /// The variant label (`Red / M`); `null` removes it.
+    #[serde(default, with = "serde_with_null")]
+    #[schema(value_type = Option<String>)]
+    variant: Option<Option<String>>,
     /// Units left; `null` stops counting.
     #[serde(default, with = "serde_with_null")]
     #[schema(value_type = Option<u32>)]
@@ -153,6 +157,7 @@ impl ItemChanges {
             && self.price.is_none()
             && self.category.is_none()
             && self.image_url.is_none()
+            && self.variant.is_none()
     }
 
     fn apply(self, mut item: MenuItem) -> MenuItem {
@@ -163,6 +168,7 @@ impl ItemChanges {
         item.available = self.available.unwrap_or(item.available);
         item.image_url = self.image_url.unwrap_or(item.image_url);
         item.stock = self.stock.unwrap_or(item.stock);
+        item.variant = self.variant.unwrap_or(item.variant);
         item
     }
 }
@@ -301,7 +307,7 @@ fn json_rows(body: &[u8]) -> Result<Vec<Result<MenuItem, RowError>>, ApiError> {
 }
 
 /// One CSV line: `item_id,name,description,price,category,available,image_url`
-/// and, optionally, `stock`.
+/// and, optionally, `stock` and `variant`.
 #[derive(Deserialize)]
 struct CsvItem {
     item_id: String,
@@ -316,6 +322,8 @@ struct CsvItem {
     image_url: String,
     #[serde(default)]
     stock: String,
+    #[serde(default)]
+    variant: String,
 }
 
 impl CsvItem {
@@ -346,6 +354,7 @@ impl CsvItem {
             category: self.category,
             available,
             image_url,
+            variant: Some(self.variant.trim().to_owned()).filter(|v| !v.is_empty()),
             stock,
         })
     }

@@ -25,6 +25,7 @@ macro_rules! portable_stores {
                 category: row.try_get("category").map_err(backend)?,
                 available: row.try_get("available").map_err(backend)?,
                 image_url: row.try_get("image_url").map_err(backend)?,
+                variant: row.try_get("variant").map_err(backend)?,
                 stock: row
                     .try_get::<Option<i64>, _>("stock")
                     .map_err(backend)?
@@ -433,14 +434,14 @@ macro_rules! portable_stores {
             ) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO menu_items (id, tenant_id, item_id, name, description, price,
-                         category, available, image_url, stock, position)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                         category, available, image_url, stock, variant, position)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
                          (SELECT COALESCE(MAX(position), 0) + 1 FROM menu_items WHERE tenant_id = $2))
                      ON CONFLICT (tenant_id, item_id) DO UPDATE SET
                          name = excluded.name, description = excluded.description,
                          price = excluded.price, category = excluded.category,
                          available = excluded.available, image_url = excluded.image_url,
-                         stock = excluded.stock",
+                         stock = excluded.stock, variant = excluded.variant",
                 )
                 .bind(Uuid::now_v7())
                 .bind(tenant_id)
@@ -452,6 +453,7 @@ macro_rules! portable_stores {
                 .bind(item.available)
                 .bind(&item.image_url)
                 .bind(item.stock.map(i64::from))
+                .bind(&item.variant)
                 .execute(&mut **tx)
                 .await
                 .map_err(|e| store_error(e, "menu item"))?;

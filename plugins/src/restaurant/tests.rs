@@ -16,6 +16,7 @@ fn item(id: &str, name: &str, cents: i64, category: &str) -> MenuItem {
         category: category.into(),
         available: true,
         image_url: None,
+        variant: None,
         stock: None,
     }
 }
