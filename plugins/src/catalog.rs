@@ -36,6 +36,21 @@ pub struct MenuItem {
     pub stock: Option<u32>,
 }
 
+impl MenuItem {
+    /// The name customers see: with the variant, if any (`T-shirt (Red / M)`).
+    pub fn display_name(&self) -> String {
+        match &self.variant {
+            Some(variant) => format!("{} ({variant})", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// Whether counted stock has run out.
+    pub fn sold_out(&self) -> bool {
+        self.stock == Some(0)
+    }
+}
+
 fn available_by_default() -> bool {
     true
 }

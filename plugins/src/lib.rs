@@ -11,6 +11,8 @@ pub mod i18n;
 pub mod order;
 pub mod plugin;
 pub mod restaurant;
+pub mod retail;
+pub mod search;
 pub mod settings;
 
 pub use catalog::{Menu, MenuItem};
@@ -22,4 +24,5 @@ pub use plugin::{
     plugin_for,
 };
 pub use restaurant::RestaurantBot;
+pub use retail::RetailBot;
 pub use settings::{BotSettings, SettingError};

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::Menu;
 use crate::flow::{Flow, FlowBot, FlowState};
 use crate::order::{OrderDraft, OrderStatus};
-use crate::restaurant::{RestaurantBot, RestaurantState};
+use crate::restaurant::{RestaurantBot, ShopState};
+use crate::retail::RetailBot;
 use crate::settings::{BotSettings, SettingError};
 
 /// Which bot a tenant runs.
@@ -20,6 +21,8 @@ use crate::settings::{BotSettings, SettingError};
 pub enum PluginKind {
     /// Menu browsing, cart, delivery address, confirmation.
     Restaurant,
+    /// Catalog by category and search, variants with stock, cart, checkout.
+    Retail,
     /// The tenant's own flow (enterprise tier), uploaded through the API.
     Flow,
 }
@@ -29,6 +32,7 @@ impl PluginKind {
     pub fn as_str(self) -> &'static str {
         match self {
             PluginKind::Restaurant => "restaurant",
+            PluginKind::Retail => "retail",
             PluginKind::Flow => "flow",
         }
     }
@@ -48,7 +52,7 @@ impl fmt::Display for UnknownPluginKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unknown plugin type '{}' (known: restaurant, flow)",
+            "unknown plugin type '{}' (known: restaurant, retail, flow)",
             self.0
         )
     }
@@ -62,6 +66,7 @@ impl FromStr for PluginKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "restaurant" => Ok(PluginKind::Restaurant),
+            "retail" => Ok(PluginKind::Retail),
             "flow" => Ok(PluginKind::Flow),
             other => Err(UnknownPluginKind(other.to_owned())),
         }
@@ -72,6 +77,7 @@ impl FromStr for PluginKind {
 pub fn plugin_for(kind: PluginKind) -> Arc<dyn Plugin> {
     match kind {
         PluginKind::Restaurant => Arc::new(RestaurantBot),
+        PluginKind::Retail => Arc::new(RetailBot),
         PluginKind::Flow => Arc::new(FlowBot),
     }
 }
@@ -102,7 +108,9 @@ pub struct TenantContext {
 #[serde(tag = "plugin", rename_all = "snake_case")]
 pub enum ConversationState {
     /// State of the restaurant bot.
-    Restaurant(RestaurantState),
+    Restaurant(ShopState),
+    /// State of the retail bot.
+    Retail(ShopState),
     /// State of a flow bot.
     Flow(FlowState),
 }
@@ -111,7 +119,9 @@ impl ConversationState {
     /// Whether the conversation is handed over to a person.
     pub fn handed_over(&self) -> bool {
         match self {
-            ConversationState::Restaurant(state) => state.handed_over,
+            ConversationState::Restaurant(state) | ConversationState::Retail(state) => {
+                state.handed_over
+            }
             ConversationState::Flow(state) => state.handed_over,
         }
     }

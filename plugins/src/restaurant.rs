@@ -1,5 +1,8 @@
-//! The restaurant bot: greeting, numbered menu by category, cart, delivery
-//! address, order summary and confirmation, and order status notices.
+//! The shop bots: the restaurant bot and the retail bot share this engine
+//! (greeting, numbered menu or catalog by category, categories and
+//! typo-tolerant search, variants with stock, cart, delivery address, order
+//! summary and confirmation, order status notices, handover, languages).
+//! They differ in the conversation state they are tagged with.
 //!
 //! `menu`, `cart`, `help` and `cancel` work at every step; any input the bot
 //! does not understand gets a hint, never silence.
@@ -13,10 +16,11 @@ mod texts;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Menu;
+use crate::catalog::{Menu, MenuItem};
 use crate::i18n::{Language, LanguageRequest, language_request};
 use crate::order::{OrderDraft, OrderLine};
 use crate::plugin::{Action, ConversationState, Event, Plugin, PluginKind, TenantContext};
+use crate::search;
 use command::Command;
 use texts::Voice;
 
@@ -39,9 +43,9 @@ pub enum Step {
     AwaitingConfirmation,
 }
 
-/// A restaurant customer's conversation state.
+/// A shop customer's conversation state (restaurant or retail).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RestaurantState {
+pub struct ShopState {
     /// Current step.
     pub step: Step,
     /// Items chosen so far.
@@ -56,7 +60,7 @@ pub struct RestaurantState {
     pub handed_over: bool,
 }
 
-impl RestaurantState {
+impl ShopState {
     fn cart_total(&self) -> rust_decimal::Decimal {
         self.cart.iter().map(OrderLine::line_total).sum()
     }
@@ -77,7 +81,7 @@ impl RestaurantState {
             {
                 Some(item) => {
                     line.unit_price = item.price;
-                    line.name = item.name.clone();
+                    line.name = item.display_name();
                     true
                 }
                 None => {
@@ -90,7 +94,7 @@ impl RestaurantState {
     }
 }
 
-/// The restaurant plugin. Stateless: all state lives in [`RestaurantState`].
+/// The restaurant plugin. Stateless: all state lives in [`ShopState`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RestaurantBot;
 
@@ -100,7 +104,7 @@ impl Plugin for RestaurantBot {
     }
 
     fn initial_state(&self) -> ConversationState {
-        ConversationState::Restaurant(RestaurantState::default())
+        ConversationState::Restaurant(ShopState::default())
     }
 
     fn handle(
@@ -116,40 +120,49 @@ impl Plugin for RestaurantBot {
         let ConversationState::Restaurant(state) = state else {
             return Vec::new();
         };
-        let voice = Voice::new(tenant, state.language.unwrap_or(tenant.settings.language()));
-        match event {
-            Event::Message { .. } if state.handed_over => Vec::new(),
-            Event::Message { text, at } => on_message(tenant, &voice, state, text, *at),
-            Event::OrderPlaced { order_number } => {
-                let total = state.order_total(tenant);
-                *state = RestaurantState {
-                    language: state.language,
-                    ..RestaurantState::default()
-                };
-                reply(voice.order_placed(*order_number, total))
-            }
-            Event::OrderFailed => reply(voice.order_failed()),
-            Event::SoldOut { item_ids } => {
-                let sold_out: Vec<String> = state
-                    .cart
-                    .iter()
-                    .filter(|line| item_ids.contains(&line.item_id))
-                    .map(|line| line.name.clone())
-                    .collect();
-                let alternatives = alternatives_to(&tenant.menu, item_ids);
-                state.cart.retain(|line| !item_ids.contains(&line.item_id));
-                state.step = Step::Browsing;
-                reply(voice.sold_out(&sold_out, &alternatives, &state.cart))
-            }
-            Event::HandedBack => {
-                state.handed_over = false;
-                reply(voice.greeting())
-            }
-            Event::OrderStatusChanged {
-                order_number,
-                status,
-            } => reply(voice.status_notice(*order_number, *status)),
+        handle_shop(tenant, state, event)
+    }
+}
+
+/// Advances a shop conversation by one event.
+pub(crate) fn handle_shop(
+    tenant: &TenantContext,
+    state: &mut ShopState,
+    event: &Event<'_>,
+) -> Vec<Action> {
+    let voice = Voice::new(tenant, state.language.unwrap_or(tenant.settings.language()));
+    match event {
+        Event::Message { .. } if state.handed_over => Vec::new(),
+        Event::Message { text, at } => on_message(tenant, &voice, state, text, *at),
+        Event::OrderPlaced { order_number } => {
+            let total = state.order_total(tenant);
+            *state = ShopState {
+                language: state.language,
+                ..ShopState::default()
+            };
+            reply(voice.order_placed(*order_number, total))
         }
+        Event::OrderFailed => reply(voice.order_failed()),
+        Event::SoldOut { item_ids } => {
+            let sold_out: Vec<String> = state
+                .cart
+                .iter()
+                .filter(|line| item_ids.contains(&line.item_id))
+                .map(|line| line.name.clone())
+                .collect();
+            let alternatives = alternatives_to(&tenant.menu, item_ids);
+            state.cart.retain(|line| !item_ids.contains(&line.item_id));
+            state.step = Step::Browsing;
+            reply(voice.sold_out(&sold_out, &alternatives, &state.cart))
+        }
+        Event::HandedBack => {
+            state.handed_over = false;
+            reply(voice.greeting())
+        }
+        Event::OrderStatusChanged {
+            order_number,
+            status,
+        } => reply(voice.status_notice(*order_number, *status)),
     }
 }
 
@@ -168,7 +181,7 @@ fn alternatives_to(menu: &Menu, sold_out: &[String]) -> Vec<(usize, String)> {
                 && item.stock != Some(0)
         })
         .take(3)
-        .map(|(number, item)| (number, item.name.clone()))
+        .map(|(number, item)| (number, item.display_name()))
         .collect()
 }
 
@@ -179,7 +192,7 @@ fn reply(text: String) -> Vec<Action> {
 fn on_message(
     tenant: &TenantContext,
     voice: &Voice<'_>,
-    state: &mut RestaurantState,
+    state: &mut ShopState,
     text: &str,
     at: DateTime<Utc>,
 ) -> Vec<Action> {
@@ -207,9 +220,9 @@ fn on_message(
         }
         Command::Cancel => {
             let had_something = !state.cart.is_empty();
-            *state = RestaurantState {
+            *state = ShopState {
                 language: state.language,
-                ..RestaurantState::default()
+                ..ShopState::default()
             };
             return reply(voice.cancelled(had_something));
         }
@@ -225,12 +238,13 @@ fn on_message(
 fn on_browsing(
     tenant: &TenantContext,
     voice: &Voice<'_>,
-    state: &mut RestaurantState,
+    state: &mut ShopState,
     command: Command,
     at: DateTime<Utc>,
 ) -> Vec<Action> {
     match command {
         Command::Greeting => reply(voice.greeting()),
+        Command::Categories => reply(voice.categories()),
         Command::Add { number, quantity } => add_to_cart(tenant, voice, state, number, quantity),
         Command::Remove { number } => remove_from_cart(tenant, voice, state, number),
         Command::Info { number } => item_info(tenant, voice, number),
@@ -253,7 +267,7 @@ fn on_browsing(
             reply(voice.ask_address(&dropped))
         }
         Command::Yes | Command::No => reply(voice.nothing_to_confirm()),
-        Command::Text(text) => reply(voice.did_not_understand(&text)),
+        Command::Text(text) => reply(browse(tenant, voice, &text)),
         Command::Menu | Command::Cart | Command::Help | Command::Human | Command::Cancel => {
             unreachable!("handled for every step in on_message")
         }
@@ -263,7 +277,7 @@ fn on_browsing(
 fn on_address(
     tenant: &TenantContext,
     voice: &Voice<'_>,
-    state: &mut RestaurantState,
+    state: &mut ShopState,
     command: Command,
     raw: &str,
 ) -> Vec<Action> {
@@ -283,7 +297,7 @@ fn on_address(
 fn on_confirmation(
     tenant: &TenantContext,
     voice: &Voice<'_>,
-    state: &mut RestaurantState,
+    state: &mut ShopState,
     command: Command,
     at: DateTime<Utc>,
 ) -> Vec<Action> {
@@ -322,10 +336,29 @@ fn on_confirmation(
     }
 }
 
+/// Free text while browsing: a category's items, the items the words find
+/// (typos allowed), or a hint.
+fn browse(tenant: &TenantContext, voice: &Voice<'_>, text: &str) -> String {
+    if let Some(category) = search::category(&tenant.menu, text) {
+        let items: Vec<(usize, &MenuItem)> = tenant
+            .menu
+            .numbered()
+            .filter(|(_, item)| item.category == category)
+            .collect();
+        return voice.listing(&format!("*{category}*"), &items);
+    }
+    let found = search::search(&tenant.menu, text);
+    if found.is_empty() {
+        voice.did_not_understand(text)
+    } else {
+        voice.found(text, &found)
+    }
+}
+
 fn add_to_cart(
     tenant: &TenantContext,
     voice: &Voice<'_>,
-    state: &mut RestaurantState,
+    state: &mut ShopState,
     number: usize,
     quantity: u32,
 ) -> Vec<Action> {
@@ -343,22 +376,30 @@ fn add_to_cart(
     if line_quantity + quantity > MAX_LINE_QUANTITY {
         return reply(voice.quantity_out_of_range());
     }
+    if item.sold_out() {
+        let ids = [item.item_id.clone()];
+        return reply(voice.unavailable(item, &alternatives_to(&tenant.menu, &ids)));
+    }
+    if let Some(left) = item.stock.filter(|left| line_quantity + quantity > *left) {
+        return reply(voice.only_left(item, left));
+    }
+    let name = item.display_name();
     match state.cart.iter_mut().find(|l| l.item_id == item.item_id) {
         Some(line) => line.quantity += quantity,
         None => state.cart.push(OrderLine {
             item_id: item.item_id.clone(),
-            name: item.name.clone(),
+            name: name.clone(),
             unit_price: item.price,
             quantity,
         }),
     }
-    reply(voice.added(&item.name, quantity, state.cart_total()))
+    reply(voice.added(&name, quantity, state.cart_total()))
 }
 
 fn remove_from_cart(
     tenant: &TenantContext,
     voice: &Voice<'_>,
-    state: &mut RestaurantState,
+    state: &mut ShopState,
     number: usize,
 ) -> Vec<Action> {
     let Some(item) = tenant.menu.by_number(number) else {

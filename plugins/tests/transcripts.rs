@@ -45,7 +45,7 @@ fn item(id: &str, name: &str, cents: i64, category: &str) -> MenuItem {
     }
 }
 
-/// The business every transcript talks to (with a flow for flow bots).
+/// The restaurant the restaurant and flow transcripts talk to.
 fn luigis(settings: BotSettings, flow: Option<Arc<Flow>>) -> TenantContext {
     TenantContext {
         business_name: "Luigi's".into(),
@@ -58,6 +58,36 @@ fn luigis(settings: BotSettings, flow: Option<Arc<Flow>>) -> TenantContext {
         flow,
     }
 }
+
+/// A catalog item that is one variant of a product, with counted stock.
+fn variant(id: &str, name: &str, label: &str, cents: i64, category: &str, stock: u32) -> MenuItem {
+    MenuItem {
+        variant: Some(label.into()),
+        stock: Some(stock),
+        ..item(id, name, cents, category)
+    }
+}
+
+/// The clothes shop the retail transcripts talk to.
+fn moda(settings: BotSettings, flow: Option<Arc<Flow>>) -> TenantContext {
+    TenantContext {
+        business_name: "Moda".into(),
+        settings,
+        menu: Menu::new(vec![
+            variant("tee-white-m", "T-shirt", "White / M", 1500, "Shirts", 10),
+            variant("tee-white-l", "T-shirt", "White / L", 1500, "Shirts", 2),
+            variant("tee-black-m", "T-shirt", "Black / M", 1500, "Shirts", 0),
+            item("linen", "Linen shirt", 3900, "Shirts"),
+            variant("run-42", "Running sneakers", "42", 8000, "Shoes", 3),
+            variant("run-43", "Running sneakers", "43", 8000, "Shoes", 1),
+            item("belt", "Leather belt", 2500, "Accessories"),
+        ]),
+        flow,
+    }
+}
+
+/// Who a transcript's customer talks to.
+type Business = fn(BotSettings, Option<Arc<Flow>>) -> TenantContext;
 
 /// What the bot did in answer to one event.
 #[derive(Default)]
@@ -76,15 +106,22 @@ struct Replay {
     sold_out: Vec<String>,
     /// The transcript's folder, for the files it names.
     folder: PathBuf,
+    business: Business,
 }
 
 impl Replay {
     fn new(kind: PluginKind, flow: Option<Arc<Flow>>, folder: PathBuf) -> Self {
         let plugin = plugin_for(kind);
         let state = plugin.initial_state();
+        let business: Business = if kind == PluginKind::Retail {
+            moda
+        } else {
+            luigis
+        };
         Self {
             plugin,
-            tenant: luigis(BotSettings::default(), flow),
+            business,
+            tenant: business(BotSettings::default(), flow),
             state,
             now: "2026-11-24T12:00:00Z".parse().expect("a valid instant"),
             next_order: 1001,
@@ -136,7 +173,7 @@ impl Replay {
                 let settings: BotSettings =
                     serde_json::from_str(rest).unwrap_or_else(|e| panic!("{at}: {e}"));
                 assert!(settings.errors().is_empty(), "{at}: invalid settings");
-                self.tenant = luigis(settings, self.tenant.flow.clone());
+                self.tenant = (self.business)(settings, self.tenant.flow.clone());
                 Outcome::default()
             }
             "status" => {
@@ -237,6 +274,15 @@ fn restaurant_transcripts() {
     );
     for file in files {
         replay(PluginKind::Restaurant, None, &file);
+    }
+}
+
+#[test]
+fn retail_transcripts() {
+    let files = transcripts("retail");
+    assert!(files.len() >= 15, "only {} retail transcripts", files.len());
+    for file in files {
+        replay(PluginKind::Retail, None, &file);
     }
 }
 

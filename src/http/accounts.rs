@@ -87,8 +87,8 @@ pub(super) fn password(value: &str) -> Result<String, ApiError> {
 
 fn business_type(value: &str) -> Result<PluginKind, ApiError> {
     match value {
-        "pharmacy" | "retail" => Err(invalid(format!(
-            "business_type '{value}' is not available yet; use 'restaurant'"
+        "pharmacy" => Err(invalid(format!(
+            "business_type '{value}' is not available yet; use 'restaurant' or 'retail'"
         ))),
         "flow" => Err(invalid(
             "business_type is the kind of business (restaurant); a flow bot is uploaded later with PUT /v1/flow"

@@ -5,6 +5,8 @@
 pub(crate) enum Command {
     Greeting,
     Menu,
+    /// List the catalog's categories.
+    Categories,
     Cart,
     Help,
     Cancel,
@@ -71,6 +73,8 @@ pub(crate) fn parse(text: &str) -> Command {
             return Command::Cart;
         }
         "help" | "ayuda" | "ajuda" | "aide" | "مساعدة" => return Command::Help,
+        "categories" | "categorías" | "categorias" | "catégories" | "categories?" | "الفئات"
+        | "فئات" => return Command::Categories,
         "" if trimmed.starts_with('?') || trimmed.starts_with('؟') => return Command::Help,
         "cancel" | "cancelar" | "annuler" | "إلغاء" | "الغاء" => return Command::Cancel,
         "clear" | "empty" | "clear cart" | "vaciar" | "limpar" | "vider" | "إفراغ" | "افراغ" =>

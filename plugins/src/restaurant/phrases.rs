@@ -60,6 +60,13 @@ pub(crate) struct Phrases {
     pub closed_day: &'static str,
     pub below_minimum: &'static str,
     pub unknown_language: &'static str,
+    pub categories_title: &'static str,
+    pub categories_hint: &'static str,
+    pub found: &'static str,
+    pub left: &'static str,
+    pub sold_out_tag: &'static str,
+    pub unavailable: &'static str,
+    pub only_left: &'static str,
     pub handoff_started: &'static str,
     /// Monday first.
     pub days: [&'static str; 7],
@@ -127,6 +134,13 @@ impl Phrases {
             ("closed_day", self.closed_day),
             ("below_minimum", self.below_minimum),
             ("unknown_language", self.unknown_language),
+            ("categories_title", self.categories_title),
+            ("categories_hint", self.categories_hint),
+            ("found", self.found),
+            ("left", self.left),
+            ("sold_out_tag", self.sold_out_tag),
+            ("unavailable", self.unavailable),
+            ("only_left", self.only_left),
             ("handoff_started", self.handoff_started),
         ];
         entries.extend(self.days.iter().map(|day| ("day", *day)));

@@ -51,7 +51,7 @@ fn say(tenant: &TenantContext, state: &mut ConversationState, text: &str) -> Str
     }
 }
 
-fn restaurant(state: &ConversationState) -> &RestaurantState {
+fn restaurant(state: &ConversationState) -> &ShopState {
     let ConversationState::Restaurant(s) = state else {
         panic!("a restaurant conversation");
     };
@@ -89,7 +89,7 @@ fn a_customer_orders_two_items_and_confirms() {
     assert!(
         matches!(placed.as_slice(), [Action::Reply(t)] if t.contains("#1001") && t.contains("$23.50"))
     );
-    assert_eq!(restaurant(&state), &RestaurantState::default());
+    assert_eq!(restaurant(&state), &ShopState::default());
 }
 
 #[test]

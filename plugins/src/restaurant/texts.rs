@@ -13,6 +13,9 @@ use crate::i18n::{Language, fill};
 use crate::order::{OrderLine, OrderStatus};
 use crate::plugin::TenantContext;
 
+/// Stock at or below this is shown next to an item ("3 left").
+const LOW_STOCK: u32 = 5;
+
 /// The tenant speaking in one language.
 pub(crate) struct Voice<'a> {
     tenant: &'a TenantContext,
@@ -103,15 +106,91 @@ impl<'a> Voice<'a> {
                 category = Some(item.category.as_str());
                 let _ = write!(text, "\n\n*{}*", item.category);
             }
-            let _ = write!(
-                text,
-                "\n{number}. {} – {}",
-                item.name,
-                self.money(item.price)
-            );
+            let _ = write!(text, "\n{}", self.item_line(number, item));
         }
         let _ = write!(text, "\n\n{}", self.phrases.hint);
         text
+    }
+
+    /// One item as a listing line: number, name, price and stock when low.
+    fn item_line(&self, number: usize, item: &MenuItem) -> String {
+        let stock = match item.stock {
+            Some(0) => format!(" ({})", self.phrases.sold_out_tag),
+            Some(left) if left <= LOW_STOCK => format!(
+                " ({})",
+                fill(self.phrases.left, &[("count", &left.to_string())])
+            ),
+            _ => String::new(),
+        };
+        format!(
+            "{number}. {} – {}{stock}",
+            item.display_name(),
+            self.money(item.price)
+        )
+    }
+
+    pub(crate) fn categories(&self) -> String {
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for (_, item) in self.tenant.menu.numbered() {
+            match counts.iter_mut().find(|(c, _)| *c == item.category) {
+                Some((_, count)) => *count += 1,
+                None => counts.push((&item.category, 1)),
+            }
+        }
+        if counts.is_empty() {
+            return self.about_business(self.phrases.empty_menu);
+        }
+        let lines: Vec<String> = counts
+            .iter()
+            .map(|(category, count)| format!("• {category} ({count})"))
+            .collect();
+        format!(
+            "{}\n{}\n\n{}",
+            self.phrases.categories_title,
+            lines.join("\n"),
+            self.phrases.categories_hint
+        )
+    }
+
+    /// A titled list of numbered items.
+    pub(crate) fn listing(&self, title: &str, items: &[(usize, &MenuItem)]) -> String {
+        let lines: Vec<String> = items
+            .iter()
+            .map(|(number, item)| self.item_line(*number, item))
+            .collect();
+        format!("{title}\n{}\n\n{}", lines.join("\n"), self.phrases.hint)
+    }
+
+    pub(crate) fn found(&self, query: &str, items: &[(usize, &MenuItem)]) -> String {
+        let shown: String = query.chars().take(40).collect();
+        self.listing(&fill(self.phrases.found, &[("query", &shown)]), items)
+    }
+
+    pub(crate) fn unavailable(&self, item: &MenuItem, alternatives: &[(usize, String)]) -> String {
+        let mut text = fill(self.phrases.unavailable, &[("item", &item.display_name())]);
+        self.append_alternatives(&mut text, alternatives);
+        text
+    }
+
+    pub(crate) fn only_left(&self, item: &MenuItem, left: u32) -> String {
+        fill(
+            self.phrases.only_left,
+            &[("count", &left.to_string()), ("item", &item.display_name())],
+        )
+    }
+
+    fn append_alternatives(&self, text: &mut String, alternatives: &[(usize, String)]) {
+        if !alternatives.is_empty() {
+            let choices: Vec<String> = alternatives
+                .iter()
+                .map(|(number, name)| format!("*{number}* {name}"))
+                .collect();
+            let _ = write!(
+                text,
+                "\n{}",
+                fill(self.phrases.alternatives, &[("items", &choices.join(", "))])
+            );
+        }
     }
 
     fn cart_lines(&self, cart: &[OrderLine]) -> String {
@@ -191,7 +270,11 @@ impl<'a> Voice<'a> {
     }
 
     pub(crate) fn item_info(&self, number: usize, item: &MenuItem) -> String {
-        let mut text = format!("*{number}. {}* – {}", item.name, self.money(item.price));
+        let mut text = format!(
+            "*{number}. {}* – {}",
+            item.display_name(),
+            self.money(item.price)
+        );
         if !item.description.is_empty() {
             let _ = write!(text, "\n{}", item.description);
         }
@@ -311,17 +394,7 @@ impl<'a> Voice<'a> {
         cart_now: &[OrderLine],
     ) -> String {
         let mut text = fill(self.phrases.sold_out, &[("items", &sold_out.join(", "))]);
-        if !alternatives.is_empty() {
-            let choices: Vec<String> = alternatives
-                .iter()
-                .map(|(number, name)| format!("*{number}* {name}"))
-                .collect();
-            let _ = write!(
-                text,
-                "\n{}",
-                fill(self.phrases.alternatives, &[("items", &choices.join(", "))])
-            );
-        }
+        self.append_alternatives(&mut text, alternatives);
         let _ = write!(text, "\n\n{}", self.cart(cart_now));
         text
     }

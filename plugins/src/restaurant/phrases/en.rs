@@ -5,7 +5,7 @@ use super::Phrases;
 pub(super) const PHRASES: Phrases = Phrases {
     welcome: "👋 Welcome to *{business}*! I can take your order right here.",
     type_menu: "Type *menu* to see what we have today.",
-    help: "Here is what I understand:\n• *menu* – see the menu\n• *3* or *2x 3* – add item 3 (two of them)\n• *info 3* – details of item 3\n• *remove 3* – take item 3 out of your cart\n• *cart* – see your cart\n• *clear* – empty your cart\n• *checkout* – place your order\n• *cancel* – start over\n• *human* – talk to a person\n• *language* – change language",
+    help: "Here is what I understand:\n• *menu* – see the menu\n• *3* or *2x 3* – add item 3 (two of them)\n• *info 3* – details of item 3\n• *remove 3* – take item 3 out of your cart\n• *cart* – see your cart\n• *clear* – empty your cart\n• *checkout* – place your order\n• *cancel* – start over\n• *human* – talk to a person\n• *language* – change language\n• *categories* – list the categories\n• a word (e.g. *shirt*) – search",
     hint: "Send an item number to add it (e.g. *3*, or *2x 3* for two), *cart* to see your order, *help* for all commands.",
     empty_menu: "Sorry, *{business}* has nothing on the menu right now. Please check back later.",
     menu_title: "📋 *{business} – Menu*",
@@ -49,6 +49,13 @@ pub(super) const PHRASES: Phrases = Phrases {
     closed_day: "closed",
     below_minimum: "The minimum order is {minimum}; your cart comes to {subtotal}. Add something more, then *checkout*.",
     unknown_language: "Sorry, I do not speak that language yet.",
+    categories_title: "🗂️ *Categories*",
+    categories_hint: "Send a category name to see its items, or any word to search.",
+    found: "🔎 Found for \"{query}\":",
+    left: "{count} left",
+    sold_out_tag: "sold out",
+    unavailable: "😔 Sorry, {item} is sold out.",
+    only_left: "Sorry, only {count} of {item} left.",
     handoff_started: "🙋 A person from *{business}* will answer you here shortly. The bot is paused until then.",
     days: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
 };

@@ -5,7 +5,7 @@ use super::Phrases;
 pub(super) const PHRASES: Phrases = Phrases {
     welcome: "👋 ¡Bienvenido a *{business}*! Puedo tomar tu pedido aquí mismo.",
     type_menu: "Escribe *menú* para ver lo que tenemos hoy.",
-    help: "Esto es lo que entiendo:\n• *menú* – ver el menú\n• *3* o *2x 3* – añadir el artículo 3 (dos unidades)\n• *info 3* – detalles del artículo 3\n• *quitar 3* – sacar el artículo 3 del carrito\n• *carrito* – ver tu carrito\n• *vaciar* – vaciar el carrito\n• *pedir* – hacer el pedido\n• *cancelar* – empezar de nuevo\n• *persona* – hablar con una persona\n• *idioma* – cambiar de idioma",
+    help: "Esto es lo que entiendo:\n• *menú* – ver el menú\n• *3* o *2x 3* – añadir el artículo 3 (dos unidades)\n• *info 3* – detalles del artículo 3\n• *quitar 3* – sacar el artículo 3 del carrito\n• *carrito* – ver tu carrito\n• *vaciar* – vaciar el carrito\n• *pedir* – hacer el pedido\n• *cancelar* – empezar de nuevo\n• *persona* – hablar con una persona\n• *idioma* – cambiar de idioma\n• *categorías* – ver las categorías\n• una palabra (p. ej. *camisa*) – buscar",
     hint: "Envía el número de un artículo para añadirlo (p. ej. *3*, o *2x 3* para dos), *carrito* para ver tu pedido, *ayuda* para todos los comandos.",
     empty_menu: "Lo sentimos, *{business}* no tiene nada en el menú ahora mismo. Vuelve a consultar más tarde.",
     menu_title: "📋 *{business} – Menú*",
@@ -49,6 +49,13 @@ pub(super) const PHRASES: Phrases = Phrases {
     closed_day: "cerrado",
     below_minimum: "El pedido mínimo es {minimum}; tu carrito suma {subtotal}. Añade algo más y luego *pedir*.",
     unknown_language: "Lo siento, todavía no hablo ese idioma.",
+    categories_title: "🗂️ *Categorías*",
+    categories_hint: "Envía el nombre de una categoría para ver sus artículos, o cualquier palabra para buscar.",
+    found: "🔎 Resultados para \"{query}\":",
+    left: "quedan {count}",
+    sold_out_tag: "agotado",
+    unavailable: "😔 Lo sentimos, {item} está agotado.",
+    only_left: "Lo sentimos, solo quedan {count} de {item}.",
     handoff_started: "🙋 Una persona de *{business}* te responderá aquí en breve. El bot queda en pausa hasta entonces.",
     days: ["Lun", "Mar", "Mié", "Jue", "Vie", "Sáb", "Dom"],
 };

@@ -5,7 +5,7 @@ use super::Phrases;
 pub(super) const PHRASES: Phrases = Phrases {
     welcome: "👋 Bienvenue chez *{business}* ! Je peux prendre votre commande ici même.",
     type_menu: "Écrivez *carte* pour voir ce que nous proposons aujourd'hui.",
-    help: "Voici ce que je comprends :\n• *carte* – voir la carte\n• *3* ou *2x 3* – ajouter l'article 3 (deux fois)\n• *info 3* – détails de l'article 3\n• *retirer 3* – enlever l'article 3 du panier\n• *panier* – voir votre panier\n• *vider* – vider le panier\n• *commander* – passer la commande\n• *annuler* – recommencer\n• *conseiller* – parler à une personne\n• *langue* – changer de langue",
+    help: "Voici ce que je comprends :\n• *carte* – voir la carte\n• *3* ou *2x 3* – ajouter l'article 3 (deux fois)\n• *info 3* – détails de l'article 3\n• *retirer 3* – enlever l'article 3 du panier\n• *panier* – voir votre panier\n• *vider* – vider le panier\n• *commander* – passer la commande\n• *annuler* – recommencer\n• *conseiller* – parler à une personne\n• *langue* – changer de langue\n• *catégories* – voir les catégories\n• un mot (par ex. *chemise*) – chercher",
     hint: "Envoyez le numéro d'un article pour l'ajouter (par ex. *3*, ou *2x 3* pour deux), *panier* pour voir votre commande, *aide* pour toutes les commandes.",
     empty_menu: "Désolé, *{business}* n'a rien à la carte pour le moment. Revenez un peu plus tard.",
     menu_title: "📋 *{business} – Carte*",
@@ -49,6 +49,13 @@ pub(super) const PHRASES: Phrases = Phrases {
     closed_day: "fermé",
     below_minimum: "La commande minimum est de {minimum} ; votre panier fait {subtotal}. Ajoutez quelque chose, puis *commander*.",
     unknown_language: "Désolé, je ne parle pas encore cette langue.",
+    categories_title: "🗂️ *Catégories*",
+    categories_hint: "Envoyez le nom d'une catégorie pour voir ses articles, ou un mot pour chercher.",
+    found: "🔎 Résultats pour « {query} » :",
+    left: "plus que {count}",
+    sold_out_tag: "épuisé",
+    unavailable: "😔 Désolé, {item} est épuisé.",
+    only_left: "Désolé, il ne reste que {count} de {item}.",
     handoff_started: "🙋 Une personne de *{business}* va vous répondre ici sous peu. Le bot est en pause d'ici là.",
     days: ["Lun", "Mar", "Mer", "Jeu", "Ven", "Sam", "Dim"],
 };

@@ -5,7 +5,7 @@ use super::Phrases;
 pub(super) const PHRASES: Phrases = Phrases {
     welcome: "👋 Bem-vindo ao *{business}*! Posso anotar o seu pedido aqui mesmo.",
     type_menu: "Escreva *cardápio* para ver o que temos hoje.",
-    help: "Isto é o que eu entendo:\n• *cardápio* – ver o cardápio\n• *3* ou *2x 3* – adicionar o item 3 (duas unidades)\n• *info 3* – detalhes do item 3\n• *remover 3* – tirar o item 3 do carrinho\n• *carrinho* – ver o seu carrinho\n• *limpar* – esvaziar o carrinho\n• *finalizar* – fazer o pedido\n• *cancelar* – recomeçar\n• *atendente* – falar com uma pessoa\n• *idioma* – mudar de idioma",
+    help: "Isto é o que eu entendo:\n• *cardápio* – ver o cardápio\n• *3* ou *2x 3* – adicionar o item 3 (duas unidades)\n• *info 3* – detalhes do item 3\n• *remover 3* – tirar o item 3 do carrinho\n• *carrinho* – ver o seu carrinho\n• *limpar* – esvaziar o carrinho\n• *finalizar* – fazer o pedido\n• *cancelar* – recomeçar\n• *atendente* – falar com uma pessoa\n• *idioma* – mudar de idioma\n• *categorias* – ver as categorias\n• uma palavra (ex.: *camisa*) – pesquisar",
     hint: "Envie o número de um item para adicioná-lo (ex.: *3*, ou *2x 3* para dois), *carrinho* para ver o pedido, *ajuda* para todos os comandos.",
     empty_menu: "Desculpe, *{business}* não tem nada no cardápio agora. Volte mais tarde.",
     menu_title: "📋 *{business} – Cardápio*",
@@ -49,6 +49,13 @@ pub(super) const PHRASES: Phrases = Phrases {
     closed_day: "fechado",
     below_minimum: "O pedido mínimo é {minimum}; o seu carrinho soma {subtotal}. Adicione mais alguma coisa e depois *finalizar*.",
     unknown_language: "Desculpe, ainda não falo esse idioma.",
+    categories_title: "🗂️ *Categorias*",
+    categories_hint: "Envie o nome de uma categoria para ver os itens, ou qualquer palavra para pesquisar.",
+    found: "🔎 Resultados para \"{query}\":",
+    left: "restam {count}",
+    sold_out_tag: "esgotado",
+    unavailable: "😔 Desculpe, {item} está esgotado.",
+    only_left: "Desculpe, só restam {count} de {item}.",
     handoff_started: "🙋 Uma pessoa de *{business}* vai responder aqui em breve. O bot fica em pausa até lá.",
     days: ["Seg", "Ter", "Qua", "Qui", "Sex", "Sáb", "Dom"],
 };
