@@ -17,6 +17,7 @@ mod outbox;
 mod platform;
 mod quotas;
 mod rejections;
+mod retail;
 mod rls;
 mod self_service;
 mod settings;

@@ -61,8 +61,19 @@ impl Platform {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    /// Signs a business up; returns its owner's API key and tenant.
+    /// Signs a restaurant up; returns its owner's API key and tenant.
     pub async fn sign_up(&self, email: &str, phone: &str) -> (String, Value) {
+        self.sign_up_as(email, phone, "restaurant").await
+    }
+
+    /// Signs a business of `business_type` up; returns its owner's API key
+    /// and tenant.
+    pub async fn sign_up_as(
+        &self,
+        email: &str,
+        phone: &str,
+        business_type: &str,
+    ) -> (String, Value) {
         let (status, body) = self
             .call(
                 None,
@@ -70,7 +81,7 @@ impl Platform {
                 "/v1/signup",
                 Some(json!({
                     "email": email, "password": "correct horse battery",
-                    "business_name": "Rosa's Pizzeria", "business_type": "restaurant",
+                    "business_name": "Rosa's Pizzeria", "business_type": business_type,
                     "phone_number": phone,
                 })),
             )
@@ -96,11 +107,24 @@ impl Platform {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    /// Signs a business up and takes it live: session started, QR scanned,
-    /// [`MENU_CSV`] imported. Returns the owner's API key, the session name
-    /// and the tenant id.
+    /// Signs a restaurant up and takes it live: session started, QR
+    /// scanned, [`MENU_CSV`] imported. Returns the owner's API key, the
+    /// session name and the tenant id.
     pub async fn live_tenant(&self, email: &str, phone: &str) -> (String, String, String) {
-        let (key, tenant) = self.sign_up(email, phone).await;
+        self.live_business(email, phone, "restaurant", MENU_CSV)
+            .await
+    }
+
+    /// [`Platform::live_tenant`] for a business of `business_type` selling
+    /// the items of `csv`.
+    pub async fn live_business(
+        &self,
+        email: &str,
+        phone: &str,
+        business_type: &str,
+        csv: &str,
+    ) -> (String, String, String) {
+        let (key, tenant) = self.sign_up_as(email, phone, business_type).await;
         let (status, session) = self
             .call(Some(&key), Method::POST, "/v1/whatsapp/session", None)
             .await;
@@ -112,7 +136,7 @@ impl Platform {
         let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
         self.sim.scan(&name, &digits, "Owner").unwrap();
         self.wait_for_session_status(&key, "WORKING").await;
-        let (status, imported) = self.import_csv(&key, MENU_CSV, "merge").await;
+        let (status, imported) = self.import_csv(&key, csv, "merge").await;
         assert_eq!(status, 200, "{imported}");
         let tenant_id = tenant["id"].as_str().unwrap().to_owned();
         (key, name, tenant_id)
