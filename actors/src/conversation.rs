@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use uuid::Uuid;
-use wabot_plugins::{Action, ConversationState, Event, OrderStatus, Plugin, TenantContext};
+use wabot_plugins::{
+    Action, ConversationState, Event, Menu, OrderDraft, OrderStatus, Plugin, TenantContext,
+};
 
 use crate::inbound::InboundMessage;
 use crate::ingress::InFlightPermit;
@@ -283,6 +285,11 @@ async fn advance(
                     Ok(placed) => {
                         ::metrics::counter!(metrics::ORDERS_PLACED).increment(1);
                         tracing::info!(tenant = %args.tenant_id, order = placed.order_number, "order placed");
+                        if takes_counted_stock(&tenant.context.menu, &draft) {
+                            // The bot shows stock: the tenant reads it again
+                            // (a stopping tenant reads it when it next starts).
+                            let _ = args.tenant.cast(TenantMsg::Reload);
+                        }
                         Event::OrderPlaced {
                             order_number: placed.order_number,
                         }
@@ -312,6 +319,15 @@ async fn advance(
         }
     }
     (*conversation != before, replies)
+}
+
+/// Whether `draft` takes units of items whose stock is counted.
+fn takes_counted_stock(menu: &Menu, draft: &OrderDraft) -> bool {
+    draft.lines.iter().any(|line| {
+        menu.number_of(&line.item_id)
+            .and_then(|n| menu.by_number(n))
+            .is_some_and(|item| item.stock.is_some())
+    })
 }
 
 /// Tells the business the customer asked for a person: an event on the

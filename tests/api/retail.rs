@@ -53,6 +53,15 @@ async fn a_shopper_finds_a_variant_and_orders_it(backend: Backend) {
     let placed = says("yes", 7).await.unwrap();
     assert!(placed.contains("*#1001* is placed ($80.00)"), "{placed}");
 
+    let next = platform
+        .driver
+        .customer_says(&platform.sim, &session, "15550101102", "shoes", 1)
+        .await
+        .unwrap();
+    assert!(
+        next.contains("(2 left)"),
+        "the listing follows the stock: {next}"
+    );
     let (_, item) = platform
         .call(key, Method::GET, "/v1/menu/items/run-42", None)
         .await;

@@ -1,6 +1,6 @@
-//! Counted stock end to end: the last unit goes to the first order, the
-//! next customer is told it sold out and offered alternatives, and nothing
-//! is taken twice.
+//! Counted stock end to end: the last unit goes to the first order; a
+//! customer already checking out is told it sold out and offered
+//! alternatives; later customers are told at once; nothing is taken twice.
 
 use reqwest::Method;
 use serde_json::json;
@@ -38,9 +38,9 @@ async fn the_last_unit_goes_to_one_customer_only(backend: Backend) {
     );
 
     let (platform, session) = (&platform, session.as_str());
-    let order = |customer: &'static str| async move {
+    let says = |customer: &'static str, texts: &'static [&'static str], from: usize| async move {
         let mut last = String::new();
-        for (total, text) in (1..).zip(["1", "checkout", "Via Roma 1, Roma", "yes"]) {
+        for (total, text) in (from..).zip(texts) {
             last = platform
                 .driver
                 .customer_says(&platform.sim, session, customer, text, total)
@@ -49,14 +49,20 @@ async fn the_last_unit_goes_to_one_customer_only(backend: Backend) {
         }
         last
     };
-    let first = order("15550101001").await;
-    assert!(first.contains("*#1001* is placed"), "{first}");
-    let second = order("15550101002").await;
-    assert!(second.contains("Margherita just sold out"), "{second}");
+    // The second customer is at the summary when the first one orders.
+    let (first, second) = ("15550101001", "15550101002");
+    says(second, &["1", "checkout", "Via Roma 2, Roma"], 1).await;
+    let placed = says(first, &["1", "checkout", "Via Roma 1, Roma", "yes"], 1).await;
+    assert!(placed.contains("*#1001* is placed"), "{placed}");
+    let refused = says(second, &["yes"], 4).await;
+    assert!(refused.contains("Margherita just sold out"), "{refused}");
     assert!(
-        second.contains("*2* Diavola"),
-        "an alternative is offered: {second}"
+        refused.contains("*2* Diavola"),
+        "an alternative is offered: {refused}"
     );
+    // A later customer is told at once.
+    let at_once = says("15550101003", &["1"], 1).await;
+    assert!(at_once.contains("Margherita is sold out"), "{at_once}");
 
     let (_, item) = platform
         .call(key, Method::GET, "/v1/menu/items/margherita", None)
