@@ -12,6 +12,6 @@ pub mod load;
 pub mod simulator;
 
 pub use simulator::{
-    DeliveryRecord, Engine, RetryKind, RetryPolicy, SentRecord, SessionStatus, SimError, Simulator,
-    SimulatorConfig, WebhookConfig, install_tls_provider,
+    CustomerMedia, DeliveryRecord, Engine, RetryKind, RetryPolicy, SentRecord, SessionStatus,
+    SimError, Simulator, SimulatorConfig, WebhookConfig, install_tls_provider,
 };

@@ -65,6 +65,20 @@ pub struct SimulatorConfig {
     pub ack_delay: Duration,
     /// `environment.worker.id` in webhook envelopes.
     pub worker_id: String,
+    /// How long customers' media files can be downloaded (WAHA's
+    /// `WHATSAPP_FILES_LIFETIME`, 180 s by default; zero keeps them).
+    pub files_lifetime: Duration,
+}
+
+/// A file a customer sends (a photo, a PDF).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerMedia {
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+    /// `image/jpeg`, `application/pdf`, …
+    pub mimetype: String,
+    /// The document's name, if it has one.
+    pub filename: Option<String>,
 }
 
 impl Default for SimulatorConfig {
@@ -79,6 +93,7 @@ impl Default for SimulatorConfig {
             not_working_wait: Duration::from_secs(5),
             ack_delay: Duration::from_millis(500),
             worker_id: "waha-sim-1".to_owned(),
+            files_lifetime: Duration::from_secs(180),
         }
     }
 }
@@ -265,6 +280,26 @@ impl Simulator {
         body: &str,
     ) -> Result<String, SimError> {
         state::inject_customer_message(&self.shared, session, from, body)
+    }
+
+    /// Plays a customer sending `media` with `caption`: the `message` event
+    /// has `hasMedia: true` and a `media.url` to download with the API key,
+    /// valid for `files_lifetime`. Returns the WAHA message id.
+    pub fn inject_customer_media(
+        &self,
+        session: &str,
+        from: &str,
+        caption: &str,
+        media: CustomerMedia,
+    ) -> Result<String, SimError> {
+        state::inject_customer_media(
+            &self.shared,
+            &self.base_url(),
+            session,
+            from,
+            caption,
+            media,
+        )
     }
 
     /// Makes the next `count` send calls fail with HTTP `status`.

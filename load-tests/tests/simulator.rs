@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 use serde_json::{Value, json};
 use wabot_load_tests::simulator::sign;
-use wabot_load_tests::{SessionStatus, Simulator, SimulatorConfig, WebhookConfig};
+use wabot_load_tests::{CustomerMedia, SessionStatus, Simulator, SimulatorConfig, WebhookConfig};
 
 type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
 
@@ -271,4 +271,68 @@ async fn a_resend_under_the_same_message_id_is_acknowledged_but_not_delivered_tw
     assert_eq!(sent["id"], resent["id"]);
     assert_eq!(sent["id"], "true_15551234567@c.us_3EB0AAAABBBBCCCCDDDD11");
     assert_eq!(sim.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn customer_media_is_announced_and_served_with_the_key_until_it_expires() {
+    let config = SimulatorConfig {
+        files_lifetime: Duration::from_millis(300),
+        ..SimulatorConfig::fast()
+    };
+    let sim = Simulator::start(config).await.unwrap();
+    let (url, received) = receiver().await;
+    let webhook = WebhookConfig::signed(&url, &["message"], "s3cret");
+    call(
+        &sim,
+        reqwest::Method::POST,
+        "/api/sessions",
+        Some(json!({"name": "pharma", "start": true, "config": {"webhooks": [webhook]}})),
+    )
+    .await;
+    sim.wait_for_status("pharma", SessionStatus::ScanQrCode, Duration::from_secs(5))
+        .await;
+    sim.scan("pharma", "+1 555 000 2222", "Pharma").unwrap();
+    let photo = CustomerMedia {
+        bytes: b"\xFF\xD8\xFFprescription".to_vec(),
+        mimetype: "image/jpeg".into(),
+        filename: None,
+    };
+    let id = sim
+        .inject_customer_media("pharma", "15557654321", "my prescription", photo)
+        .unwrap();
+    sim.wait_for_deliveries(1, Duration::from_secs(5)).await;
+    let event: Value = serde_json::from_slice(&received.lock().unwrap()[0].1).unwrap();
+    let payload = &event["payload"];
+    assert_eq!(
+        (&payload["id"], &payload["hasMedia"]),
+        (&json!(id), &json!(true))
+    );
+    assert_eq!(payload["body"], "my prescription");
+    assert_eq!(payload["media"]["mimetype"], "image/jpeg");
+    let media_url = payload["media"]["url"].as_str().unwrap().to_owned();
+    assert!(media_url.starts_with(&sim.base_url()) && media_url.ends_with(".jpg"));
+
+    let without_key = reqwest::get(&media_url).await.unwrap();
+    assert_eq!(without_key.status(), 401, "the file needs the API key");
+    let with_key = reqwest::Client::new()
+        .get(&media_url)
+        .header("X-Api-Key", sim.api_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_key.status(), 200);
+    assert_eq!(with_key.headers()["content-type"], "image/jpeg");
+    assert_eq!(
+        &with_key.bytes().await.unwrap()[..],
+        b"\xFF\xD8\xFFprescription"
+    );
+
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let expired = reqwest::Client::new()
+        .get(&media_url)
+        .header("X-Api-Key", sim.api_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expired.status(), 404, "local files expire");
 }

@@ -77,6 +77,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/sessions/{session}/restart", post(restart_session))
         .route("/api/sessions/{session}/logout", post(logout_session))
         .route("/api/sessions/{session}/me", get(me))
+        .route("/api/files/{session}/{file}", get(download_file))
         .route("/api/{session}/auth/qr", get(qr_code))
         .route("/api/{session}/auth/request-code", post(request_code))
         .route("/api/{session}/new-message-id", get(new_message_id))
@@ -636,6 +637,23 @@ async fn hook_customer_message(
     let hook: CustomerMessageHook = parse(&body)?;
     let id = state::inject_customer_message(&shared, &name, &hook.from, &hook.body)?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+}
+
+/// A customer's media file, as WAHA serves it (404 once expired).
+async fn download_file(
+    State(shared): SharedState,
+    Path((session, file)): Path<(String, String)>,
+) -> Response {
+    match shared.file(&format!("/api/files/{session}/{file}")) {
+        Some((bytes, mimetype)) => {
+            ([(axum::http::header::CONTENT_TYPE, mimetype)], bytes).into_response()
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": "File not found", "statusCode": 404})),
+        )
+            .into_response(),
+    }
 }
 
 async fn hook_sent(State(shared): SharedState) -> Json<Value> {

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use super::webhooks::{self, DeliveryRecord, WebhookConfig};
-use super::{SimError, SimulatorConfig};
+use super::{CustomerMedia, SimError, SimulatorConfig};
 
 /// WAHA session statuses (waha-api.md §2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +102,15 @@ struct Memory {
     delivered: std::collections::HashMap<String, DeliveryRecord>,
     /// Payload ids of events dropped after their last attempt.
     given_up: std::collections::HashSet<String>,
+    /// Media of customer messages by URL path, until they expire.
+    files: std::collections::HashMap<String, StoredFile>,
+}
+
+/// A customer's media file, served at `/api/files/...` like WAHA's.
+struct StoredFile {
+    bytes: Vec<u8>,
+    mimetype: String,
+    stored_at: std::time::Instant,
 }
 
 /// State shared by the HTTP handlers, timers and webhook senders.
@@ -590,6 +599,39 @@ pub(super) fn inject_customer_message(
     from: &str,
     body: &str,
 ) -> Result<String, SimError> {
+    inject(shared, name, from, body, None)
+}
+
+/// The customer sends `media` with `caption`; the file is served at a URL in
+/// `media.url` (under `base_url`) for `files_lifetime`, like WAHA's local
+/// file storage.
+pub(super) fn inject_customer_media(
+    shared: &Arc<Shared>,
+    base_url: &str,
+    name: &str,
+    from: &str,
+    caption: &str,
+    media: CustomerMedia,
+) -> Result<String, SimError> {
+    inject(shared, name, from, caption, Some((base_url, media)))
+}
+
+fn extension(mimetype: &str) -> &'static str {
+    match mimetype {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "application/pdf" => "pdf",
+        _ => "bin",
+    }
+}
+
+fn inject(
+    shared: &Arc<Shared>,
+    name: &str,
+    from: &str,
+    body: &str,
+    media: Option<(&str, CustomerMedia)>,
+) -> Result<String, SimError> {
     let from = normalise_chat_id(from);
     let emissions = shared.with_session(name, |session| {
         if session.status != SessionStatus::Working {
@@ -601,23 +643,64 @@ pub(super) fn inject_customer_message(
         }
         let id = format!("false_{from}_{}", new_wa_id());
         let to = session.me.as_ref().and_then(|me| me.get("id")).cloned();
+        let (has_media, media_json, file) = match media {
+            Some((base_url, media)) => {
+                let path = format!("/api/files/{name}/{id}.{}", extension(&media.mimetype));
+                let json = json!({
+                    "url": format!("{base_url}{path}"), "mimetype": media.mimetype,
+                    "filename": media.filename, "error": null,
+                });
+                (true, json, Some((path, media)))
+            }
+            None => (false, Value::Null, None),
+        };
         let payload = json!({
             "id": id, "timestamp": now_ms() / 1000, "from": from, "fromMe": false,
             "source": "app", "to": to, "participant": null, "body": body,
-            "hasMedia": false, "media": null, "ack": 2, "ackName": "DEVICE",
+            "hasMedia": has_media, "media": media_json, "ack": 2, "ackName": "DEVICE",
             "replyTo": null, "vCards": [], "_data": {},
         });
         Ok((
             id,
+            file,
             [
                 webhooks::Emission::new(session, "message", payload.clone()),
                 webhooks::Emission::new(session, "message.any", payload),
             ],
         ))
     })??;
-    let (id, emissions) = emissions;
+    let (id, file, emissions) = emissions;
+    if let Some((path, media)) = file {
+        shared.memory().files.insert(
+            path,
+            StoredFile {
+                bytes: media.bytes,
+                mimetype: media.mimetype,
+                stored_at: std::time::Instant::now(),
+            },
+        );
+    }
     for emission in emissions {
         webhooks::emit(shared, emission);
     }
     Ok(id)
+}
+
+impl Shared {
+    /// A customer's media file and its type, unless unknown or expired.
+    pub(super) fn file(&self, path: &str) -> Option<(Vec<u8>, String)> {
+        let lifetime = self.config.files_lifetime;
+        let mut memory = self.memory();
+        let expired = memory
+            .files
+            .get(path)
+            .is_some_and(|f| !lifetime.is_zero() && f.stored_at.elapsed() > lifetime);
+        if expired {
+            memory.files.remove(path);
+        }
+        memory
+            .files
+            .get(path)
+            .map(|f| (f.bytes.clone(), f.mimetype.clone()))
+    }
 }
