@@ -116,6 +116,23 @@ pub enum ConversationState {
 }
 
 impl ConversationState {
+    /// The bot this state belongs to.
+    pub fn kind(&self) -> PluginKind {
+        match self {
+            ConversationState::Restaurant(_) => PluginKind::Restaurant,
+            ConversationState::Retail(_) => PluginKind::Retail,
+            ConversationState::Flow(_) => PluginKind::Flow,
+        }
+    }
+
+    /// Starts afresh with `plugin`'s initial state when another bot left
+    /// this one (the tenant switched bots).
+    pub fn adopt_by<P: Plugin + ?Sized>(&mut self, plugin: &P) {
+        if self.kind() != plugin.kind() {
+            *self = plugin.initial_state();
+        }
+    }
+
     /// Whether the conversation is handed over to a person.
     pub fn handed_over(&self) -> bool {
         match self {

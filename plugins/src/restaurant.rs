@@ -113,10 +113,7 @@ impl Plugin for RestaurantBot {
         state: &mut ConversationState,
         event: &Event<'_>,
     ) -> Vec<Action> {
-        if !matches!(state, ConversationState::Restaurant(_)) {
-            // The tenant switched bots: this customer starts afresh.
-            *state = self.initial_state();
-        }
+        state.adopt_by(self);
         let ConversationState::Restaurant(state) = state else {
             return Vec::new();
         };

@@ -26,10 +26,7 @@ impl Plugin for RetailBot {
         state: &mut ConversationState,
         event: &Event<'_>,
     ) -> Vec<Action> {
-        if !matches!(state, ConversationState::Retail(_)) {
-            // The tenant switched bots: this customer starts afresh.
-            *state = self.initial_state();
-        }
+        state.adopt_by(self);
         let ConversationState::Retail(state) = state else {
             return Vec::new();
         };

@@ -34,8 +34,11 @@ fn is_operator_token(token: &str, state: &AppState) -> bool {
     bool::from(token.as_bytes().ct_eq(state.operator_token.as_bytes()))
 }
 
+/// Who the audit log names for the operator's changes.
+pub const OPERATOR_ACTOR: &str = "operator";
+
 /// An audit log entry of `tenant_id` for a change `actor` made.
-fn audit_entry(
+pub fn audit_entry(
     tenant_id: Uuid,
     actor: &str,
     action: &str,
@@ -66,7 +69,14 @@ impl Operator {
         before: Option<serde_json::Value>,
         after: Option<serde_json::Value>,
     ) -> AuditEntry {
-        audit_entry(tenant_id, "operator", action, target.into(), before, after)
+        audit_entry(
+            tenant_id,
+            OPERATOR_ACTOR,
+            action,
+            target.into(),
+            before,
+            after,
+        )
     }
 }
 

@@ -16,12 +16,12 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use wabot_actors::WahaInstanceSpec;
-use wabot_plugins::{MenuItem, OrderStatus};
+use wabot_plugins::MenuItem;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{JsonBody, Operator, invalid, parse_id};
-use super::orders::change_status;
+use super::extract::{JsonBody, OPERATOR_ACTOR, Operator, invalid, parse_id};
+use super::orders::{StatusChange, change_status};
 use super::whatsapp::client;
 use crate::domain;
 use crate::storage::models::{InstanceChange, NewWahaInstance, Order, WahaInstance};
@@ -304,43 +304,22 @@ async fn list_orders(
     Ok(Json(OrderList { orders }))
 }
 
-/// The next status of an order.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateOrder {
-    status: String,
-}
-
 /// Moves a tenant's order along; the customer is told on WhatsApp.
 #[utoipa::path(patch, path = "/v1/operator/tenants/{tenant_id}/orders/{order_id}",
     operation_id = "operator_update_order",
     tag = "operator", security(("operator" = [])),
     params(("tenant_id" = Uuid, Path), ("order_id" = Uuid, Path)),
-    request_body = UpdateOrder,
+    request_body = StatusChange,
     responses((status = 200, description = "OK", body = Order), (status = 404, description = "not found (for this caller)", body = ErrorBody),
         (status = 409, description = "conflicts with the current state", body = ErrorBody)))]
 async fn update_order(
-    operator: Operator,
+    _: Operator,
     State(app): State<AppState>,
     Path((tenant_id, order_id)): Path<(String, String)>,
-    JsonBody(body): JsonBody<UpdateOrder>,
+    JsonBody(body): JsonBody<StatusChange>,
 ) -> Result<Json<Order>, ApiError> {
     let tenant_id = parse_id("tenant_id", &tenant_id)?;
     let order_id = parse_id("order_id", &order_id)?;
-    let status: OrderStatus = body
-        .status
-        .parse()
-        .map_err(|e: wabot_plugins::UnknownOrderStatus| invalid(e.to_string()))?;
-    let before = app.store.get_order(tenant_id, order_id).await?;
-    let order = change_status(&app, tenant_id, order_id, status).await?;
-    app.store
-        .record_audit(&operator.audit(
-            tenant_id,
-            "order.status",
-            order_id.to_string(),
-            Some(json!({"status": before.status})),
-            Some(json!({"status": order.status})),
-        ))
-        .await?;
+    let order = change_status(&app, tenant_id, order_id, &body, OPERATOR_ACTOR).await?;
     Ok(Json(order))
 }

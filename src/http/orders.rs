@@ -17,7 +17,7 @@ use wabot_plugins::OrderStatus;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{JsonBody, Member, invalid, parse_id};
+use super::extract::{JsonBody, Member, audit_entry, invalid, parse_id};
 use super::paging::{DEFAULT_PAGE, MAX_PAGE, next_cursor, page_size};
 use crate::storage::models::{Order, OrderFilter};
 
@@ -200,33 +200,37 @@ async fn update_order(
     JsonBody(body): JsonBody<StatusChange>,
 ) -> Result<Json<Order>, ApiError> {
     let order_id = parse_id("order_id", &order_id)?;
-    let status: OrderStatus = body
+    let order = change_status(&app, member.tenant_id, order_id, &body, &member.actor).await?;
+    Ok(Json(order))
+}
+
+/// Applies a status change made by `actor`: moves the order along its state
+/// machine, queues the customer's notice and audits the change.
+pub async fn change_status(
+    app: &AppState,
+    tenant_id: Uuid,
+    order_id: Uuid,
+    change: &StatusChange,
+    actor: &str,
+) -> Result<Order, ApiError> {
+    let status: OrderStatus = change
         .status
         .parse()
         .map_err(|e: wabot_plugins::UnknownOrderStatus| invalid(e.to_string()))?;
-    let before = app.store.get_order(member.tenant_id, order_id).await?;
-    let order = change_status(&app, member.tenant_id, order_id, status).await?;
+    let before = app.store.get_order(tenant_id, order_id).await?;
+    let order = app
+        .store
+        .update_order_status(tenant_id, order_id, status)
+        .await?;
     app.store
-        .record_audit(&member.audit(
+        .record_audit(&audit_entry(
+            tenant_id,
+            actor,
             "order.status",
             order_id.to_string(),
             Some(json!({"status": before.status})),
             Some(json!({"status": order.status})),
         ))
-        .await?;
-    Ok(Json(order))
-}
-
-/// Applies a status change and queues the customer's notice.
-pub async fn change_status(
-    app: &AppState,
-    tenant_id: Uuid,
-    order_id: Uuid,
-    status: OrderStatus,
-) -> Result<Order, ApiError> {
-    let order = app
-        .store
-        .update_order_status(tenant_id, order_id, status)
         .await?;
     app.runtime.order_status_changed(
         tenant_id,

@@ -152,10 +152,7 @@ impl Plugin for FlowBot {
         state: &mut ConversationState,
         event: &Event<'_>,
     ) -> Vec<Action> {
-        if !matches!(state, ConversationState::Flow(_)) {
-            // The tenant switched bots: this customer starts afresh.
-            *state = self.initial_state();
-        }
+        state.adopt_by(self);
         let ConversationState::Flow(state) = state else {
             return Vec::new();
         };
