@@ -51,6 +51,7 @@ fn profile(tenant_id: Uuid) -> TenantProfile {
         image_url: None,
         variant: None,
         stock: None,
+        prescription_required: false,
     }]);
     TenantProfile {
         tenant_id,
@@ -105,6 +106,7 @@ async fn main() {
         message_id: format!("false_{n}"),
         inbox_id: store.new_inbox_id(),
         text: "2x 1".into(),
+        media: None,
         received_at: Instant::now(),
         permit: None,
     };

@@ -70,6 +70,7 @@ fn events(tenant_id: Uuid, counter: &AtomicU64, count: usize) -> Vec<NewInboxEve
                 message_id: format!("false_15551234567@c.us_3EB0{n:018X}"),
                 customer: format!("1555{:07}@c.us", n % 1000),
                 text: "2x 3".into(),
+                media: None,
             }
         })
         .collect()

@@ -26,6 +26,7 @@ fn tenant() -> TenantContext {
             image_url: None,
             variant: None,
             stock: None,
+            prescription_required: false,
         })
         .collect();
     TenantContext {
@@ -41,7 +42,15 @@ fn busy_state(tenant: &TenantContext) -> ConversationState {
     let mut state = RestaurantBot.initial_state();
     for text in ["2x 1", "5", "3x 12"] {
         let at = chrono::Utc::now();
-        RestaurantBot.handle(tenant, &mut state, &Event::Message { text, at });
+        RestaurantBot.handle(
+            tenant,
+            &mut state,
+            &Event::Message {
+                text,
+                at,
+                attachment: None,
+            },
+        );
     }
     state
 }
@@ -64,6 +73,7 @@ fn plugin_step(c: &mut Criterion) {
                     &Event::Message {
                         text: black_box(text),
                         at,
+                        attachment: None,
                     },
                 ))
             })

@@ -14,6 +14,7 @@ use wabot_actors::{Ports, Runtime, WahaInstanceSpec, WahaSessionSpec};
 
 use crate::config::Settings;
 use crate::http::{self, AppState};
+use crate::media::MediaLibrary;
 use crate::metrics;
 use crate::rate_limits::RateLimits;
 use crate::session_directory::SessionDirectory;
@@ -35,6 +36,7 @@ impl App {
             .with_context(|| format!("opening the database {}", settings.database.url))?;
         let instances = store.list_waha_instances().await?;
         let routes = store.list_session_routes().await?;
+        let media = Arc::new(MediaLibrary::open(&settings.media, store.clone())?);
         let ports = Ports {
             tenants: store.clone(),
             conversations: store.clone(),
@@ -42,6 +44,7 @@ impl App {
             inbox: store.clone(),
             outbox: store.clone(),
             events: store.clone(),
+            media: media.clone(),
         };
         let instance_specs = instances
             .into_iter()
@@ -86,6 +89,7 @@ impl App {
         let settings = Arc::new(settings);
         let state = AppState {
             store,
+            media,
             runtime: Arc::new(runtime),
             sessions: SessionDirectory::new(routes),
             settings: settings.clone(),

@@ -61,6 +61,52 @@ pub struct Settings {
     pub log: LogSettings,
     /// Request-rate limits.
     pub limits: LimitSettings,
+    /// Where customers' files are kept.
+    pub media: MediaSettings,
+}
+
+/// `[media]`: customers' files (prescriptions), fetched from WAHA.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaSettings {
+    /// Folder of the files when no S3 bucket is configured.
+    pub dir: std::path::PathBuf,
+    /// Largest file kept, in bytes; larger ones are not downloaded and the
+    /// customer is asked for another.
+    pub max_bytes: usize,
+    /// An S3-compatible bucket instead of the folder.
+    pub s3: Option<S3Settings>,
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        Self {
+            dir: "./data/media".into(),
+            max_bytes: 10 * 1024 * 1024,
+            s3: None,
+        }
+    }
+}
+
+/// `[media.s3]`: an S3 bucket (AWS, or any S3-compatible store with
+/// `endpoint`). Credentials left out come from the standard `AWS_*`
+/// environment variables or the instance role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Settings {
+    /// Bucket name.
+    pub bucket: String,
+    /// Region (`eu-west-1`).
+    pub region: Option<String>,
+    /// Endpoint of an S3-compatible store (`http://127.0.0.1:9000`).
+    pub endpoint: Option<String>,
+    /// Access key id.
+    pub access_key_id: Option<String>,
+    /// Secret access key.
+    pub secret_access_key: Option<Secret>,
+    /// Allow a plain-HTTP endpoint.
+    #[serde(default)]
+    pub allow_http: bool,
 }
 
 /// `[server]`

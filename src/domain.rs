@@ -101,6 +101,7 @@ pub fn menu_item(item: &MenuItem) -> Result<MenuItem, String> {
             .map(|v| text("variant", v, 60))
             .transpose()?,
         stock: item.stock,
+        prescription_required: item.prescription_required,
     };
     if checked.price.is_sign_negative() || checked.price > MAX_PRICE {
         return Err("price must be between 0 and 9999999.99".to_owned());
@@ -170,6 +171,7 @@ mod tests {
             image_url: None,
             variant: None,
             stock: None,
+            prescription_required: false,
         };
         assert!(menu((1..).zip([item("a", 100), item("b", 250)])).is_ok());
         assert_eq!(

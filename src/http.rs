@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod flow;
+pub mod media;
 pub mod menu;
 pub mod openapi;
 pub mod operator;
@@ -33,6 +34,7 @@ use utoipa_axum::routes;
 use wabot_actors::Runtime;
 
 use crate::config::Settings;
+use crate::media::MediaLibrary;
 use crate::rate_limits::RateLimits;
 use crate::session_directory::SessionDirectory;
 use crate::storage::Store;
@@ -42,6 +44,8 @@ use crate::storage::Store;
 pub struct AppState {
     /// Storage.
     pub store: Arc<dyn Store>,
+    /// Customers' files.
+    pub media: Arc<MediaLibrary>,
     /// The actor tree.
     pub runtime: Arc<Runtime>,
     /// Session → tenant routes.
@@ -66,6 +70,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(whatsapp::router())
         .merge(menu::router())
         .merge(orders::router())
+        .merge(media::router())
         .merge(conversations::router())
         .merge(audit::router())
         .merge(events::router())

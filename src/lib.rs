@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod media;
 pub mod metrics;
 pub mod rate_limits;
 pub mod session_directory;

@@ -25,15 +25,16 @@ use wabot_plugins::{BotSettings, Flow, MenuItem, OrderStatus};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use models::{
-    Activity, ApiKey, AuditEntry, AuditRecord, InstanceChange, NewApiKey, NewSignup, NewTenant,
-    NewWahaInstance, Order, OrderFilter, Principal, Role, SessionRoute, Tenant, TenantEvent,
-    TenantFilter, TenantPlanChange, TenantUsage, UsageDay, User, UserCredentials, WahaInstance,
+    Activity, ApiKey, AuditEntry, AuditRecord, InstanceChange, MediaRecord, NewApiKey, NewSignup,
+    NewTenant, NewWahaInstance, Order, OrderChange, OrderFilter, Principal, Review, Role,
+    SessionRoute, Tenant, TenantEvent, TenantFilter, TenantPlanChange, TenantUsage, UsageDay, User,
+    UserCredentials, WahaInstance,
 };
 
 /// Columns of `orders` the API reads (a literal, so queries stay static SQL).
 macro_rules! order_columns {
     () => {
-        "id, order_number, customer_phone, items, total, delivery_address, status, created_at, updated_at"
+        "id, order_number, customer_phone, items, total, delivery_address, status, created_at, updated_at, prescription_media_id, prescription_review, review_note"
     };
 }
 pub(crate) use order_columns;
@@ -49,7 +50,7 @@ pub(crate) use tenant_columns;
 /// Columns of `menu_items` the bots and the API read.
 macro_rules! menu_item_columns {
     () => {
-        "item_id, name, description, price, category, available, image_url, variant, stock"
+        "item_id, name, description, price, category, available, image_url, variant, stock, prescription_required"
     };
 }
 pub(crate) use menu_item_columns;
@@ -73,13 +74,6 @@ pub trait AdminStore: Send + Sync {
     async fn list_session_routes(&self) -> Result<Vec<SessionRoute>, StoreError>;
     /// The tenant's orders, newest first.
     async fn list_orders(&self, tenant_id: Uuid) -> Result<Vec<Order>, StoreError>;
-    /// Moves an order along its state machine; refuses invalid transitions.
-    async fn update_order_status(
-        &self,
-        tenant_id: Uuid,
-        order_id: Uuid,
-        status: OrderStatus,
-    ) -> Result<Order, StoreError>;
 }
 
 /// Accounts and credentials. Lookups by credential run outside any tenant
@@ -169,6 +163,21 @@ pub trait CatalogStore: Send + Sync {
     ) -> Result<BotSettings, StoreError>;
     /// One order.
     async fn get_order(&self, tenant_id: Uuid, order_id: Uuid) -> Result<Order, StoreError>;
+    /// Applies `change` to an order (its state machine and prescription
+    /// review); refuses a change its current state does not allow.
+    async fn change_order(
+        &self,
+        tenant_id: Uuid,
+        order_id: Uuid,
+        change: &OrderChange,
+    ) -> Result<Order, StoreError>;
+    /// Indexes a customer's file kept under `storage_key`; returns the id
+    /// stored for its message (the first one, when it was indexed before).
+    async fn record_media(&self, media: &MediaRecord) -> Result<Uuid, StoreError>;
+    /// One of the tenant's files.
+    async fn get_media(&self, tenant_id: Uuid, media_id: Uuid) -> Result<MediaRecord, StoreError>;
+    /// Where the tenant's files are kept (to delete them with the tenant).
+    async fn media_keys(&self, tenant_id: Uuid) -> Result<Vec<String>, StoreError>;
     /// Orders matching `filter`, newest (highest number) first.
     async fn find_orders(
         &self,
@@ -294,6 +303,14 @@ impl<T> Store for T where
 {
 }
 
+/// The inbox `media` column of `event`: its file as JSON, if it has one.
+pub(crate) fn media_json(event: &NewInboxEvent) -> Option<String> {
+    event
+        .media
+        .as_ref()
+        .map(|media| serde_json::to_string(media).expect("media metadata serialises"))
+}
+
 /// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and
 /// applies pending migrations.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
@@ -416,6 +433,32 @@ pub(crate) fn checked_transition(
         Err(StoreError::Conflict(format!(
             "an order cannot go from {current} to {next}"
         )))
+    }
+}
+
+/// The status and review an order moves to under `change`, from its
+/// current `status` and `review`: an order whose prescription awaits review
+/// only moves through the review, or is cancelled.
+pub(crate) fn checked_change(
+    status: &str,
+    review: Option<&str>,
+    change: &OrderChange,
+) -> Result<(OrderStatus, Option<&'static str>), StoreError> {
+    let awaiting = review == Some(Review::AWAITING);
+    match change.review {
+        Some(decision) if awaiting => Ok((
+            checked_transition(status, decision.status())?,
+            Some(decision.as_str()),
+        )),
+        Some(_) => Err(StoreError::Conflict(
+            "no prescription of this order awaits review".to_owned(),
+        )),
+        None if awaiting && change.status != OrderStatus::Cancelled => Err(StoreError::Conflict(
+            "the order waits for a pharmacist to review its prescription \
+             (POST /v1/orders/{order_id}/prescription)"
+                .to_owned(),
+        )),
+        None => Ok((checked_transition(status, change.status)?, None)),
     }
 }
 

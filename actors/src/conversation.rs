@@ -17,14 +17,17 @@ use std::time::{Duration, Instant};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use uuid::Uuid;
 use wabot_plugins::{
-    Action, ConversationState, Event, Menu, OrderDraft, OrderStatus, Plugin, TenantContext,
+    Action, Attachment, ConversationState, Event, Menu, OrderDraft, OrderStatus, Plugin,
+    TenantContext,
 };
 
-use crate::inbound::InboundMessage;
+use crate::inbound::{InboundMedia, InboundMessage};
 use crate::ingress::InFlightPermit;
 use crate::metrics;
 use crate::ports::Ports;
-use crate::ports::{Charge, NewOutboxMessage, NewTenantEvent, OutboundContent, Step, StoreError};
+use crate::ports::{
+    Charge, NewMedia, NewOutboxMessage, NewTenantEvent, OutboundContent, Step, StoreError,
+};
 use crate::registry::SessionRegistry;
 use crate::storage_retry::with_patience;
 use crate::tenant::TenantMsg;
@@ -58,6 +61,8 @@ pub enum ConversationMsg {
         order_number: i64,
         /// New status.
         status: OrderStatus,
+        /// Why, when the business said.
+        reason: Option<String>,
         /// What the notice counts against the tenant's quota.
         charge: Charge,
     },
@@ -160,9 +165,16 @@ impl Actor for Conversation {
                         message_id: message.message_id.clone(),
                     })?;
                 }
+                let attachment = match &message.media {
+                    Some(media) if tenant.plugin.wants_attachments() => {
+                        Some(fetch_attachment(&state.args, media, &message.message_id).await)
+                    }
+                    _ => None,
+                };
                 let event = Event::Message {
                     text: &message.text,
                     at: chrono::Utc::now(),
+                    attachment: attachment.as_ref(),
                 };
                 let (changed, replies) = advance(state, &tenant, &event, &message.message_id).await;
                 let step = StepOutcome {
@@ -181,11 +193,13 @@ impl Actor for Conversation {
                 tenant,
                 order_number,
                 status,
+                reason,
                 charge,
             } => {
                 let event = Event::OrderStatusChanged {
                     order_number,
                     status,
+                    reason: reason.as_deref(),
                 };
                 let key = format!("order-{order_number}-{status}");
                 proactive_step(&myself, state, &tenant, &event, &key, charge).await?;
@@ -212,6 +226,86 @@ impl Actor for Conversation {
         }
         Ok(())
     }
+}
+
+/// Fetches a customer's file from WAHA (promptly: WAHA's copy expires) and
+/// keeps it for the tenant. Any failure becomes [`Attachment::Unavailable`],
+/// so the bot asks for the file again; the reason is logged and counted.
+async fn fetch_attachment(
+    args: &ConversationArgs,
+    media: &InboundMedia,
+    message_id: &str,
+) -> Attachment {
+    let outcome = download_and_keep(args, media, message_id).await;
+    let label = match &outcome {
+        Ok(_) => "stored",
+        Err(FetchFailure::NotDownloaded) => "not_downloaded",
+        Err(FetchFailure::Waha(crate::WahaError::TooLarge(_))) => "too_large",
+        Err(_) => "failed",
+    };
+    ::metrics::counter!(metrics::MEDIA_DOWNLOADS, "outcome" => label).increment(1);
+    match outcome {
+        Ok(attachment) => attachment,
+        Err(error) => {
+            tracing::warn!(tenant = %args.tenant_id, message = message_id, %error, "could not fetch a customer's file");
+            Attachment::Unavailable
+        }
+    }
+}
+
+/// Why a customer's file could not be kept.
+#[derive(Debug, thiserror::Error)]
+enum FetchFailure {
+    #[error("WAHA did not download the file (media.url is empty)")]
+    NotDownloaded,
+    #[error("no running session actor to ask for the WAHA client")]
+    NoSession,
+    #[error("the session actor did not answer: {0}")]
+    Session(String),
+    #[error(transparent)]
+    Waha(#[from] crate::WahaError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+async fn download_and_keep(
+    args: &ConversationArgs,
+    media: &InboundMedia,
+    message_id: &str,
+) -> Result<Attachment, FetchFailure> {
+    let url = media.url.as_deref().ok_or(FetchFailure::NotDownloaded)?;
+    let session = args
+        .sessions
+        .get(&args.session)
+        .ok_or(FetchFailure::NoSession)?;
+    let client = session
+        .call(WahaSessionMsg::Client, Some(Duration::from_secs(5)))
+        .await
+        .map_err(|e| FetchFailure::Session(e.to_string()))?
+        .success_or(())
+        .map_err(|_| FetchFailure::Session("no answer".to_owned()))?;
+    let (bytes, content_type) = client.download(url, args.ports.media.max_bytes()).await?;
+    let mimetype = media
+        .mimetype
+        .clone()
+        .or(content_type)
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    let media_id = args
+        .ports
+        .media
+        .save_media(NewMedia {
+            tenant_id: args.tenant_id,
+            customer: &args.customer,
+            message_id,
+            mimetype: &mimetype,
+            filename: media.filename.as_deref(),
+            bytes,
+        })
+        .await?;
+    Ok(Attachment::Stored {
+        media_id: media_id.to_string(),
+        mimetype,
+    })
 }
 
 /// Runs an event that no customer message carried (an order notice, a

@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::ingress::InFlightPermit;
@@ -21,9 +22,24 @@ pub struct InboundMessage {
     pub inbox_id: i64,
     /// Text or caption.
     pub text: String,
+    /// The file the message carried, if any.
+    pub media: Option<InboundMedia>,
     /// When the webhook arrived, for the webhook-to-reply latency.
     pub received_at: Instant,
     /// Its share of the in-flight budget, returned when the message is
     /// dropped (`None` for replayed events, admitted before new traffic).
     pub permit: Option<InFlightPermit>,
+}
+
+/// A file attached to a customer message, as WAHA announced it
+/// (waha-api.md §4.4). Stored with the inbox event, so a replay still knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundMedia {
+    /// Where WAHA serves the file (opaque; expires, by default after 180 s).
+    /// `None` when WAHA did not download it.
+    pub url: Option<String>,
+    /// Its MIME type, when WAHA gave one.
+    pub mimetype: Option<String>,
+    /// Its file name (documents).
+    pub filename: Option<String>,
 }

@@ -31,12 +31,13 @@ pub mod tenants;
 pub mod waha_client;
 pub mod waha_session;
 
-pub use inbound::InboundMessage;
+pub use inbound::{InboundMedia, InboundMessage};
 pub use ingress::{InFlightPermit, IngressBudget, Overload};
 pub use ports::{
-    Appended, Charge, ConversationStore, EventStore, InboxEvent, InboxStore, NewInboxEvent,
-    NewOutboxMessage, NewTenantEvent, OrderStore, OutboundContent, OutboxMessage, OutboxStore,
-    PlacedOrder, Ports, Quota, Step, StoreError, TenantDirectory, TenantProfile,
+    Appended, Charge, ConversationStore, EventStore, InboxEvent, InboxStore, MediaStore,
+    NewInboxEvent, NewMedia, NewOutboxMessage, NewTenantEvent, OrderStore, OutboundContent,
+    OutboxMessage, OutboxStore, PlacedOrder, Ports, Quota, Step, StoreError, TenantDirectory,
+    TenantProfile,
 };
 pub use registry::PluginCatalog;
 pub use runtime::{Runtime, RuntimeError, WahaInstanceSpec, WahaSessionSpec};

@@ -13,13 +13,16 @@ use uuid::Uuid;
 use wabot_plugins::{ConversationState, OrderDraft};
 
 use crate::ports::{
-    Appended, ConversationStore, EventStore, InboxEvent, InboxStore, NewInboxEvent, NewTenantEvent,
-    OrderStore, OutboxMessage, OutboxStore, PlacedOrder, Step, StoreError, TenantDirectory,
-    TenantProfile,
+    Appended, ConversationStore, EventStore, InboxEvent, InboxStore, MediaStore, NewInboxEvent,
+    NewMedia, NewTenantEvent, OrderStore, OutboxMessage, OutboxStore, PlacedOrder, Step,
+    StoreError, TenantDirectory, TenantProfile,
 };
 
 /// First customer-facing order number, as in the databases.
 const FIRST_ORDER_NUMBER: i64 = 1001;
+
+/// Largest customer file kept, as in the server's default.
+const MAX_MEDIA_BYTES: usize = 10 * 1024 * 1024;
 
 #[derive(Default)]
 struct Tables {
@@ -32,6 +35,8 @@ struct Tables {
     events: Vec<NewTenantEvent>,
     /// Billable messages recorded.
     charged: u64,
+    /// Ids of customer files by message id (contents are not kept).
+    media: HashMap<String, Uuid>,
 }
 
 /// One tenant's storage, in memory.
@@ -197,6 +202,21 @@ impl EventStore for MemoryStore {
 }
 
 #[async_trait]
+impl MediaStore for MemoryStore {
+    fn max_bytes(&self) -> usize {
+        MAX_MEDIA_BYTES
+    }
+
+    async fn save_media(&self, media: NewMedia<'_>) -> Result<Uuid, StoreError> {
+        let mut tables = self.tables();
+        Ok(*tables
+            .media
+            .entry(media.message_id.to_owned())
+            .or_insert_with(Uuid::now_v7))
+    }
+}
+
+#[async_trait]
 impl OrderStore for MemoryStore {
     async fn place_order(
         &self,
@@ -295,6 +315,7 @@ mod tests {
             lines: vec![],
             total: Default::default(),
             delivery_address: "x".into(),
+            prescription: None,
         };
         let first = store
             .place_order(Uuid::nil(), "c", &draft, "k")
@@ -313,6 +334,7 @@ mod tests {
             message_id: "m".into(),
             customer: "c".into(),
             text: "hi".into(),
+            media: None,
         };
         let outcomes = store.append(&[event.clone(), event]).await.unwrap();
         assert!(matches!(

@@ -43,6 +43,10 @@ pub const BILLABLE_MESSAGES: &str = "wabot_billable_messages_total";
 /// Customer messages the bot declined to handle, by `reason` (over_quota, suspended).
 pub const MESSAGES_REFUSED: &str = "wabot_messages_refused_total";
 
+/// Customer files fetched for bots that use them, by `outcome` (stored,
+/// not_downloaded, too_large, failed).
+pub const MEDIA_DOWNLOADS: &str = "wabot_media_downloads_total";
+
 /// Registers help texts and units with the installed recorder.
 pub fn describe() {
     describe_counter!(WEBHOOKS, "Webhook requests by outcome");
@@ -71,5 +75,9 @@ pub fn describe() {
     describe_counter!(
         MESSAGES_REFUSED,
         "Customer messages declined (quota exhausted, tenant suspended), by reason"
+    );
+    describe_counter!(
+        MEDIA_DOWNLOADS,
+        "Customer files fetched from WAHA for bots that use them, by outcome"
     );
 }

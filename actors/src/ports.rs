@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use wabot_plugins::{ConversationState, OrderDraft, PluginKind, TenantContext};
 
+use crate::inbound::InboundMedia;
+
 /// A storage failure, in terms the runtime and the HTTP layer can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -242,6 +244,8 @@ pub struct NewInboxEvent {
     pub customer: String,
     /// Text or caption.
     pub text: String,
+    /// The file the message carried, if any.
+    pub media: Option<InboundMedia>,
 }
 
 /// A stored inbox event not processed yet.
@@ -292,6 +296,35 @@ pub trait EventStore: Send + Sync {
     async fn record_event(&self, event: &NewTenantEvent) -> Result<(), StoreError>;
 }
 
+/// A file a customer sent, fetched from WAHA, to keep for the tenant.
+#[derive(Debug, Clone)]
+pub struct NewMedia<'a> {
+    /// The tenant it belongs to (and the only one that may read it).
+    pub tenant_id: Uuid,
+    /// Who sent it.
+    pub customer: &'a str,
+    /// The WAHA message that carried it: saving it twice keeps one file.
+    pub message_id: &'a str,
+    /// Its MIME type.
+    pub mimetype: &'a str,
+    /// Its file name, when it had one.
+    pub filename: Option<&'a str>,
+    /// The content.
+    pub bytes: Vec<u8>,
+}
+
+/// Where customers' files are kept (files on disk or S3, indexed in the
+/// database), readable by their tenant only.
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    /// The largest file kept, in bytes; larger ones are not downloaded.
+    fn max_bytes(&self) -> usize;
+
+    /// Keeps `media` and returns its id (the first id when the message was
+    /// saved before).
+    async fn save_media(&self, media: NewMedia<'_>) -> Result<Uuid, StoreError>;
+}
+
 /// The set of ports handed to the runtime.
 #[derive(Clone)]
 pub struct Ports {
@@ -307,6 +340,8 @@ pub struct Ports {
     pub outbox: Arc<dyn OutboxStore>,
     /// Tenant event feeds.
     pub events: Arc<dyn EventStore>,
+    /// Files customers send.
+    pub media: Arc<dyn MediaStore>,
 }
 
 impl Ports {
@@ -319,6 +354,7 @@ impl Ports {
             + InboxStore
             + OutboxStore
             + EventStore
+            + MediaStore
             + 'static,
     {
         Self {
@@ -327,7 +363,8 @@ impl Ports {
             orders: store.clone(),
             inbox: store.clone(),
             outbox: store.clone(),
-            events: store,
+            events: store.clone(),
+            media: store,
         }
     }
 }

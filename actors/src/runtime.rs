@@ -240,18 +240,21 @@ impl Runtime {
         self.to_tenant(message.tenant_id, TenantMsg::Inbound(message))
     }
 
-    /// Tells the customer that their order moved to `status`.
+    /// Tells the customer that their order moved to `status`, and why when
+    /// the business gave a `reason`.
     pub fn order_status_changed(
         &self,
         tenant_id: Uuid,
         customer: &str,
         order_number: i64,
         status: OrderStatus,
+        reason: Option<String>,
     ) -> Result<(), RuntimeError> {
         let message = TenantMsg::OrderStatusChanged {
             customer: customer.to_owned(),
             order_number,
             status,
+            reason,
         };
         self.to_tenant(tenant_id, message)
     }
@@ -339,6 +342,7 @@ fn inbound(
         message_id: event.message_id,
         inbox_id,
         text: event.text,
+        media: event.media,
         received_at,
         permit,
     }

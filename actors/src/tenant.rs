@@ -45,6 +45,8 @@ pub enum TenantMsg {
         order_number: i64,
         /// New status.
         status: OrderStatus,
+        /// Why, when the business said.
+        reason: Option<String>,
     },
     /// A person hands `customer`'s conversation back to the bot.
     HandBack {
@@ -211,6 +213,7 @@ impl Actor for Tenant {
                 customer,
                 order_number,
                 status,
+                reason,
             } => {
                 let charge = charge(state).await;
                 let tenant = state.shared.clone();
@@ -219,6 +222,7 @@ impl Actor for Tenant {
                     tenant,
                     order_number,
                     status,
+                    reason,
                     charge,
                 })?;
             }

@@ -22,6 +22,9 @@ pub enum WahaError {
     /// 422 with WAHA's status-mismatch body: the session is not WORKING.
     #[error("WAHA session is not WORKING (status {0})")]
     SessionNotWorking(String),
+    /// A file to download is larger than allowed (bytes allowed).
+    #[error("the file is larger than {0} bytes")]
+    TooLarge(usize),
     /// Any other 4xx: the request itself is wrong; retrying will not help.
     #[error("WAHA rejected the request with HTTP {status}: {body}")]
     Rejected {
@@ -44,6 +47,7 @@ impl WahaError {
             WahaError::Network(_) => "network",
             WahaError::Server(_) => "server",
             WahaError::SessionNotWorking(_) => "session_not_working",
+            WahaError::TooLarge(_) => "too_large",
             WahaError::Rejected { .. } => "rejected",
         }
     }
@@ -143,6 +147,55 @@ impl WahaClient {
             .await
     }
 
+    /// Downloads a file WAHA announced in a message (waha-api.md §4.4), of
+    /// at most `max_bytes`; returns it with the answer's content type. The
+    /// URL is opaque: the API key goes only to this instance's own address
+    /// or to an `/api/files/` path, never to a third party such as a
+    /// pre-signed S3 URL.
+    pub async fn download(
+        &self,
+        url: &str,
+        max_bytes: usize,
+    ) -> Result<(Vec<u8>, Option<String>), WahaError> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| WahaError::Rejected {
+            status: 0,
+            body: format!("not a URL: {e}"),
+        })?;
+        let ours = reqwest::Url::parse(&self.base_url).is_ok_and(|base| {
+            base.host_str() == parsed.host_str()
+                && base.port_or_known_default() == parsed.port_or_known_default()
+        });
+        let request = if ours || parsed.path().starts_with("/api/files/") {
+            self.http.get(parsed).header("X-Api-Key", &self.api_key)
+        } else {
+            self.http.get(parsed)
+        };
+        let mut response = self.checked(request).await?;
+        if response
+            .content_length()
+            .is_some_and(|length| length > max_bytes as u64)
+        {
+            return Err(WahaError::TooLarge(max_bytes));
+        }
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(|value| value.split(';').next().unwrap_or(value).trim().to_owned());
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| WahaError::Network(e.to_string()))?
+        {
+            if bytes.len() + chunk.len() > max_bytes {
+                return Err(WahaError::TooLarge(max_bytes));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok((bytes, content_type))
+    }
+
     async fn post(&self, path: &str, body: Value) -> Result<(), WahaError> {
         self.call(self.http.post(self.url(path)).json(&body))
             .await
@@ -156,8 +209,17 @@ impl WahaClient {
     /// Sends `request` with the API key; a 2xx answer is returned, anything
     /// else sorted into a [`WahaError`].
     async fn call(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, WahaError> {
+        self.checked(request.header("X-Api-Key", &self.api_key))
+            .await
+    }
+
+    /// Sends `request` as it is; a 2xx answer is returned, anything else
+    /// sorted into a [`WahaError`].
+    async fn checked(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, WahaError> {
         let response = request
-            .header("X-Api-Key", &self.api_key)
             .send()
             .await
             .map_err(|e| WahaError::Network(e.to_string()))?;

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use ractor::{Actor, ActorProcessingErr, ActorRef};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use rand::Rng;
 use tokio::task::JoinSet;
 use uuid::Uuid;
@@ -86,6 +86,9 @@ pub enum WahaSessionMsg {
     },
     /// WAHA reported a new session status through `session.status`.
     StatusChanged(String),
+    /// The client of the session's WAHA instance, to download a customer's
+    /// file without waiting behind the session's sends.
+    Client(RpcReplyPort<WahaClient>),
     /// Self-scheduled: try the held messages again.
     RetryHeld,
 }
@@ -211,6 +214,10 @@ impl Actor for WahaSession {
                 if let Err(error) = result {
                     record_failure(&session, "sendSeen", &error);
                 }
+            }
+            WahaSessionMsg::Client(reply) => {
+                // The asker may have given up waiting; nothing to do then.
+                let _ = reply.send(state.args.client.clone());
             }
             WahaSessionMsg::StatusChanged(status) => {
                 tracing::info!(session = %state.args.session, previous = ?state.status, %status, "WAHA session status changed");

@@ -52,6 +52,7 @@ async fn concurrent_events_share_transactions_and_each_caller_gets_its_own_id() 
                 message_id: format!("m{n}"),
                 customer: "c".into(),
                 text: "hi".into(),
+                media: None,
             };
             match writer
                 .call(

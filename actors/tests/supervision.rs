@@ -31,6 +31,7 @@ fn chez_test(tenant_id: Uuid) -> TenantProfile {
         image_url: None,
         variant: None,
         stock: None,
+        prescription_required: false,
     };
     TenantProfile {
         tenant_id,
@@ -152,6 +153,7 @@ impl Harness {
                 message_id: format!("false_{customer}_{}", Uuid::new_v4().simple()),
                 inbox_id: self.store.new_inbox_id(),
                 text: text.into(),
+                media: None,
                 received_at: Instant::now(),
                 permit: None,
             })

@@ -34,6 +34,10 @@ pub struct MenuItem {
     /// left is refused.
     #[serde(default)]
     pub stock: Option<u32>,
+    /// Sold on prescription only (pharmacies): the customer sends a photo
+    /// or PDF of it and a pharmacist approves the order.
+    #[serde(default)]
+    pub prescription_required: bool,
 }
 
 impl MenuItem {
@@ -125,6 +129,7 @@ mod tests {
             image_url: None,
             variant: None,
             stock: None,
+            prescription_required: false,
         }
     }
 

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod flow;
 pub mod i18n;
 pub mod order;
+pub mod pharmacy;
 pub mod plugin;
 pub mod restaurant;
 pub mod retail;
@@ -19,9 +20,10 @@ pub use catalog::{Menu, MenuItem};
 pub use flow::{Flow, FlowBot};
 pub use i18n::Language;
 pub use order::{OrderDraft, OrderLine, OrderStatus, UnknownOrderStatus};
+pub use pharmacy::PharmacyBot;
 pub use plugin::{
-    Action, ConversationState, Event, Plugin, PluginKind, TenantContext, UnknownPluginKind,
-    plugin_for,
+    Action, Attachment, ConversationState, Event, Plugin, PluginKind, TenantContext,
+    UnknownPluginKind, plugin_for,
 };
 pub use restaurant::RestaurantBot;
 pub use retail::RetailBot;

@@ -36,6 +36,10 @@ pub struct OrderDraft {
     pub total: Decimal,
     /// Where to deliver it.
     pub delivery_address: String,
+    /// The customer's prescription (a media id), when the order holds
+    /// prescription-only items: the order then waits for a pharmacist.
+    #[serde(default)]
+    pub prescription: Option<String>,
 }
 
 /// Lifecycle of an order: `pending → confirmed → preparing → out_for_delivery

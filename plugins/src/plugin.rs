@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::Menu;
 use crate::flow::{Flow, FlowBot, FlowState};
 use crate::order::{OrderDraft, OrderStatus};
+use crate::pharmacy::PharmacyBot;
 use crate::restaurant::{RestaurantBot, ShopState};
 use crate::retail::RetailBot;
 use crate::settings::{BotSettings, SettingError};
@@ -23,6 +24,9 @@ pub enum PluginKind {
     Restaurant,
     /// Catalog by category and search, variants with stock, cart, checkout.
     Retail,
+    /// Over-the-counter and prescription-only items; a prescription photo
+    /// or PDF is checked by a pharmacist before the order is confirmed.
+    Pharmacy,
     /// The tenant's own flow (enterprise tier), uploaded through the API.
     Flow,
 }
@@ -33,6 +37,7 @@ impl PluginKind {
         match self {
             PluginKind::Restaurant => "restaurant",
             PluginKind::Retail => "retail",
+            PluginKind::Pharmacy => "pharmacy",
             PluginKind::Flow => "flow",
         }
     }
@@ -52,7 +57,7 @@ impl fmt::Display for UnknownPluginKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unknown plugin type '{}' (known: restaurant, retail, flow)",
+            "unknown plugin type '{}' (known: restaurant, retail, pharmacy, flow)",
             self.0
         )
     }
@@ -67,6 +72,7 @@ impl FromStr for PluginKind {
         match s {
             "restaurant" => Ok(PluginKind::Restaurant),
             "retail" => Ok(PluginKind::Retail),
+            "pharmacy" => Ok(PluginKind::Pharmacy),
             "flow" => Ok(PluginKind::Flow),
             other => Err(UnknownPluginKind(other.to_owned())),
         }
@@ -78,6 +84,7 @@ pub fn plugin_for(kind: PluginKind) -> Arc<dyn Plugin> {
     match kind {
         PluginKind::Restaurant => Arc::new(RestaurantBot),
         PluginKind::Retail => Arc::new(RetailBot),
+        PluginKind::Pharmacy => Arc::new(PharmacyBot),
         PluginKind::Flow => Arc::new(FlowBot),
     }
 }
@@ -111,6 +118,8 @@ pub enum ConversationState {
     Restaurant(ShopState),
     /// State of the retail bot.
     Retail(ShopState),
+    /// State of the pharmacy bot.
+    Pharmacy(ShopState),
     /// State of a flow bot.
     Flow(FlowState),
 }
@@ -121,6 +130,7 @@ impl ConversationState {
         match self {
             ConversationState::Restaurant(_) => PluginKind::Restaurant,
             ConversationState::Retail(_) => PluginKind::Retail,
+            ConversationState::Pharmacy(_) => PluginKind::Pharmacy,
             ConversationState::Flow(_) => PluginKind::Flow,
         }
     }
@@ -136,9 +146,9 @@ impl ConversationState {
     /// Whether the conversation is handed over to a person.
     pub fn handed_over(&self) -> bool {
         match self {
-            ConversationState::Restaurant(state) | ConversationState::Retail(state) => {
-                state.handed_over
-            }
+            ConversationState::Restaurant(state)
+            | ConversationState::Retail(state)
+            | ConversationState::Pharmacy(state) => state.handed_over,
             ConversationState::Flow(state) => state.handed_over,
         }
     }
@@ -147,12 +157,15 @@ impl ConversationState {
 /// Something that happened in a conversation, fed to [`Plugin::handle`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event<'a> {
-    /// The customer sent a text message.
+    /// The customer sent a message.
     Message {
         /// The text (or media caption).
         text: &'a str,
         /// When it arrived (for opening hours).
         at: DateTime<Utc>,
+        /// The file it carried, for bots that [want
+        /// attachments](Plugin::wants_attachments) (always `None` for others).
+        attachment: Option<&'a Attachment>,
     },
     /// The runtime saved the order the plugin asked for.
     OrderPlaced {
@@ -175,7 +188,24 @@ pub enum Event<'a> {
         order_number: i64,
         /// The new status.
         status: OrderStatus,
+        /// Why, when the business gave a reason (a refused prescription).
+        reason: Option<&'a str>,
     },
+}
+
+/// A file a customer sent (photo, PDF...), as the runtime fetched it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attachment {
+    /// Downloaded and stored for the tenant.
+    Stored {
+        /// Where the tenant finds it (`GET /v1/media/{media_id}`).
+        media_id: String,
+        /// Its MIME type (`image/jpeg`, `application/pdf`).
+        mimetype: String,
+    },
+    /// The customer sent a file the runtime could not fetch (expired,
+    /// too large, WAHA skipped it): the bot should ask for it again.
+    Unavailable,
 }
 
 /// What the runtime must do on the plugin's behalf, in order.
@@ -208,6 +238,13 @@ pub trait Plugin: Send + Sync + 'static {
 
     /// The state of a conversation that has never been seen before.
     fn initial_state(&self) -> ConversationState;
+
+    /// Whether the runtime should fetch the files customers send and hand
+    /// them over as [`Event::Message`]'s `attachment` (default: no, and files
+    /// are never downloaded).
+    fn wants_attachments(&self) -> bool {
+        false
+    }
 
     /// Every rule `settings` break for this bot (none: valid). The default
     /// checks the rules every bot shares.

@@ -2,7 +2,8 @@
 //! (greeting, numbered menu or catalog by category, categories and
 //! typo-tolerant search, variants with stock, cart, delivery address, order
 //! summary and confirmation, order status notices, handover, languages).
-//! They differ in the conversation state they are tagged with.
+//! They differ in the conversation state they are tagged with, and the
+//! pharmacy bot also asks for a prescription ([`ShopRules`]).
 //!
 //! `menu`, `cart`, `help` and `cancel` work at every step; any input the bot
 //! does not understand gets a hint, never silence.
@@ -19,7 +20,9 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{Menu, MenuItem};
 use crate::i18n::{Language, LanguageRequest, language_request};
 use crate::order::{OrderDraft, OrderLine};
-use crate::plugin::{Action, ConversationState, Event, Plugin, PluginKind, TenantContext};
+use crate::plugin::{
+    Action, Attachment, ConversationState, Event, Plugin, PluginKind, TenantContext,
+};
 use crate::search;
 use command::Command;
 use texts::Voice;
@@ -41,6 +44,17 @@ pub enum Step {
     AwaitingAddress,
     /// Summary shown: waiting for yes or no.
     AwaitingConfirmation,
+    /// Checkout of prescription-only items: waiting for a photo or PDF of
+    /// the prescription.
+    AwaitingPrescription,
+}
+
+/// What a shop bot checks beyond the shared engine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ShopRules {
+    /// Prescription-only items need a prescription (photo or PDF) before
+    /// checkout, and the order waits for a pharmacist.
+    pub prescriptions: bool,
 }
 
 /// A shop customer's conversation state (restaurant or retail).
@@ -58,9 +72,39 @@ pub struct ShopState {
     /// Handed over to a person: the bot stays silent until handed back.
     #[serde(default)]
     pub handed_over: bool,
+    /// The prescription the customer sent for this order (a media id).
+    #[serde(default)]
+    pub prescription: Option<String>,
 }
 
 impl ShopState {
+    /// Names of the cart's prescription-only items.
+    fn prescription_items(&self, menu: &Menu) -> Vec<String> {
+        self.cart
+            .iter()
+            .filter(|line| {
+                menu.number_of(&line.item_id)
+                    .and_then(|n| menu.by_number(n))
+                    .is_some_and(|item| item.prescription_required)
+            })
+            .map(|line| line.name.clone())
+            .collect()
+    }
+
+    /// The prescription this order goes with, if it needs one.
+    fn prescription_for_order(&self, rules: ShopRules, menu: &Menu) -> Option<String> {
+        let needed = rules.prescriptions && !self.prescription_items(menu).is_empty();
+        self.prescription.clone().filter(|_| needed)
+    }
+
+    /// Starts afresh after an order or a cancellation; the language stays.
+    fn reset(&mut self) {
+        *self = ShopState {
+            language: self.language,
+            ..ShopState::default()
+        };
+    }
+
     fn cart_total(&self) -> rust_decimal::Decimal {
         self.cart.iter().map(OrderLine::line_total).sum()
     }
@@ -117,7 +161,7 @@ impl Plugin for RestaurantBot {
         let ConversationState::Restaurant(state) = state else {
             return Vec::new();
         };
-        handle_shop(tenant, state, event)
+        handle_shop(tenant, state, event, ShopRules::default())
     }
 }
 
@@ -126,18 +170,21 @@ pub(crate) fn handle_shop(
     tenant: &TenantContext,
     state: &mut ShopState,
     event: &Event<'_>,
+    rules: ShopRules,
 ) -> Vec<Action> {
     let voice = Voice::new(tenant, state.language.unwrap_or(tenant.settings.language()));
     match event {
         Event::Message { .. } if state.handed_over => Vec::new(),
-        Event::Message { text, at } => on_message(tenant, &voice, state, text, *at),
+        Event::Message {
+            attachment: Some(attachment),
+            ..
+        } if rules.prescriptions => on_prescription(&voice, state, attachment),
+        Event::Message { text, at, .. } => on_message(tenant, &voice, state, rules, text, *at),
         Event::OrderPlaced { order_number } => {
             let total = state.order_total(tenant);
-            *state = ShopState {
-                language: state.language,
-                ..ShopState::default()
-            };
-            reply(voice.order_placed(*order_number, total))
+            let reviewed = state.prescription_for_order(rules, &tenant.menu).is_some();
+            state.reset();
+            reply(voice.order_placed(*order_number, total, reviewed))
         }
         Event::OrderFailed => reply(voice.order_failed()),
         Event::SoldOut { item_ids } => {
@@ -159,8 +206,30 @@ pub(crate) fn handle_shop(
         Event::OrderStatusChanged {
             order_number,
             status,
-        } => reply(voice.status_notice(*order_number, *status)),
+            reason,
+        } => reply(voice.status_notice(*order_number, *status, *reason)),
     }
+}
+
+/// A file sent to a bot that checks prescriptions: a photo or PDF is kept
+/// as the prescription of the order in progress.
+fn on_prescription(
+    voice: &Voice<'_>,
+    state: &mut ShopState,
+    attachment: &Attachment,
+) -> Vec<Action> {
+    let Attachment::Stored { media_id, mimetype } = attachment else {
+        return reply(voice.prescription_unavailable());
+    };
+    if !(mimetype.starts_with("image/") || mimetype == "application/pdf") {
+        return reply(voice.prescription_wrong_type());
+    }
+    state.prescription = Some(media_id.clone());
+    if state.step == Step::AwaitingPrescription {
+        state.step = Step::AwaitingAddress;
+        return reply(voice.prescription_received_at_checkout());
+    }
+    reply(voice.prescription_received())
 }
 
 /// Up to three other available items of the same categories as `sold_out`,
@@ -190,6 +259,7 @@ fn on_message(
     tenant: &TenantContext,
     voice: &Voice<'_>,
     state: &mut ShopState,
+    rules: ShopRules,
     text: &str,
     at: DateTime<Utc>,
 ) -> Vec<Action> {
@@ -217,18 +287,16 @@ fn on_message(
         }
         Command::Cancel => {
             let had_something = !state.cart.is_empty();
-            *state = ShopState {
-                language: state.language,
-                ..ShopState::default()
-            };
+            state.reset();
             return reply(voice.cancelled(had_something));
         }
         _ => {}
     }
     match state.step {
-        Step::Browsing => on_browsing(tenant, voice, state, command, at),
-        Step::AwaitingAddress => on_address(tenant, voice, state, command, text),
-        Step::AwaitingConfirmation => on_confirmation(tenant, voice, state, command, at),
+        Step::Browsing => on_browsing(tenant, voice, state, rules, command, at),
+        Step::AwaitingPrescription => on_awaiting_prescription(voice, state, command),
+        Step::AwaitingAddress => on_address(tenant, voice, state, rules, command, text),
+        Step::AwaitingConfirmation => on_confirmation(tenant, voice, state, rules, command, at),
     }
 }
 
@@ -236,6 +304,7 @@ fn on_browsing(
     tenant: &TenantContext,
     voice: &Voice<'_>,
     state: &mut ShopState,
+    rules: ShopRules,
     command: Command,
     at: DateTime<Utc>,
 ) -> Vec<Action> {
@@ -260,6 +329,10 @@ fn on_browsing(
             if state.cart_total() < tenant.settings.minimum_order {
                 return reply(voice.below_minimum(state.cart_total()));
             }
+            if let Some(needed) = missing_prescription(tenant, state, rules) {
+                state.step = Step::AwaitingPrescription;
+                return reply(voice.prescription_needed(&dropped, &needed));
+            }
             state.step = Step::AwaitingAddress;
             reply(voice.ask_address(&dropped))
         }
@@ -271,10 +344,36 @@ fn on_browsing(
     }
 }
 
+/// The cart's prescription-only items, when the bot checks prescriptions
+/// and the customer has not sent one yet.
+fn missing_prescription(
+    tenant: &TenantContext,
+    state: &ShopState,
+    rules: ShopRules,
+) -> Option<Vec<String>> {
+    let needed = state.prescription_items(&tenant.menu);
+    (rules.prescriptions && !needed.is_empty() && state.prescription.is_none()).then_some(needed)
+}
+
+/// Checkout waits for the prescription (a file, handled by
+/// [`on_prescription`]); `no` goes back to the cart.
+fn on_awaiting_prescription(
+    voice: &Voice<'_>,
+    state: &mut ShopState,
+    command: Command,
+) -> Vec<Action> {
+    if matches!(command, Command::No) {
+        state.step = Step::Browsing;
+        return reply(voice.checkout_paused());
+    }
+    reply(voice.prescription_waiting())
+}
+
 fn on_address(
     tenant: &TenantContext,
     voice: &Voice<'_>,
     state: &mut ShopState,
+    rules: ShopRules,
     command: Command,
     raw: &str,
 ) -> Vec<Action> {
@@ -288,13 +387,15 @@ fn on_address(
     }
     state.delivery_address = Some(address.to_owned());
     state.step = Step::AwaitingConfirmation;
-    reply(voice.summary(&state.cart, address, state.order_total(tenant)))
+    let reviewed = state.prescription_for_order(rules, &tenant.menu).is_some();
+    reply(voice.summary(&state.cart, address, state.order_total(tenant), reviewed))
 }
 
 fn on_confirmation(
     tenant: &TenantContext,
     voice: &Voice<'_>,
     state: &mut ShopState,
+    rules: ShopRules,
     command: Command,
     at: DateTime<Utc>,
 ) -> Vec<Action> {
@@ -312,17 +413,25 @@ fn on_confirmation(
                 } else {
                     Step::AwaitingConfirmation
                 };
+                let reviewed = state.prescription_for_order(rules, &tenant.menu).is_some();
                 return reply(voice.menu_changed_during_checkout(
                     &dropped,
                     &state.cart,
                     &address,
                     state.order_total(tenant),
+                    reviewed,
                 ));
+            }
+            if let Some(needed) = missing_prescription(tenant, state, rules) {
+                // An item became prescription-only during checkout.
+                state.step = Step::AwaitingPrescription;
+                return reply(voice.prescription_needed(&[], &needed));
             }
             vec![Action::PlaceOrder(OrderDraft {
                 lines: state.cart.clone(),
                 total: state.order_total(tenant),
                 delivery_address: address,
+                prescription: state.prescription_for_order(rules, &tenant.menu),
             })]
         }
         Command::No => {

@@ -5,7 +5,7 @@
 //! and check out; an item that runs out is refused with alternatives.
 
 use crate::plugin::{Action, ConversationState, Event, Plugin, PluginKind, TenantContext};
-use crate::restaurant::{ShopState, handle_shop};
+use crate::restaurant::{ShopRules, ShopState, handle_shop};
 
 /// The retail plugin. Stateless: all state lives in [`ShopState`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -30,6 +30,6 @@ impl Plugin for RetailBot {
         let ConversationState::Retail(state) = state else {
             return Vec::new();
         };
-        handle_shop(tenant, state, event)
+        handle_shop(tenant, state, event, ShopRules::default())
     }
 }

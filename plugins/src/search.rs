@@ -82,6 +82,7 @@ mod tests {
             image_url: None,
             variant: variant.map(Into::into),
             stock: None,
+            prescription_required: false,
         }
     }
 

@@ -4,11 +4,17 @@
 //!
 //! A transcript is plain text, one instruction per line:
 //! - `> text`: the customer sends `text`;
+//! - `>file image/jpeg caption`: the customer sends a file of that type
+//!   (stored by the runtime as `media-1`, `media-2`...), the caption is
+//!   optional; `>file unavailable`: a file the runtime could not fetch;
 //! - `< text`: the bot's reply to the last event contains `text` (several
 //!   `<` lines: all of them, in any order);
 //! - `<> `: the bot stays silent;
 //! - `@handover`: the bot handed the conversation to a person;
-//! - `! status 1001 confirmed`: the business moves order 1001 along;
+//! - `@order media-1`: the bot placed an order with that prescription
+//!   (`@order none`: without one);
+//! - `! status 1001 confirmed`: the business moves order 1001 along
+//!   (`! status 1001 cancelled: reason` gives a reason);
 //! - `! hand back`: a person hands the conversation back to the bot;
 //! - `! time 2026-11-24T12:00:00Z`: the clock for the messages that follow;
 //! - `! settings {json}`: the tenant's settings (before the first message);
@@ -27,8 +33,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use wabot_plugins::{
-    Action, BotSettings, ConversationState, Event, Flow, Menu, MenuItem, OrderStatus, Plugin,
-    PluginKind, TenantContext, plugin_for,
+    Action, Attachment, BotSettings, ConversationState, Event, Flow, Menu, MenuItem, OrderStatus,
+    Plugin, PluginKind, TenantContext, plugin_for,
 };
 
 fn item(id: &str, name: &str, cents: i64, category: &str) -> MenuItem {
@@ -42,6 +48,31 @@ fn item(id: &str, name: &str, cents: i64, category: &str) -> MenuItem {
         image_url: None,
         variant: None,
         stock: None,
+        prescription_required: false,
+    }
+}
+
+/// An item sold on prescription only.
+fn prescription_only(id: &str, name: &str, cents: i64, category: &str) -> MenuItem {
+    MenuItem {
+        prescription_required: true,
+        ..item(id, name, cents, category)
+    }
+}
+
+/// The pharmacy the pharmacy transcripts talk to.
+fn farmacia(settings: BotSettings, flow: Option<Arc<Flow>>) -> TenantContext {
+    TenantContext {
+        business_name: "Farmacia Sol".into(),
+        settings,
+        menu: Menu::new(vec![
+            item("paracetamol", "Paracetamol 500mg", 450, "Pain relief"),
+            item("ibuprofen", "Ibuprofen 400mg", 600, "Pain relief"),
+            prescription_only("amoxicillin", "Amoxicillin 500mg", 1200, "Antibiotics"),
+            prescription_only("azithromycin", "Azithromycin 250mg", 1850, "Antibiotics"),
+            item("sunscreen", "Sunscreen SPF50", 1500, "Skin care"),
+        ]),
+        flow,
     }
 }
 
@@ -94,6 +125,8 @@ type Business = fn(BotSettings, Option<Arc<Flow>>) -> TenantContext;
 struct Outcome {
     replies: Vec<String>,
     handed_over: bool,
+    /// The prescription of the order placed, if one was.
+    placed: Option<Option<String>>,
 }
 
 struct Replay {
@@ -107,16 +140,18 @@ struct Replay {
     /// The transcript's folder, for the files it names.
     folder: PathBuf,
     business: Business,
+    /// Files the customer sent so far.
+    files: usize,
 }
 
 impl Replay {
     fn new(kind: PluginKind, flow: Option<Arc<Flow>>, folder: PathBuf) -> Self {
         let plugin = plugin_for(kind);
         let state = plugin.initial_state();
-        let business: Business = if kind == PluginKind::Retail {
-            moda
-        } else {
-            luigis
+        let business: Business = match kind {
+            PluginKind::Retail => moda,
+            PluginKind::Pharmacy => farmacia,
+            _ => luigis,
         };
         Self {
             plugin,
@@ -127,6 +162,7 @@ impl Replay {
             next_order: 1001,
             sold_out: Vec::new(),
             folder,
+            files: 0,
         }
     }
 
@@ -148,7 +184,8 @@ impl Replay {
                         };
                         next.extend(self.plugin.handle(&self.tenant, &mut self.state, &refused));
                     }
-                    Action::PlaceOrder(_) => {
+                    Action::PlaceOrder(draft) => {
+                        outcome.placed = Some(draft.prescription);
                         let placed = Event::OrderPlaced {
                             order_number: self.next_order,
                         };
@@ -177,11 +214,16 @@ impl Replay {
                 Outcome::default()
             }
             "status" => {
-                let (number, status) = rest.trim().split_once(' ').expect("number and status");
+                let (change, reason) = match rest.split_once(':') {
+                    Some((change, reason)) => (change, Some(reason.trim())),
+                    None => (rest, None),
+                };
+                let (number, status) = change.trim().split_once(' ').expect("number and status");
                 let status: OrderStatus = status.parse().unwrap_or_else(|e| panic!("{at}: {e}"));
                 self.feed(&Event::OrderStatusChanged {
                     order_number: number.parse().expect("an order number"),
                     status,
+                    reason,
                 })
             }
             "hand" if rest.trim() == "back" => self.feed(&Event::HandedBack),
@@ -200,6 +242,29 @@ impl Replay {
             }
             other => panic!("{at}: unknown directive {other:?}"),
         }
+    }
+
+    /// The customer sends a file: `mimetype [caption]`, or `unavailable`.
+    fn send_file(&mut self, description: &str) -> Outcome {
+        let (mimetype, caption) = description
+            .trim()
+            .split_once(' ')
+            .unwrap_or((description.trim(), ""));
+        let attachment = if mimetype == "unavailable" {
+            Attachment::Unavailable
+        } else {
+            self.files += 1;
+            Attachment::Stored {
+                media_id: format!("media-{}", self.files),
+                mimetype: mimetype.to_owned(),
+            }
+        };
+        let at = self.now;
+        self.feed(&Event::Message {
+            text: caption,
+            at,
+            attachment: Some(&attachment),
+        })
     }
 }
 
@@ -220,7 +285,10 @@ fn replay(kind: PluginKind, flow: Option<Arc<Flow>>, path: &Path) {
             last = replay.feed(&Event::Message {
                 text: message,
                 at: replay.now,
+                attachment: None,
             });
+        } else if let Some(file) = line.strip_prefix(">file ") {
+            last = replay.send_file(file);
         } else if let Some(directive) = line.strip_prefix("! ") {
             last = replay.directive(directive, &at);
         } else if line == "<>" {
@@ -233,6 +301,14 @@ fn replay(kind: PluginKind, flow: Option<Arc<Flow>>, path: &Path) {
         } else if line == "@handover" {
             expectations += 1;
             assert!(last.handed_over, "{at}: expected a handover");
+        } else if let Some(prescription) = line.strip_prefix("@order ") {
+            expectations += 1;
+            let expected = Some(prescription.trim().to_owned()).filter(|p| p != "none");
+            assert_eq!(
+                last.placed,
+                Some(expected),
+                "{at}: expected an order with this prescription"
+            );
         } else if let Some(expected) = line.strip_prefix("< ") {
             expectations += 1;
             let said = last.replies.join("\n---\n");
@@ -283,6 +359,19 @@ fn retail_transcripts() {
     assert!(files.len() >= 15, "only {} retail transcripts", files.len());
     for file in files {
         replay(PluginKind::Retail, None, &file);
+    }
+}
+
+#[test]
+fn pharmacy_transcripts() {
+    let files = transcripts("pharmacy");
+    assert!(
+        files.len() >= 15,
+        "only {} pharmacy transcripts",
+        files.len()
+    );
+    for file in files {
+        replay(PluginKind::Pharmacy, None, &file);
     }
 }
 

@@ -47,7 +47,7 @@ pub struct SignUp {
     password: String,
     /// Shown to customers.
     business_name: String,
-    /// `restaurant` (`pharmacy` and `retail` are coming).
+    /// `restaurant`, `retail` or `pharmacy`.
     business_type: String,
     /// The business's WhatsApp number, international format.
     phone_number: String,
@@ -87,11 +87,8 @@ pub(super) fn password(value: &str) -> Result<String, ApiError> {
 
 fn business_type(value: &str) -> Result<PluginKind, ApiError> {
     match value {
-        "pharmacy" => Err(invalid(format!(
-            "business_type '{value}' is not available yet; use 'restaurant' or 'retail'"
-        ))),
         "flow" => Err(invalid(
-            "business_type is the kind of business (restaurant); a flow bot is uploaded later with PUT /v1/flow"
+            "business_type is the kind of business (restaurant, retail, pharmacy); a flow bot is uploaded later with PUT /v1/flow"
                 .to_owned(),
         )),
         other => other

@@ -135,6 +135,8 @@ pub struct ItemChanges {
     #[serde(default, with = "serde_with_null")]
     #[schema(value_type = Option<String>)]
     image_url: Option<Option<String>>,
+    /// Sold on prescription only (pharmacies).
+    prescription_required: Option<bool>,
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
@@ -158,6 +160,7 @@ impl ItemChanges {
             && self.category.is_none()
             && self.image_url.is_none()
             && self.variant.is_none()
+            && self.prescription_required.is_none()
     }
 
     fn apply(self, mut item: MenuItem) -> MenuItem {
@@ -169,6 +172,9 @@ impl ItemChanges {
         item.image_url = self.image_url.unwrap_or(item.image_url);
         item.stock = self.stock.unwrap_or(item.stock);
         item.variant = self.variant.unwrap_or(item.variant);
+        item.prescription_required = self
+            .prescription_required
+            .unwrap_or(item.prescription_required);
         item
     }
 }
@@ -307,7 +313,7 @@ fn json_rows(body: &[u8]) -> Result<Vec<Result<MenuItem, RowError>>, ApiError> {
 }
 
 /// One CSV line: `item_id,name,description,price,category,available,image_url`
-/// and, optionally, `stock` and `variant`.
+/// and, optionally, `stock`, `variant` and `prescription_required`.
 #[derive(Deserialize)]
 struct CsvItem {
     item_id: String,
@@ -324,6 +330,8 @@ struct CsvItem {
     stock: String,
     #[serde(default)]
     variant: String,
+    #[serde(default)]
+    prescription_required: String,
 }
 
 impl CsvItem {
@@ -333,11 +341,9 @@ impl CsvItem {
             .trim()
             .parse::<Decimal>()
             .map_err(|_| format!("price '{}' is not a number", self.price))?;
-        let available = match self.available.trim().to_lowercase().as_str() {
-            "" | "true" | "yes" | "1" => true,
-            "false" | "no" | "0" => false,
-            other => return Err(format!("available must be true or false, got '{other}'")),
-        };
+        let available = csv_flag("available", &self.available, true)?;
+        let prescription_required =
+            csv_flag("prescription_required", &self.prescription_required, false)?;
         let image_url = Some(self.image_url.trim().to_owned()).filter(|url| !url.is_empty());
         let stock =
             match self.stock.trim() {
@@ -356,7 +362,18 @@ impl CsvItem {
             image_url,
             variant: Some(self.variant.trim().to_owned()).filter(|v| !v.is_empty()),
             stock,
+            prescription_required,
         })
+    }
+}
+
+/// A yes/no CSV cell; empty means `default`.
+fn csv_flag(column: &str, cell: &str, default: bool) -> Result<bool, String> {
+    match cell.trim().to_lowercase().as_str() {
+        "" => Ok(default),
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" => Ok(false),
+        other => Err(format!("{column} must be true or false, got '{other}'")),
     }
 }
 

@@ -374,6 +374,8 @@ async fn delete_tenant(
     };
     app.sessions.remove(&tenant.session_name);
     app.runtime.remove_tenant(tenant_id, session).await?;
+    // Files first: their index goes with the tenant's rows.
+    app.media.delete_tenant_files(tenant_id).await?;
     app.store.delete_tenant(tenant_id).await?;
     tracing::warn!(tenant = %tenant_id, business = %tenant.business_name,
         session = %tenant.session_name, "tenant deleted with all its data");

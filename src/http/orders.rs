@@ -1,6 +1,7 @@
 //! The tenant's orders: filtered, paginated listing, one order, status
-//! changes through the order state machine (each notifies the customer on
-//! WhatsApp through the actors), and CSV export.
+//! changes through the order state machine and pharmacists' reviews of
+//! prescriptions (each notifies the customer on WhatsApp through the
+//! actors), and CSV export.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -19,7 +20,10 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, Member, audit_entry, invalid, parse_id};
 use super::paging::{DEFAULT_PAGE, MAX_PAGE, next_cursor, page_size};
-use crate::storage::models::{Order, OrderFilter};
+use crate::storage::models::{Order, OrderChange, OrderFilter, Review};
+
+/// Longest reason told to a customer.
+const MAX_REASON_CHARS: usize = 500;
 
 /// Most orders in one CSV export.
 const MAX_EXPORT: i64 = 10_000;
@@ -30,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_orders))
         .routes(routes!(export_orders))
         .routes(routes!(get_order, update_order))
+        .routes(routes!(review_prescription))
 }
 
 /// Filters and page.
@@ -179,6 +184,9 @@ async fn get_order(
 pub struct StatusChange {
     /// `confirmed`, `preparing`, `out_for_delivery`, `delivered` or `cancelled`.
     status: String,
+    /// Why (up to 500 characters); the customer is told.
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 /// Moves an order along (`pending → confirmed → preparing →
@@ -217,19 +225,55 @@ pub async fn change_status(
         .status
         .parse()
         .map_err(|e: wabot_plugins::UnknownOrderStatus| invalid(e.to_string()))?;
+    let change = OrderChange {
+        status,
+        review: None,
+        note: reason(change.reason.as_deref())?,
+    };
+    apply_change(app, tenant_id, order_id, &change, actor).await
+}
+
+/// The trimmed reason, if any (422 when too long).
+fn reason(reason: Option<&str>) -> Result<Option<String>, ApiError> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    match reason {
+        Some(r) if r.chars().count() > MAX_REASON_CHARS => Err(invalid(format!(
+            "reason must be at most {MAX_REASON_CHARS} characters"
+        ))),
+        _ => Ok(reason.map(str::to_owned)),
+    }
+}
+
+/// Applies `change` made by `actor`, audits it and tells the customer.
+async fn apply_change(
+    app: &AppState,
+    tenant_id: Uuid,
+    order_id: Uuid,
+    change: &OrderChange,
+    actor: &str,
+) -> Result<Order, ApiError> {
     let before = app.store.get_order(tenant_id, order_id).await?;
-    let order = app
-        .store
-        .update_order_status(tenant_id, order_id, status)
-        .await?;
+    let order = app.store.change_order(tenant_id, order_id, change).await?;
+    let state = |order: &Order| {
+        json!({
+            "status": order.status,
+            "prescription_review": order.prescription.as_ref().map(|p| p.review.as_str()),
+            "reason": order.prescription.as_ref().and_then(|p| p.note.as_deref()),
+        })
+    };
+    let action = if change.review.is_some() {
+        "order.prescription_review"
+    } else {
+        "order.status"
+    };
     app.store
         .record_audit(&audit_entry(
             tenant_id,
             actor,
-            "order.status",
+            action,
             order_id.to_string(),
-            Some(json!({"status": before.status})),
-            Some(json!({"status": order.status})),
+            Some(state(&before)),
+            Some(state(&order)),
         ))
         .await?;
     app.runtime.order_status_changed(
@@ -237,7 +281,62 @@ pub async fn change_status(
         &order.customer_phone,
         order.order_number,
         order.status,
+        change.note.clone(),
     )?;
-    tracing::info!(tenant = %tenant_id, order = order.order_number, status = %order.status, "order status changed");
+    tracing::info!(tenant = %tenant_id, order = order.order_number, status = %order.status, action, "order changed");
     Ok(order)
+}
+
+/// A pharmacist's decision on an order's prescription.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrescriptionDecision {
+    /// `approve` (the order is confirmed) or `reject` (it is cancelled).
+    decision: String,
+    /// Why; required to reject (the customer is told), up to 500 characters.
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Approves or rejects the prescription of an order waiting for review
+/// (orders with prescription-only items); the order is confirmed or
+/// cancelled and the customer is told, with the reason of a rejection.
+#[utoipa::path(post, path = "/v1/orders/{order_id}/prescription", tag = "orders",
+    security(("bearer" = [])), params(("order_id" = Uuid, Path)),
+    request_body = PrescriptionDecision,
+    responses(
+        (status = 200, description = "OK", body = Order),
+        (status = 404, description = "not found (for this caller)", body = ErrorBody),
+        (status = 409, description = "no prescription of this order awaits review", body = ErrorBody),
+        (status = 422, description = "invalid values", body = ErrorBody),
+    ))]
+async fn review_prescription(
+    member: Member,
+    State(app): State<AppState>,
+    Path(order_id): Path<String>,
+    JsonBody(body): JsonBody<PrescriptionDecision>,
+) -> Result<Json<Order>, ApiError> {
+    let order_id = parse_id("order_id", &order_id)?;
+    let review = match body.decision.as_str() {
+        "approve" => Review::Approved,
+        "reject" => Review::Rejected,
+        other => {
+            return Err(invalid(format!(
+                "decision must be approve or reject, not '{other}'"
+            )));
+        }
+    };
+    let note = reason(body.reason.as_deref())?;
+    if review == Review::Rejected && note.is_none() {
+        return Err(invalid(
+            "a rejection needs a reason for the customer".to_owned(),
+        ));
+    }
+    let change = OrderChange {
+        status: review.status(),
+        review: Some(review),
+        note,
+    };
+    let order = apply_change(&app, member.tenant_id, order_id, &change, &member.actor).await?;
+    Ok(Json(order))
 }

@@ -110,7 +110,7 @@ async fn check_and_route(
 
     match envelope.event.as_str() {
         "message" => {
-            let message: MessagePayload = serde_json::from_value(envelope.payload)
+            let mut message: MessagePayload = serde_json::from_value(envelope.payload)
                 .map_err(|e| ApiError::BadRequest(format!("malformed message payload: {e}")))?;
             if let Some(reason) = message.ignore_reason() {
                 count("ignored");
@@ -132,6 +132,7 @@ async fn check_and_route(
                 tenant_id: route.tenant_id,
                 session: route.session,
                 customer,
+                media: message.media(),
                 message_id: message.id,
                 text: message.body.unwrap_or_default(),
             };

@@ -80,7 +80,7 @@ pub(crate) fn waha_failure(error: WahaError) -> ApiError {
             "the gateway does not know this session; start it with POST /v1/whatsapp/session"
                 .to_owned(),
         ),
-        WahaError::Rejected { .. } => {
+        WahaError::Rejected { .. } | WahaError::TooLarge(_) => {
             ApiError::Internal(format!("WAHA refused a session call: {error}"))
         }
     }

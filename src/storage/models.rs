@@ -122,6 +122,83 @@ pub struct Order {
     pub created_at: DateTime<Utc>,
     /// Last status change.
     pub updated_at: DateTime<Utc>,
+    /// The customer's prescription, for orders with prescription-only items.
+    pub prescription: Option<Prescription>,
+}
+
+/// The prescription an order waits on, and the pharmacist's review.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Prescription {
+    /// The customer's file: `GET /v1/media/{media_id}`.
+    pub media_id: Uuid,
+    /// `awaiting`, `approved` or `rejected`.
+    pub review: String,
+    /// The reason given with the decision.
+    pub note: Option<String>,
+}
+
+/// A pharmacist's decision on an order's prescription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Review {
+    /// The prescription is valid: the order is confirmed.
+    Approved,
+    /// The prescription is refused: the order is cancelled.
+    Rejected,
+}
+
+impl Review {
+    /// The stored review of an order whose prescription nobody checked yet.
+    pub const AWAITING: &'static str = "awaiting";
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Review::Approved => "approved",
+            Review::Rejected => "rejected",
+        }
+    }
+
+    /// The status the decision moves the order to.
+    pub fn status(self) -> OrderStatus {
+        match self {
+            Review::Approved => OrderStatus::Confirmed,
+            Review::Rejected => OrderStatus::Cancelled,
+        }
+    }
+}
+
+/// A change to an order made by the business.
+#[derive(Debug, Clone)]
+pub struct OrderChange {
+    /// The next status (for a review: the one its decision implies).
+    pub status: OrderStatus,
+    /// A pharmacist's decision on the order's prescription.
+    pub review: Option<Review>,
+    /// Why (told to the customer).
+    pub note: Option<String>,
+}
+
+/// A customer's file, as indexed in the database.
+#[derive(Debug, Clone)]
+pub struct MediaRecord {
+    /// The tenant it belongs to.
+    pub tenant_id: Uuid,
+    /// Its id.
+    pub id: Uuid,
+    /// Who sent it.
+    pub customer: String,
+    /// The WAHA message that carried it.
+    pub message_id: String,
+    /// Its MIME type.
+    pub mimetype: String,
+    /// Its file name, when it had one.
+    pub filename: Option<String>,
+    /// Its size in bytes.
+    pub size_bytes: i64,
+    /// Where the media storage keeps it.
+    pub storage_key: String,
+    /// When it was kept.
+    pub created_at: DateTime<Utc>,
 }
 
 /// What a caller may do within its tenant.

@@ -30,6 +30,21 @@ macro_rules! portable_stores {
                     .try_get::<Option<i64>, _>("stock")
                     .map_err(backend)?
                     .map(|units| u32::try_from(units).unwrap_or(0)),
+                prescription_required: row.try_get("prescription_required").map_err(backend)?,
+            })
+        }
+
+        fn media_from(row: &$row) -> Result<MediaRecord, StoreError> {
+            Ok(MediaRecord {
+                tenant_id: row.try_get("tenant_id").map_err(backend)?,
+                id: row.try_get("id").map_err(backend)?,
+                customer: row.try_get("customer_phone").map_err(backend)?,
+                message_id: row.try_get("message_id").map_err(backend)?,
+                mimetype: row.try_get("mimetype").map_err(backend)?,
+                filename: row.try_get("filename").map_err(backend)?,
+                size_bytes: row.try_get("size_bytes").map_err(backend)?,
+                storage_key: row.try_get("storage_key").map_err(backend)?,
+                created_at: row.try_get("created_at").map_err(backend)?,
             })
         }
 
@@ -434,14 +449,15 @@ macro_rules! portable_stores {
             ) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO menu_items (id, tenant_id, item_id, name, description, price,
-                         category, available, image_url, stock, variant, position)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                         category, available, image_url, stock, variant, prescription_required, position)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
                          (SELECT COALESCE(MAX(position), 0) + 1 FROM menu_items WHERE tenant_id = $2))
                      ON CONFLICT (tenant_id, item_id) DO UPDATE SET
                          name = excluded.name, description = excluded.description,
                          price = excluded.price, category = excluded.category,
                          available = excluded.available, image_url = excluded.image_url,
-                         stock = excluded.stock, variant = excluded.variant",
+                         stock = excluded.stock, variant = excluded.variant,
+                         prescription_required = excluded.prescription_required",
                 )
                 .bind(Uuid::now_v7())
                 .bind(tenant_id)
@@ -454,6 +470,7 @@ macro_rules! portable_stores {
                 .bind(&item.image_url)
                 .bind(item.stock.map(i64::from))
                 .bind(&item.variant)
+                .bind(item.prescription_required)
                 .execute(&mut **tx)
                 .await
                 .map_err(|e| store_error(e, "menu item"))?;
@@ -611,6 +628,114 @@ macro_rules! portable_stores {
                     .map_err(backend)?;
                 tx.commit().await.map_err(backend)?;
                 Ok(before)
+            }
+
+            async fn change_order(
+                &self,
+                tenant_id: Uuid,
+                order_id: Uuid,
+                change: &OrderChange,
+            ) -> Result<Order, StoreError> {
+                let mut tx = self.tenant_tx(tenant_id).await?;
+                let current = sqlx::query(
+                    "SELECT status, prescription_review FROM orders WHERE tenant_id = $1 AND id = $2",
+                )
+                .bind(tenant_id)
+                .bind(order_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "order"))?;
+                let status: String = current.try_get("status").map_err(backend)?;
+                let review: Option<String> =
+                    current.try_get("prescription_review").map_err(backend)?;
+                let (next, next_review) = checked_change(&status, review.as_deref(), change)?;
+                // Conditional on the state just read: a concurrent change
+                // makes it miss rather than skip a step.
+                let row = sqlx::query(concat!(
+                    "UPDATE orders SET status = $3, updated_at = $4,
+                         prescription_review = COALESCE($5, prescription_review),
+                         review_note = COALESCE($6, review_note)
+                     WHERE tenant_id = $1 AND id = $2 AND status = $7
+                       AND prescription_review IS NOT DISTINCT FROM $8
+                     RETURNING ", order_columns!()
+                ))
+                .bind(tenant_id)
+                .bind(order_id)
+                .bind(next.as_str())
+                .bind(Utc::now())
+                .bind(next_review)
+                .bind(change.note.as_deref())
+                .bind(&status)
+                .bind(review.as_deref())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?
+                .ok_or_else(|| {
+                    StoreError::Conflict("the order changed meanwhile; try again".to_owned())
+                })?;
+                let order = order_from(&row, <$store>::money_of(&row, "total")?)?;
+                tx.commit().await.map_err(backend)?;
+                Ok(order)
+            }
+
+            async fn record_media(&self, media: &MediaRecord) -> Result<Uuid, StoreError> {
+                let mut tx = self.tenant_tx(media.tenant_id).await?;
+                sqlx::query(
+                    "INSERT INTO media (tenant_id, id, customer_phone, message_id, mimetype,
+                         filename, size_bytes, storage_key, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT (tenant_id, message_id) DO NOTHING",
+                )
+                .bind(media.tenant_id)
+                .bind(media.id)
+                .bind(&media.customer)
+                .bind(&media.message_id)
+                .bind(&media.mimetype)
+                .bind(&media.filename)
+                .bind(media.size_bytes)
+                .bind(&media.storage_key)
+                .bind(media.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "media"))?;
+                let id: Uuid = sqlx::query_scalar(
+                    "SELECT id FROM media WHERE tenant_id = $1 AND message_id = $2",
+                )
+                .bind(media.tenant_id)
+                .bind(&media.message_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+                tx.commit().await.map_err(backend)?;
+                Ok(id)
+            }
+
+            async fn get_media(
+                &self,
+                tenant_id: Uuid,
+                media_id: Uuid,
+            ) -> Result<MediaRecord, StoreError> {
+                let mut tx = self.tenant_tx(tenant_id).await?;
+                let row = sqlx::query(
+                    "SELECT tenant_id, id, customer_phone, message_id, mimetype, filename,
+                            size_bytes, storage_key, created_at
+                     FROM media WHERE tenant_id = $1 AND id = $2",
+                )
+                    .bind(tenant_id)
+                    .bind(media_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| store_error(e, "media"))?;
+                media_from(&row)
+            }
+
+            async fn media_keys(&self, tenant_id: Uuid) -> Result<Vec<String>, StoreError> {
+                let mut tx = self.tenant_tx(tenant_id).await?;
+                sqlx::query_scalar("SELECT storage_key FROM media WHERE tenant_id = $1")
+                    .bind(tenant_id)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(backend)
             }
 
             async fn get_order(&self, tenant_id: Uuid, order_id: Uuid) -> Result<Order, StoreError> {

@@ -21,7 +21,7 @@ use wabot_actors::{
 };
 use wabot_actors::{EventStore, NewTenantEvent, OutboxMessage, OutboxStore, Step};
 use wabot_plugins::{
-    BotSettings, ConversationState, Flow, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext,
+    BotSettings, ConversationState, Flow, Menu, MenuItem, OrderDraft, TenantContext,
 };
 
 use super::billing_and_operator::billing_and_operator_stores;
@@ -32,6 +32,7 @@ use super::models::{
 use super::models::{
     InstanceChange, TenantEvent, TenantFilter, TenantPlanChange, TenantUsage, UsageDay,
 };
+use super::models::{MediaRecord, OrderChange, Review};
 use super::models::{NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, WahaInstance};
 use super::portable::portable_stores;
 use super::rows::{
@@ -41,8 +42,8 @@ use super::rows::{
 use super::runtime_ports::runtime_ports;
 use super::{
     AccountStore, AdminStore, AuditStore, BillingStore, CatalogStore, FleetStore, OperatorStore,
-    append_outcomes, backend, bucket_of, checked_transition, instance_columns, menu_item_columns,
-    order_columns, session_status_order, store_error, tenant_columns,
+    append_outcomes, backend, bucket_of, checked_change, instance_columns, media_json,
+    menu_item_columns, order_columns, session_status_order, store_error, tenant_columns,
 };
 use chrono::DateTime;
 
@@ -176,34 +177,6 @@ impl AdminStore for PgStore {
             .map(|row| order_from(row, row.try_get("total").map_err(backend)?))
             .collect()
     }
-
-    async fn update_order_status(
-        &self,
-        tenant_id: Uuid,
-        order_id: Uuid,
-        status: OrderStatus,
-    ) -> Result<Order, StoreError> {
-        let mut tx = self.tenant_transaction(tenant_id).await.map_err(backend)?;
-        let current: String = sqlx::query_scalar(
-            "SELECT status FROM orders WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
-        )
-        .bind(order_id)
-        .bind(tenant_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| store_error(e, "order"))?;
-        let next = checked_transition(&current, status)?;
-        let row = sqlx::query(concat!("UPDATE orders SET status = $3, updated_at = now() WHERE id = $1 AND tenant_id = $2 RETURNING ", order_columns!()))
-        .bind(order_id)
-        .bind(tenant_id)
-        .bind(next.as_str())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let order = order_from(&row, row.try_get("total").map_err(backend)?)?;
-        tx.commit().await.map_err(backend)?;
-        Ok(order)
-    }
 }
 
 #[async_trait]
@@ -252,8 +225,8 @@ impl InboxStore for PgStore {
         // One array per column (UNNEST) rather than six binds per row: the
         // statement stays small and PostgreSQL plans it once per batch size.
         let rows = sqlx::query(
-            "INSERT INTO inbox (tenant_id, session, message_id, customer, body, bucket)
-             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int2[])
+            "INSERT INTO inbox (tenant_id, session, message_id, customer, body, bucket, media)
+             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int2[], $7::text[])
              ON CONFLICT (session, message_id) DO NOTHING
              RETURNING id, session, message_id",
         )
@@ -263,6 +236,7 @@ impl InboxStore for PgStore {
         .bind(events.iter().map(|e| e.customer.clone()).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.text.clone()).collect::<Vec<_>>())
         .bind(events.iter().map(|e| bucket_of(e.tenant_id, &e.customer)).collect::<Vec<_>>())
+        .bind(events.iter().map(media_json).collect::<Vec<_>>())
         .fetch_all(&self.pool)
         .await
         .map_err(|e| store_error(e, "inbox event"))?;
@@ -271,7 +245,7 @@ impl InboxStore for PgStore {
 
     async fn unprocessed(&self) -> Result<Vec<InboxEvent>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, tenant_id, session, message_id, customer, body FROM inbox
+            "SELECT id, tenant_id, session, message_id, customer, body, media FROM inbox
              WHERE processed_at IS NULL ORDER BY id",
         )
         .fetch_all(&self.pool)

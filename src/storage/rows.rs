@@ -11,7 +11,7 @@ use wabot_actors::{InboxEvent, NewInboxEvent, OutboundContent, OutboxMessage, St
 use wabot_plugins::{BotSettings, OrderLine};
 
 use super::backend;
-use super::models::{Order, SessionRoute, Tenant, WahaInstance};
+use super::models::{Order, Prescription, Review, SessionRoute, Tenant, WahaInstance};
 
 /// Decodes column `name` of `row` as `T`.
 fn get<'r, R, T>(row: &'r R, name: &str) -> Result<T, StoreError>
@@ -97,6 +97,15 @@ where
         status: status.parse().map_err(backend)?,
         created_at: get(row, "created_at")?,
         updated_at: get(row, "updated_at")?,
+        prescription: match get::<_, Option<Uuid>>(row, "prescription_media_id")? {
+            Some(media_id) => Some(Prescription {
+                media_id,
+                review: get::<_, Option<String>>(row, "prescription_review")?
+                    .unwrap_or_else(|| Review::AWAITING.to_owned()),
+                note: get(row, "review_note")?,
+            }),
+            None => None,
+        },
     })
 }
 
@@ -116,7 +125,7 @@ where
     })
 }
 
-/// `inbox` row: id, tenant_id, session, message_id, customer, body.
+/// `inbox` row: id, tenant_id, session, message_id, customer, body, media.
 pub(crate) fn inbox_event_from<'r, R>(row: &'r R) -> Result<InboxEvent, StoreError>
 where
     R: Row,
@@ -133,6 +142,9 @@ where
             message_id: get(row, "message_id")?,
             customer: get(row, "customer")?,
             text: get(row, "body")?,
+            media: get::<_, Option<String>>(row, "media")?
+                .map(|json| serde_json::from_str(&json).map_err(backend))
+                .transpose()?,
         },
     })
 }

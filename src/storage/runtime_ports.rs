@@ -222,10 +222,17 @@ macro_rules! runtime_ports {
                 .map_err(|e| store_error(e, "tenant"))?;
                 let order_id = Uuid::now_v7();
                 let now = Utc::now();
+                let prescription = match &draft.prescription {
+                    Some(media_id) => Some(Uuid::parse_str(media_id).map_err(|_| {
+                        StoreError::Backend(format!("prescription '{media_id}' is not a media id"))
+                    })?),
+                    None => None,
+                };
                 sqlx::query(
                     "INSERT INTO orders (id, tenant_id, order_number, customer_phone, items, total,
-                                         delivery_address, status, created_at, updated_at, checkout_key)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8, $9)",
+                                         delivery_address, status, created_at, updated_at, checkout_key,
+                                         prescription_media_id, prescription_review)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8, $9, $10, $11)",
                 )
                 .bind(order_id)
                 .bind(tenant_id)
@@ -236,9 +243,30 @@ macro_rules! runtime_ports {
                 .bind(&draft.delivery_address)
                 .bind(now)
                 .bind(checkout_key)
+                .bind(prescription)
+                .bind(prescription.map(|_| Review::AWAITING))
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| store_error(e, "order"))?;
+                if prescription.is_some() {
+                    // The pharmacists' cue, on the tenant's event feed.
+                    sqlx::query(
+                        "INSERT INTO tenant_events (tenant_id, kind, dedupe_key, data, created_at)
+                         VALUES ($1, 'prescription.submitted', $2, $3, $4)
+                         ON CONFLICT (tenant_id, dedupe_key) DO NOTHING",
+                    )
+                    .bind(tenant_id)
+                    .bind(format!("prescription:{order_id}"))
+                    .bind(Json(serde_json::json!({
+                        "order_id": order_id,
+                        "order_number": order_number,
+                        "customer": customer,
+                    })))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                }
                 tx.commit().await.map_err(backend)?;
                 Ok(PlacedOrder {
                     order_id,

@@ -25,7 +25,7 @@ use wabot_actors::{
 };
 use wabot_actors::{EventStore, NewTenantEvent, OutboxMessage, OutboxStore, Step};
 use wabot_plugins::{
-    BotSettings, ConversationState, Flow, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext,
+    BotSettings, ConversationState, Flow, Menu, MenuItem, OrderDraft, TenantContext,
 };
 
 use super::billing_and_operator::billing_and_operator_stores;
@@ -36,6 +36,7 @@ use super::models::{
 use super::models::{
     InstanceChange, TenantEvent, TenantFilter, TenantPlanChange, TenantUsage, UsageDay,
 };
+use super::models::{MediaRecord, OrderChange, Review};
 use super::models::{NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, WahaInstance};
 use super::portable::portable_stores;
 use super::rows::{
@@ -45,8 +46,8 @@ use super::rows::{
 use super::runtime_ports::runtime_ports;
 use super::{
     AccountStore, AdminStore, AuditStore, BillingStore, CatalogStore, FleetStore, OperatorStore,
-    append_outcomes, backend, bucket_of, checked_transition, instance_columns, menu_item_columns,
-    order_columns, session_status_order, store_error, tenant_columns,
+    append_outcomes, backend, bucket_of, checked_change, instance_columns, media_json,
+    menu_item_columns, order_columns, session_status_order, store_error, tenant_columns,
 };
 use chrono::DateTime;
 
@@ -201,35 +202,6 @@ impl AdminStore for SqliteStore {
             .map(|row| order_from(row, money_from(row, "total")?))
             .collect()
     }
-
-    async fn update_order_status(
-        &self,
-        tenant_id: Uuid,
-        order_id: Uuid,
-        status: OrderStatus,
-    ) -> Result<Order, StoreError> {
-        let current: String =
-            sqlx::query_scalar("SELECT status FROM orders WHERE id = ?1 AND tenant_id = ?2")
-                .bind(order_id)
-                .bind(tenant_id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(|e| store_error(e, "order"))?;
-        let next = checked_transition(&current, status)?;
-        // Conditional on the status just read: a concurrent change makes it miss.
-        let row = sqlx::query(concat!("UPDATE orders SET status = ?3, updated_at = ?4 WHERE id = ?1 AND tenant_id = ?2 AND status = ?5
-             RETURNING ", order_columns!()))
-        .bind(order_id)
-        .bind(tenant_id)
-        .bind(next.as_str())
-        .bind(Utc::now())
-        .bind(&current)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?
-        .ok_or_else(|| StoreError::Conflict("the order changed meanwhile; try again".to_owned()))?;
-        order_from(&row, money_from(&row, "total")?)
-    }
 }
 
 #[async_trait]
@@ -278,7 +250,7 @@ impl InboxStore for SqliteStore {
             return Ok(Vec::new());
         }
         let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO inbox (tenant_id, session, message_id, customer, body, bucket, received_at) ",
+            "INSERT INTO inbox (tenant_id, session, message_id, customer, body, bucket, received_at, media) ",
         );
         insert.push_values(events, |mut row, event| {
             row.push_bind(event.tenant_id)
@@ -287,7 +259,8 @@ impl InboxStore for SqliteStore {
                 .push_bind(event.customer.clone())
                 .push_bind(event.text.clone())
                 .push_bind(bucket_of(event.tenant_id, &event.customer))
-                .push_bind(Utc::now());
+                .push_bind(Utc::now())
+                .push_bind(media_json(event));
         });
         insert.push(
             " ON CONFLICT (session, message_id) DO NOTHING RETURNING id, session, message_id",
@@ -302,7 +275,7 @@ impl InboxStore for SqliteStore {
 
     async fn unprocessed(&self) -> Result<Vec<InboxEvent>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, tenant_id, session, message_id, customer, body FROM inbox
+            "SELECT id, tenant_id, session, message_id, customer, body, media FROM inbox
              WHERE processed_at IS NULL ORDER BY id",
         )
         .fetch_all(&self.pool)

@@ -85,6 +85,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.server.max_body_bytes = 64 * 1024;
     settings.server.shutdown_grace_secs = 5;
     settings.database.url = database_url.to_owned();
+    settings.media.dir =
+        std::env::temp_dir().join(format!("wabot-test-media-{}", Uuid::new_v4().simple()));
     settings.operator.token = Some(Secret::new(OPERATOR_TOKEN));
     settings.waha.typing_ms_per_char = 0;
     settings.waha.backoff_base_ms = 10;

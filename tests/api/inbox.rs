@@ -46,6 +46,7 @@ async fn stored_but_unprocessed_messages_are_replayed_at_start_up(backend: Backe
             message_id: format!("false_{customer}_3EB0REPLAY{n}"),
             customer: customer.to_owned(),
             text: (*text).to_owned(),
+            media: None,
         })
         .collect();
     let outcomes = app.server.store.append(&events).await.unwrap();
@@ -86,6 +87,7 @@ async fn a_confirmed_checkout_places_one_order_however_often_it_is_replayed(back
             quantity: 1,
         }],
         total: Decimal::new(1050, 2),
+        prescription: None,
         delivery_address: "1 Replay Road".into(),
     };
     let store = &app.server.store;

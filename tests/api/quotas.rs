@@ -211,6 +211,7 @@ async fn usage_rows_count_each_step_once(backend: Backend) {
             message_id: "false_15550100301@c.us_AAA".to_owned(),
             customer: "15550100301@c.us".to_owned(),
             text: "menu".to_owned(),
+            media: None,
         }])
         .await
         .unwrap();

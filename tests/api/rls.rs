@@ -33,6 +33,7 @@ async fn tenant(store: &PgStore, instance: Uuid, n: u8) -> Uuid {
             quantity: 1,
         }],
         total: Decimal::ONE,
+        prescription: None,
         delivery_address: "Somewhere 1".into(),
     };
     store

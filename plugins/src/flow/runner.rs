@@ -187,6 +187,7 @@ impl Plugin for FlowBot {
             Event::OrderStatusChanged {
                 order_number,
                 status,
+                ..
             } => {
                 let text = says(language, Says::Status(*status));
                 let number = order_number.to_string();
@@ -387,6 +388,7 @@ impl Walk<'_> {
                     lines,
                     total,
                     delivery_address: self.render(address),
+                    prescription: None,
                 }));
                 self.state.at = Some(name.to_owned());
                 None

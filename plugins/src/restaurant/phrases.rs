@@ -68,6 +68,16 @@ pub(crate) struct Phrases {
     pub unavailable: &'static str,
     pub only_left: &'static str,
     pub handoff_started: &'static str,
+    pub prescription_tag: &'static str,
+    pub prescription_needed: &'static str,
+    pub prescription_received: &'static str,
+    pub prescription_then_checkout: &'static str,
+    pub prescription_wrong_type: &'static str,
+    pub prescription_unavailable: &'static str,
+    pub prescription_waiting: &'static str,
+    pub prescription_attached: &'static str,
+    pub order_placed_review: &'static str,
+    pub reason: &'static str,
     /// Monday first.
     pub days: [&'static str; 7],
 }
@@ -142,6 +152,19 @@ impl Phrases {
             ("unavailable", self.unavailable),
             ("only_left", self.only_left),
             ("handoff_started", self.handoff_started),
+            ("prescription_tag", self.prescription_tag),
+            ("prescription_needed", self.prescription_needed),
+            ("prescription_received", self.prescription_received),
+            (
+                "prescription_then_checkout",
+                self.prescription_then_checkout,
+            ),
+            ("prescription_wrong_type", self.prescription_wrong_type),
+            ("prescription_unavailable", self.prescription_unavailable),
+            ("prescription_waiting", self.prescription_waiting),
+            ("prescription_attached", self.prescription_attached),
+            ("order_placed_review", self.order_placed_review),
+            ("reason", self.reason),
         ];
         entries.extend(self.days.iter().map(|day| ("day", *day)));
         entries

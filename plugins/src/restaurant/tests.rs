@@ -18,6 +18,7 @@ fn item(id: &str, name: &str, cents: i64, category: &str) -> MenuItem {
         image_url: None,
         variant: None,
         stock: None,
+        prescription_required: false,
     }
 }
 
@@ -39,6 +40,7 @@ fn message(text: &str) -> Event<'_> {
     Event::Message {
         text,
         at: chrono::Utc::now(),
+        attachment: None,
     }
 }
 
@@ -191,6 +193,7 @@ fn every_status_change_produces_a_notice_with_the_order_number() {
             &Event::OrderStatusChanged {
                 order_number: 1042,
                 status,
+                reason: None,
             },
         );
         assert!(
@@ -258,6 +261,7 @@ fn settings_shape_the_conversation_fee_minimum_branding_and_hours() {
             &Event::Message {
                 text,
                 at: tuesday(hour),
+                attachment: None,
             },
         );
         match actions.as_slice() {

@@ -122,8 +122,13 @@ impl<'a> Voice<'a> {
             ),
             _ => String::new(),
         };
+        let prescription = if item.prescription_required {
+            format!(" [{}]", self.phrases.prescription_tag)
+        } else {
+            String::new()
+        };
         format!(
-            "{number}. {} – {}{stock}",
+            "{number}. {} – {}{prescription}{stock}",
             item.display_name(),
             self.money(item.price)
         )
@@ -319,7 +324,53 @@ impl<'a> Voice<'a> {
         self.phrases.address_too_short.to_owned()
     }
 
-    pub(crate) fn summary(&self, cart: &[OrderLine], address: &str, total: Decimal) -> String {
+    pub(crate) fn prescription_needed(&self, dropped: &[String], items: &[String]) -> String {
+        format!(
+            "{}{}",
+            self.dropped_notice(dropped),
+            fill(
+                self.phrases.prescription_needed,
+                &[("items", &items.join(", "))]
+            )
+        )
+    }
+
+    pub(crate) fn prescription_received(&self) -> String {
+        format!(
+            "{} {}",
+            self.phrases.prescription_received, self.phrases.prescription_then_checkout
+        )
+    }
+
+    /// The prescription came in at checkout: on to the address.
+    pub(crate) fn prescription_received_at_checkout(&self) -> String {
+        format!(
+            "{}\n{}",
+            self.phrases.prescription_received, self.phrases.ask_address
+        )
+    }
+
+    pub(crate) fn prescription_wrong_type(&self) -> String {
+        self.phrases.prescription_wrong_type.to_owned()
+    }
+
+    pub(crate) fn prescription_unavailable(&self) -> String {
+        self.phrases.prescription_unavailable.to_owned()
+    }
+
+    pub(crate) fn prescription_waiting(&self) -> String {
+        self.phrases.prescription_waiting.to_owned()
+    }
+
+    /// The order summary; `reviewed` when a pharmacist checks its
+    /// prescription before it is confirmed.
+    pub(crate) fn summary(
+        &self,
+        cart: &[OrderLine],
+        address: &str,
+        total: Decimal,
+        reviewed: bool,
+    ) -> String {
         let fee = self.tenant.settings.delivery_fee;
         let fee_line = if fee.is_zero() {
             String::new()
@@ -329,8 +380,13 @@ impl<'a> Voice<'a> {
                 fill(self.phrases.delivery, &[("amount", &self.money(fee))])
             )
         };
+        let prescription_line = if reviewed {
+            format!("\n{}", self.phrases.prescription_attached)
+        } else {
+            String::new()
+        };
         format!(
-            "{}\n{}\n{fee_line}{}\n{}\n\n{}",
+            "{}\n{}\n{fee_line}{}\n{}{prescription_line}\n\n{}",
             self.phrases.summary_title,
             self.cart_lines(cart),
             self.total_line(total),
@@ -345,6 +401,7 @@ impl<'a> Voice<'a> {
         cart_now: &[OrderLine],
         address: &str,
         total: Decimal,
+        reviewed: bool,
     ) -> String {
         if cart_now.is_empty() {
             return self.empty_cart_checkout(dropped);
@@ -352,7 +409,7 @@ impl<'a> Voice<'a> {
         format!(
             "{}{}",
             self.dropped_notice(dropped),
-            self.summary(cart_now, address, total)
+            self.summary(cart_now, address, total, reviewed)
         )
     }
 
@@ -376,9 +433,15 @@ impl<'a> Voice<'a> {
         }
     }
 
-    pub(crate) fn order_placed(&self, order_number: i64, total: Decimal) -> String {
+    /// The order is saved; `reviewed` when it waits for a pharmacist.
+    pub(crate) fn order_placed(&self, order_number: i64, total: Decimal, reviewed: bool) -> String {
+        let template = if reviewed {
+            self.phrases.order_placed_review
+        } else {
+            self.phrases.order_placed
+        };
         let text = fill(
-            self.phrases.order_placed,
+            template,
             &[
                 ("number", &order_number.to_string()),
                 ("total", &self.money(total)),
@@ -403,7 +466,12 @@ impl<'a> Voice<'a> {
         self.phrases.order_failed.to_owned()
     }
 
-    pub(crate) fn status_notice(&self, order_number: i64, status: OrderStatus) -> String {
+    pub(crate) fn status_notice(
+        &self,
+        order_number: i64,
+        status: OrderStatus,
+        reason: Option<&str>,
+    ) -> String {
         let phrases = self.phrases;
         let template = match status {
             OrderStatus::Pending => phrases.status_pending,
@@ -413,13 +481,20 @@ impl<'a> Voice<'a> {
             OrderStatus::Delivered => phrases.status_delivered,
             OrderStatus::Cancelled => phrases.status_cancelled,
         };
-        fill(
+        let notice = fill(
             template,
             &[
                 ("business", self.business()),
                 ("number", &order_number.to_string()),
             ],
-        )
+        );
+        match reason.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(reason) => format!(
+                "{notice}\n{}",
+                fill(self.phrases.reason, &[("reason", reason)])
+            ),
+            None => notice,
+        }
     }
 
     pub(crate) fn did_not_understand(&self, text: &str) -> String {

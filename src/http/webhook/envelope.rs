@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 use serde_json::Value;
+use wabot_actors::InboundMedia;
 
 /// Just the session name, read before the signature can be checked.
 #[derive(Deserialize)]
@@ -32,6 +33,21 @@ pub(super) struct MessagePayload {
     pub(super) from_me: bool,
     #[serde(default)]
     pub(super) body: Option<String>,
+    #[serde(default)]
+    pub(super) has_media: bool,
+    #[serde(default)]
+    pub(super) media: Option<MediaPayload>,
+}
+
+/// `payload.media` of a message with a file (waha-api.md §4.4).
+#[derive(Deserialize)]
+pub(super) struct MediaPayload {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    mimetype: Option<String>,
+    #[serde(default)]
+    filename: Option<String>,
 }
 
 impl MessagePayload {
@@ -50,6 +66,24 @@ impl MessagePayload {
         } else {
             None
         }
+    }
+
+    /// The file the message carries, if any. `hasMedia` with no `media`
+    /// (or no `media.url`) means WAHA did not download it: the file is
+    /// announced without a URL, so the bot can ask for it again.
+    pub(super) fn media(&mut self) -> Option<InboundMedia> {
+        if !self.has_media {
+            return None;
+        }
+        let media = self.media.take();
+        Some(InboundMedia {
+            url: media
+                .as_ref()
+                .and_then(|m| m.url.clone())
+                .filter(|url| !url.is_empty()),
+            mimetype: media.as_ref().and_then(|m| m.mimetype.clone()),
+            filename: media.and_then(|m| m.filename),
+        })
     }
 
     /// The chat to reply to: `from`, without a device suffix (`123:31@lid`
@@ -81,6 +115,8 @@ mod tests {
             from: from.into(),
             from_me,
             body: None,
+            has_media: false,
+            media: None,
         }
     }
 
@@ -103,6 +139,34 @@ mod tests {
         assert_eq!(
             message("status@broadcast", false).ignore_reason(),
             Some("status update")
+        );
+    }
+
+    #[test]
+    fn a_file_is_announced_with_or_without_its_url() {
+        let payload = |json: &str| serde_json::from_str::<MessagePayload>(json).unwrap();
+        let mut plain = payload(r#"{"id":"m","from":"1@c.us","body":"hi"}"#);
+        assert_eq!(plain.media(), None);
+        let mut photo = payload(
+            r#"{"id":"m","from":"1@c.us","hasMedia":true,
+                "media":{"url":"http://waha/api/files/s/m.jpg","mimetype":"image/jpeg","filename":null,"error":null}}"#,
+        );
+        assert_eq!(
+            photo.media(),
+            Some(InboundMedia {
+                url: Some("http://waha/api/files/s/m.jpg".into()),
+                mimetype: Some("image/jpeg".into()),
+                filename: None,
+            })
+        );
+        let mut skipped = payload(r#"{"id":"m","from":"1@c.us","hasMedia":true,"media":null}"#);
+        assert_eq!(
+            skipped.media(),
+            Some(InboundMedia {
+                url: None,
+                mimetype: None,
+                filename: None,
+            })
         );
     }
 
