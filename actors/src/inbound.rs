@@ -23,7 +23,7 @@ pub struct InboundMessage {
     /// Text or caption.
     pub text: String,
     /// The file the message carried, if any.
-    pub media: Option<InboundMedia>,
+    pub media: Option<Box<InboundMedia>>,
     /// When the webhook arrived, for the webhook-to-reply latency.
     pub received_at: Instant,
     /// Its share of the in-flight budget, returned when the message is

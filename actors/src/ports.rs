@@ -245,7 +245,7 @@ pub struct NewInboxEvent {
     /// Text or caption.
     pub text: String,
     /// The file the message carried, if any.
-    pub media: Option<InboundMedia>,
+    pub media: Option<Box<InboundMedia>>,
 }
 
 /// A stored inbox event not processed yet.

@@ -132,7 +132,7 @@ async fn check_and_route(
                 tenant_id: route.tenant_id,
                 session: route.session,
                 customer,
-                media: message.media(),
+                media: message.media().map(Box::new),
                 message_id: message.id,
                 text: message.body.unwrap_or_default(),
             };
