@@ -14,6 +14,7 @@ mod load;
 mod metrics;
 mod operator_api;
 mod outbox;
+mod pharmacy;
 mod platform;
 mod quotas;
 mod rejections;

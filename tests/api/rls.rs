@@ -71,6 +71,25 @@ async fn a_session_scoped_to_one_tenant_reads_and_writes_none_of_anothers_rows()
     let a = tenant(&store, instance.id, 1).await;
     let b = tenant(&store, instance.id, 2).await;
 
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let unprotected: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+         WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
+           AND a.attname = 'tenant_id' AND NOT c.relrowsecurity
+           AND has_table_privilege('wabot_app', c.oid, 'SELECT, INSERT, UPDATE, DELETE')
+         ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        unprotected,
+        Vec::<String>::new(),
+        "every table of tenant rows the tenant role can reach has row-level security \
+         (credentials are read by the owning role only)"
+    );
+    pool.close().await;
+
     let mut tx = store.tenant_transaction(a).await.unwrap();
     for table in ["tenants", "orders", "conversations"] {
         let all: i64 =
