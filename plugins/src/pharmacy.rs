@@ -7,7 +7,7 @@
 //! customer is told either way, with the reason for a refusal.
 
 use crate::plugin::{Action, ConversationState, Event, Plugin, PluginKind, TenantContext};
-use crate::restaurant::{ShopRules, ShopState, handle_shop};
+use crate::restaurant::{ShopRules, ShopState, handle_as_shop};
 
 /// The pharmacy plugin. Stateless: all state lives in [`ShopState`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,11 +32,8 @@ impl Plugin for PharmacyBot {
         state: &mut ConversationState,
         event: &Event<'_>,
     ) -> Vec<Action> {
-        state.adopt_by(self);
-        let ConversationState::Pharmacy(state) = state else {
-            return Vec::new();
-        };
-        handle_shop(
+        handle_as_shop(
+            self,
             tenant,
             state,
             event,

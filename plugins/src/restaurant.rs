@@ -157,11 +157,25 @@ impl Plugin for RestaurantBot {
         state: &mut ConversationState,
         event: &Event<'_>,
     ) -> Vec<Action> {
-        state.adopt_by(self);
-        let ConversationState::Restaurant(state) = state else {
-            return Vec::new();
-        };
-        handle_shop(tenant, state, event, ShopRules::default())
+        handle_as_shop(self, tenant, state, event, ShopRules::default())
+    }
+}
+
+/// Runs `plugin`, a shop bot, on `event`: a conversation another bot left
+/// starts afresh, then the shop engine advances it under `rules`.
+pub(crate) fn handle_as_shop<P: Plugin>(
+    plugin: &P,
+    tenant: &TenantContext,
+    state: &mut ConversationState,
+    event: &Event<'_>,
+    rules: ShopRules,
+) -> Vec<Action> {
+    state.adopt_by(plugin);
+    match state {
+        ConversationState::Restaurant(shop)
+        | ConversationState::Retail(shop)
+        | ConversationState::Pharmacy(shop) => handle_shop(tenant, shop, event, rules),
+        ConversationState::Flow(_) => Vec::new(),
     }
 }
 

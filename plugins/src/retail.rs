@@ -5,7 +5,7 @@
 //! and check out; an item that runs out is refused with alternatives.
 
 use crate::plugin::{Action, ConversationState, Event, Plugin, PluginKind, TenantContext};
-use crate::restaurant::{ShopRules, ShopState, handle_shop};
+use crate::restaurant::{ShopRules, ShopState, handle_as_shop};
 
 /// The retail plugin. Stateless: all state lives in [`ShopState`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,10 +26,6 @@ impl Plugin for RetailBot {
         state: &mut ConversationState,
         event: &Event<'_>,
     ) -> Vec<Action> {
-        state.adopt_by(self);
-        let ConversationState::Retail(state) = state else {
-            return Vec::new();
-        };
-        handle_shop(tenant, state, event, ShopRules::default())
+        handle_as_shop(self, tenant, state, event, ShopRules::default())
     }
 }
