@@ -59,34 +59,22 @@ async fn a_prescription_order_waits_for_the_pharmacist(backend: Backend) {
         .await;
     let driver = &platform.driver;
     let sim = &platform.sim;
+    let says = |customer: &'static str, text: &'static str, replies: usize| {
+        driver.customer_says(sim, &session, customer, text, replies)
+    };
 
     // Over the counter: straight through, no prescription.
     let otc = "15550101201";
-    let menu = driver
-        .customer_says(sim, &session, otc, "menu", 1)
-        .await
-        .unwrap();
+    let menu = says(otc, "menu", 1).await.unwrap();
     assert!(
         menu.contains("2. Amoxicillin 500mg – $12.00 [℞ prescription]"),
         "{menu}"
     );
-    driver
-        .customer_says(sim, &session, otc, "1", 2)
-        .await
-        .unwrap();
-    let address = driver
-        .customer_says(sim, &session, otc, "checkout", 3)
-        .await
-        .unwrap();
+    says(otc, "1", 2).await.unwrap();
+    let address = says(otc, "checkout", 3).await.unwrap();
     assert!(address.contains("Where should we deliver?"), "{address}");
-    driver
-        .customer_says(sim, &session, otc, "8 Rose Lane, Leeds", 4)
-        .await
-        .unwrap();
-    let placed = driver
-        .customer_says(sim, &session, otc, "yes", 5)
-        .await
-        .unwrap();
+    says(otc, "8 Rose Lane, Leeds", 4).await.unwrap();
+    let placed = says(otc, "yes", 5).await.unwrap();
     assert!(placed.contains("*#1001* is placed ($4.50)"), "{placed}");
     let first = order(&platform, key, 1001).await;
     assert_eq!(
@@ -96,14 +84,8 @@ async fn a_prescription_order_waits_for_the_pharmacist(backend: Backend) {
 
     // Prescription only: asked for, too large a file refused, a photo kept.
     let rx = "15550101202";
-    driver
-        .customer_says(sim, &session, rx, "2", 1)
-        .await
-        .unwrap();
-    let asked = driver
-        .customer_says(sim, &session, rx, "checkout", 2)
-        .await
-        .unwrap();
+    says(rx, "2", 1).await.unwrap();
+    let asked = says(rx, "checkout", 2).await.unwrap();
     assert!(
         asked.contains("Amoxicillin 500mg need a prescription"),
         "{asked}"
@@ -117,15 +99,9 @@ async fn a_prescription_order_waits_for_the_pharmacist(backend: Backend) {
         .unwrap();
     let received = driver.wait_for_reply(sim, rx, 4).await.unwrap();
     assert!(received.contains("Prescription received"), "{received}");
-    let summary = driver
-        .customer_says(sim, &session, rx, "22 Mill Road, York", 5)
-        .await
-        .unwrap();
+    let summary = says(rx, "22 Mill Road, York", 5).await.unwrap();
     assert!(summary.contains("Prescription attached"), "{summary}");
-    let waiting = driver
-        .customer_says(sim, &session, rx, "yes", 6)
-        .await
-        .unwrap();
+    let waiting = says(rx, "yes", 6).await.unwrap();
     assert!(
         waiting.contains("A pharmacist is checking your prescription"),
         "{waiting}"
@@ -216,14 +192,8 @@ async fn a_prescription_order_waits_for_the_pharmacist(backend: Backend) {
 
     // A rejected PDF: the order is cancelled and the customer told why.
     let pdf = "15550101203";
-    driver
-        .customer_says(sim, &session, pdf, "3", 1)
-        .await
-        .unwrap();
-    driver
-        .customer_says(sim, &session, pdf, "checkout", 2)
-        .await
-        .unwrap();
+    says(pdf, "3", 1).await.unwrap();
+    says(pdf, "checkout", 2).await.unwrap();
     let document = CustomerMedia {
         bytes: b"%PDF-1.4 prescription".to_vec(),
         mimetype: "application/pdf".to_owned(),
@@ -232,14 +202,8 @@ async fn a_prescription_order_waits_for_the_pharmacist(backend: Backend) {
     sim.inject_customer_media(&session, pdf, "", document)
         .unwrap();
     driver.wait_for_reply(sim, pdf, 3).await.unwrap();
-    driver
-        .customer_says(sim, &session, pdf, "1 High Street, Bath", 4)
-        .await
-        .unwrap();
-    driver
-        .customer_says(sim, &session, pdf, "yes", 5)
-        .await
-        .unwrap();
+    says(pdf, "1 High Street, Bath", 4).await.unwrap();
+    says(pdf, "yes", 5).await.unwrap();
     let third = order(&platform, key, 1003).await;
     let (status, rejected) = platform
         .call(
