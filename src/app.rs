@@ -31,6 +31,9 @@ impl App {
     /// Opens storage, starts the actor tree with the known WAHA instances and
     /// sessions, and binds the listener (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // First: what the actors register at start (help texts, zero
+        // series) needs the recorder installed.
+        let metrics = metrics::recorder();
         let store = storage::open(&settings.database.url)
             .await
             .with_context(|| format!("opening the database {}", settings.database.url))?;
@@ -94,7 +97,7 @@ impl App {
             sessions: SessionDirectory::new(routes),
             settings: settings.clone(),
             operator_token,
-            metrics: metrics::recorder(),
+            metrics,
             limits: rate_limits(&settings).await?,
             public_url: public_url.into(),
         };
@@ -135,11 +138,17 @@ impl App {
     ) -> anyhow::Result<()> {
         let runtime = self.state.runtime.clone();
         let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_secs);
+        let sampler = metrics::sampler::spawn(
+            self.state.store.clone(),
+            runtime.clone(),
+            Duration::from_secs(self.state.settings.metrics.sample_interval_secs.max(1)),
+        );
         let router = http::router(self.state);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP")?;
+        sampler.abort();
         tracing::info!("HTTP stopped; draining actors");
         runtime.shutdown(grace).await;
         Ok(())

@@ -63,6 +63,25 @@ pub struct Settings {
     pub limits: LimitSettings,
     /// Where customers' files are kept.
     pub media: MediaSettings,
+    /// The sampled gauges of `/metrics`.
+    pub metrics: MetricsSettings,
+}
+
+/// `[metrics]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Seconds between samples of the storage backlog, the database pool,
+    /// quota use and WAHA instance health.
+    pub sample_interval_secs: u64,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            sample_interval_secs: 10,
+        }
+    }
 }
 
 /// `[media]`: customers' files (prescriptions), fetched from WAHA.

@@ -25,10 +25,13 @@ pub mod whatsapp;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
+use serde::Serialize;
 use tower_http::trace::TraceLayer;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wabot_actors::Runtime;
@@ -83,6 +86,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(webhook::router())
         .routes(routes!(render_metrics))
         .routes(routes!(health))
+        .routes(routes!(ready))
 }
 
 /// The OpenAPI document of every route (what `/openapi.json` serves).
@@ -111,4 +115,43 @@ async fn render_metrics(State(state): State<AppState>) -> String {
     responses((status = 200, description = "ok", content_type = "text/plain")))]
 async fn health() -> &'static str {
     "ok"
+}
+
+/// What readiness found of each dependency: `ok`, `not configured`, or the error.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` or `not ready`.
+    status: &'static str,
+    /// The database.
+    database: String,
+    /// Redis (shared rate limits).
+    redis: String,
+}
+
+/// Readiness: 200 when the database and (if configured) Redis answer,
+/// else 503 naming what failed. Load balancers send traffic only to ready
+/// nodes.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "ready", body = Readiness),
+        (status = 503, description = "a dependency does not answer", body = Readiness)))]
+async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+    let database = state.store.ping().await.map_err(|e| e.to_string());
+    let redis = state.limits.redis_ready().await;
+    let ready = database.is_ok() && !matches!(redis, Some(Err(_)));
+    let readiness = Readiness {
+        status: if ready { "ready" } else { "not ready" },
+        database: database.err().unwrap_or_else(|| "ok".to_owned()),
+        redis: match redis {
+            None => "not configured".to_owned(),
+            Some(Ok(())) => "ok".to_owned(),
+            Some(Err(error)) => error,
+        },
+    };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        tracing::warn!(database = %readiness.database, redis = %readiness.redis, "not ready");
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(readiness))
 }

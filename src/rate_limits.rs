@@ -14,6 +14,7 @@ use std::num::NonZeroU32;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use serde::Deserialize;
 use uuid::Uuid;
+use wabot_actors::metrics::RATE_LIMITED;
 
 use crate::http::error::ApiError;
 use crate::storage::models::Principal;
@@ -107,6 +108,9 @@ impl RateLimits {
                 settings.customer_messages_per_minute,
             )?,
         ];
+        for limit in [Limit::Credential, Limit::Tenant, Limit::Customer] {
+            metrics::counter!(RATE_LIMITED, "limit" => limit.name()).increment(0);
+        }
         let counters = match &settings.redis_url {
             Some(url) => {
                 Counters::Shared(SharedLimits::connect(url, &settings.redis_prefix).await?)
@@ -128,6 +132,14 @@ impl RateLimits {
 
     /// Counts one request against `limit` for `key`; false when over it.
     async fn allow(&self, limit: Limit, key: String) -> bool {
+        let allowed = self.check(limit, key).await;
+        if !allowed {
+            metrics::counter!(RATE_LIMITED, "limit" => limit.name()).increment(1);
+        }
+        allowed
+    }
+
+    async fn check(&self, limit: Limit, key: String) -> bool {
         match &self.counters {
             Counters::Local(local) => {
                 let limiter = match limit {
@@ -167,6 +179,15 @@ impl RateLimits {
     pub async fn customer_message(&self, tenant_id: Uuid, customer: &str) -> bool {
         self.allow(Limit::Customer, format!("{tenant_id}:{customer}"))
             .await
+    }
+
+    /// Whether the shared limits' Redis answers (`None`: limits are kept in
+    /// process, nothing to check).
+    pub async fn redis_ready(&self) -> Option<Result<(), String>> {
+        match &self.counters {
+            Counters::Local(_) => None,
+            Counters::Shared(shared) => Some(shared.ping().await),
+        }
     }
 
     /// Drops the in-process state of keys that are back to a full burst

@@ -25,10 +25,10 @@ use wabot_plugins::{BotSettings, Flow, MenuItem, OrderStatus};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use models::{
-    Activity, ApiKey, AuditEntry, AuditRecord, InstanceChange, MediaRecord, NewApiKey, NewSignup,
-    NewTenant, NewWahaInstance, Order, OrderChange, OrderFilter, Principal, Review, Role,
-    SessionRoute, Tenant, TenantEvent, TenantFilter, TenantPlanChange, TenantUsage, UsageDay, User,
-    UserCredentials, WahaInstance,
+    Activity, ApiKey, AuditEntry, AuditRecord, Backlog, InstanceChange, MediaRecord, NewApiKey,
+    NewSignup, NewTenant, NewWahaInstance, Order, OrderChange, OrderFilter, PoolStats, Principal,
+    Review, Role, SessionRoute, Tenant, TenantEvent, TenantFilter, TenantPlanChange, TenantUsage,
+    UsageDay, User, UserCredentials, WahaInstance,
 };
 
 /// Columns of `orders` the API reads (a literal, so queries stay static SQL).
@@ -266,6 +266,12 @@ pub trait OperatorStore: Send + Sync {
     ) -> Result<WahaInstance, StoreError>;
     /// Sessions placed on each instance.
     async fn sessions_per_instance(&self) -> Result<HashMap<Uuid, i64>, StoreError>;
+    /// Unhandled inbox and unsent outbox rows of every tenant.
+    async fn backlog(&self) -> Result<Backlog, StoreError>;
+    /// This node's database connections.
+    fn pool_stats(&self) -> PoolStats;
+    /// Whether the database answers a query.
+    async fn ping(&self) -> Result<(), StoreError>;
 }
 
 /// Everything the server needs from storage.

@@ -23,6 +23,7 @@ impl CircuitBreaker {
     /// A closed breaker for `instance` (its name labels the metric).
     pub fn new(instance: &str, threshold: u32, cooldown: Duration) -> Self {
         ::metrics::gauge!(metrics::BREAKER_OPEN, "instance" => instance.to_owned()).set(0.0);
+        metrics::register_instance(instance);
         Self {
             instance: instance.to_owned(),
             threshold: threshold.max(1),
@@ -30,6 +31,11 @@ impl CircuitBreaker {
             failures: AtomicU32::new(0),
             open_until: Mutex::new(None),
         }
+    }
+
+    /// The instance's name.
+    pub fn instance(&self) -> &str {
+        &self.instance
     }
 
     fn open_until(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {

@@ -357,10 +357,7 @@ async fn advance(
         .get_or_insert_with(|| tenant.plugin.initial_state());
     let before = conversation.clone();
     let mut replies = Vec::new();
-    let mut actions: VecDeque<Action> = tenant
-        .plugin
-        .handle(&tenant.context, conversation, event)
-        .into();
+    let mut actions: VecDeque<Action> = run_plugin(tenant, conversation, event).into();
     while let Some(action) = actions.pop_front() {
         match action {
             Action::Reply(text) => replies.push(OutboundContent::Text(text)),
@@ -390,8 +387,8 @@ async fn advance(
                     }
                     Err(StoreError::OutOfStock(item_ids)) => {
                         tracing::info!(tenant = %args.tenant_id, items = ?item_ids, "order refused: out of stock");
-                        actions.extend(tenant.plugin.handle(
-                            &tenant.context,
+                        actions.extend(run_plugin(
+                            tenant,
                             conversation,
                             &Event::SoldOut {
                                 item_ids: &item_ids,
@@ -404,15 +401,24 @@ async fn advance(
                         Event::OrderFailed
                     }
                 };
-                actions.extend(
-                    tenant
-                        .plugin
-                        .handle(&tenant.context, conversation, &outcome),
-                );
+                actions.extend(run_plugin(tenant, conversation, &outcome));
             }
         }
     }
     (*conversation != before, replies)
+}
+
+/// Runs the tenant's bot on `event`, timing the step.
+fn run_plugin(
+    tenant: &TenantShared,
+    conversation: &mut ConversationState,
+    event: &Event<'_>,
+) -> Vec<Action> {
+    let started = Instant::now();
+    let actions = tenant.plugin.handle(&tenant.context, conversation, event);
+    ::metrics::histogram!(metrics::PLUGIN_STEP, "plugin" => tenant.plugin.kind().as_str())
+        .record(started.elapsed().as_secs_f64());
+    actions
 }
 
 /// Whether `draft` takes units of items whose stock is counted.

@@ -40,6 +40,7 @@ impl Drop for InFlightPermit {
 #[derive(Debug)]
 pub struct IngressBudget {
     global: Arc<Semaphore>,
+    global_limit: usize,
     per_tenant: usize,
     tenants: DashMap<Uuid, Arc<Semaphore>>,
 }
@@ -50,6 +51,7 @@ impl IngressBudget {
         ::metrics::gauge!(metrics::IN_FLIGHT_LIMIT).set(global as f64);
         Self {
             global: Arc::new(Semaphore::new(global)),
+            global_limit: global,
             per_tenant,
             tenants: DashMap::new(),
         }
@@ -75,9 +77,10 @@ impl IngressBudget {
         })
     }
 
-    /// Messages in flight now.
-    pub fn in_flight(&self, global_limit: usize) -> usize {
-        global_limit - self.global.available_permits()
+    /// The share of the global budget in use now, 0 to 1.
+    pub fn usage(&self) -> f64 {
+        let in_flight = self.global_limit - self.global.available_permits();
+        in_flight as f64 / self.global_limit.max(1) as f64
     }
 }
 
@@ -102,6 +105,6 @@ mod tests {
         let _again = budget
             .admit(a)
             .expect("a dropped permit frees both budgets");
-        assert_eq!(budget.in_flight(3), 3);
+        assert_eq!(budget.usage(), 1.0);
     }
 }

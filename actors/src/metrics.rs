@@ -14,7 +14,8 @@ pub const MESSAGES_OUT: &str = "wabot_messages_out_total";
 pub const REPLY_LATENCY: &str = "wabot_reply_latency_seconds";
 /// Live actors by `kind` (shard, waha_session, tenant, conversation).
 pub const LIVE_ACTORS: &str = "wabot_live_actors";
-/// Failed WAHA calls by `reason` (network, server, session_not_working, rejected).
+/// Failed WAHA calls by `instance` and `reason` (network, server,
+/// session_not_working, too_large, rejected).
 pub const WAHA_SEND_ERRORS: &str = "wabot_waha_send_errors_total";
 /// Actors restarted after a crash, by `kind`.
 pub const ACTOR_RESTARTS: &str = "wabot_actor_restarts_total";
@@ -46,6 +47,94 @@ pub const MESSAGES_REFUSED: &str = "wabot_messages_refused_total";
 /// Customer files fetched for bots that use them, by `outcome` (stored,
 /// not_downloaded, too_large, failed).
 pub const MEDIA_DOWNLOADS: &str = "wabot_media_downloads_total";
+
+/// Seconds each plugin step takes (the bot's pure state machine), by `plugin`.
+pub const PLUGIN_STEP: &str = "wabot_plugin_step_seconds";
+/// Seconds of each WAHA send call, by `instance` and `call` (text, image, seen).
+pub const WAHA_REQUEST: &str = "wabot_waha_request_seconds";
+/// 1 while a WAHA `instance` answers its health check, 0 while it does not.
+pub const WAHA_INSTANCE_UP: &str = "wabot_waha_instance_up";
+/// Sessions a WAHA `instance` holds, by `status` (WORKING, SCAN_QR_CODE...).
+pub const WAHA_SESSIONS: &str = "wabot_waha_sessions";
+/// Seconds of each storage call of the actors, by `op`.
+pub const STORAGE_CALL: &str = "wabot_storage_call_seconds";
+/// Orders moved to a new status by the business, by `status`.
+pub const ORDER_STATUS_CHANGES: &str = "wabot_order_status_changes_total";
+/// Requests refused by a rate limit, by `limit` (credential, tenant, customer).
+pub const RATE_LIMITED: &str = "wabot_rate_limited_total";
+/// Customer messages stored and not yet handled (all nodes).
+pub const INBOX_DEPTH: &str = "wabot_inbox_depth";
+/// Age in seconds of the oldest unhandled inbox message (0 when none).
+pub const INBOX_OLDEST_AGE: &str = "wabot_inbox_oldest_age_seconds";
+/// Replies stored and not yet accepted by WAHA (all nodes).
+pub const OUTBOX_DEPTH: &str = "wabot_outbox_depth";
+/// Age in seconds of the oldest unsent reply (0 when none).
+pub const OUTBOX_OLDEST_AGE: &str = "wabot_outbox_oldest_age_seconds";
+/// Database connections of this node by `state` (in_use, idle).
+pub const DB_POOL_CONNECTIONS: &str = "wabot_db_pool_connections";
+/// The most database connections this node may open.
+pub const DB_POOL_MAX: &str = "wabot_db_pool_max_connections";
+/// Tenants that used at least `level` percent (80, 100) of their month's
+/// quota, by `tier`.
+pub const TENANTS_AT_QUOTA: &str = "wabot_tenants_at_quota";
+/// This node's saturation, 0 to 1: the highest of its in-flight budget and
+/// its database pool in use. Meant for autoscaling (scale out above 0.7).
+pub const SATURATION: &str = "wabot_saturation_ratio";
+
+/// Every actor kind that is supervised and restarted.
+pub const ACTOR_KINDS: [&str; 7] = [
+    "fleet",
+    "shard",
+    "waha_session",
+    "tenants",
+    "tenant",
+    "conversation",
+    "inbox_writer",
+];
+
+/// Every reason a WAHA call fails with (see `WahaError::reason`).
+pub const WAHA_FAILURES: [&str; 5] = [
+    "network",
+    "server",
+    "session_not_working",
+    "too_large",
+    "rejected",
+];
+
+/// Registers the counters of bounded label sets at zero, so dashboards and
+/// alerts see a series (and rates of 0) before the first event.
+pub fn register_zero_series() {
+    for kind in ACTOR_KINDS {
+        ::metrics::counter!(ACTOR_RESTARTS, "kind" => kind).increment(0);
+    }
+    for reason in ["over_quota", "suspended"] {
+        ::metrics::counter!(MESSAGES_REFUSED, "reason" => reason).increment(0);
+    }
+    for outcome in ["stored", "not_downloaded", "too_large", "failed"] {
+        ::metrics::counter!(MEDIA_DOWNLOADS, "outcome" => outcome).increment(0);
+    }
+    for kind in ["text", "image"] {
+        ::metrics::counter!(MESSAGES_OUT, "kind" => kind).increment(0);
+    }
+    for counter in [
+        MESSAGES_IN,
+        PASSIVATIONS,
+        ORDERS_PLACED,
+        HANDOVERS,
+        OUTBOX_RESENT,
+        INBOX_REPLAYED,
+    ] {
+        ::metrics::counter!(counter).increment(0);
+    }
+}
+
+/// Registers the per-instance series of a WAHA instance at zero.
+pub fn register_instance(instance: &str) {
+    for reason in WAHA_FAILURES {
+        ::metrics::counter!(WAHA_SEND_ERRORS, "instance" => instance.to_owned(), "reason" => reason)
+            .increment(0);
+    }
+}
 
 /// Registers help texts and units with the installed recorder.
 pub fn describe() {
@@ -79,5 +168,52 @@ pub fn describe() {
     describe_counter!(
         MEDIA_DOWNLOADS,
         "Customer files fetched from WAHA for bots that use them, by outcome"
+    );
+    describe_histogram!(
+        PLUGIN_STEP,
+        Unit::Seconds,
+        "Time the bot's state machine takes per event, by plugin"
+    );
+    describe_histogram!(
+        WAHA_REQUEST,
+        Unit::Seconds,
+        "WAHA send calls, by instance and call"
+    );
+    describe_gauge!(
+        WAHA_INSTANCE_UP,
+        "1 while a WAHA instance answers its health check"
+    );
+    describe_gauge!(WAHA_SESSIONS, "Sessions a WAHA instance holds, by status");
+    describe_histogram!(
+        STORAGE_CALL,
+        Unit::Seconds,
+        "Storage calls of the actors (retries included), by operation"
+    );
+    describe_counter!(
+        ORDER_STATUS_CHANGES,
+        "Orders moved to a new status by the business, by status"
+    );
+    describe_counter!(RATE_LIMITED, "Requests refused by a rate limit, by limit");
+    describe_gauge!(INBOX_DEPTH, "Customer messages stored and not yet handled");
+    describe_gauge!(
+        INBOX_OLDEST_AGE,
+        Unit::Seconds,
+        "Age of the oldest unhandled inbox message"
+    );
+    describe_gauge!(OUTBOX_DEPTH, "Replies stored and not yet accepted by WAHA");
+    describe_gauge!(
+        OUTBOX_OLDEST_AGE,
+        Unit::Seconds,
+        "Age of the oldest unsent reply"
+    );
+    describe_gauge!(DB_POOL_CONNECTIONS, "Database connections by state");
+    describe_gauge!(DB_POOL_MAX, "Most database connections this node opens");
+    describe_gauge!(
+        TENANTS_AT_QUOTA,
+        "Tenants that used at least `level` percent of their month's quota, by tier"
+    );
+    describe_gauge!(
+        SATURATION,
+        "Highest of in-flight budget and database pool use, 0 to 1 (autoscaling signal)"
     );
 }

@@ -62,6 +62,7 @@ impl Runtime {
         sessions: Vec<WahaSessionSpec>,
     ) -> Result<Self, RuntimeError> {
         metrics::describe();
+        metrics::register_zero_series();
         let args_timeout = settings.call_timeout;
         let budget = IngressBudget::new(settings.max_in_flight, settings.max_in_flight_per_tenant);
         let registry = SessionRegistry::default();
@@ -196,6 +197,11 @@ impl Runtime {
             None => message,
         };
         self.to_root(RootMsg::Tenants(TenantsMsg::Deliver { tenant_id, message }))
+    }
+
+    /// The share of the global in-flight budget in use now, 0 to 1.
+    pub fn ingress_usage(&self) -> f64 {
+        self.budget.usage()
     }
 
     /// Takes one unit of the global and the tenant's in-flight budget, or

@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use crate::metrics;
 use crate::ports::StoreError;
 
 /// How long a storage call is retried before the caller gives up.
@@ -18,24 +19,28 @@ const FIRST_DELAY: Duration = Duration::from_millis(50);
 const MAX_DELAY: Duration = Duration::from_secs(2);
 
 /// Runs `call` until it succeeds, fails for a reason other than the backend,
-/// or [`STORAGE_PATIENCE`] runs out; `what` names the call in the logs.
-pub async fn with_patience<T, F, Fut>(what: &str, mut call: F) -> Result<T, StoreError>
+/// or [`STORAGE_PATIENCE`] runs out; `what` names the call in the logs and,
+/// with the time it took, in [`STORAGE_CALL`](metrics::STORAGE_CALL).
+pub async fn with_patience<T, F, Fut>(what: &'static str, mut call: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, StoreError>>,
 {
     let started = Instant::now();
     let mut delay = FIRST_DELAY;
-    loop {
+    let result = loop {
         match call().await {
             Err(error @ StoreError::Backend(_)) if started.elapsed() < STORAGE_PATIENCE => {
                 tracing::warn!(%error, what, ?delay, "storage failed; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(MAX_DELAY);
             }
-            result => return result,
+            result => break result,
         }
-    }
+    };
+    ::metrics::histogram!(metrics::STORAGE_CALL, "op" => what)
+        .record(started.elapsed().as_secs_f64());
+    result
 }
 
 #[cfg(test)]

@@ -212,7 +212,7 @@ impl Actor for WahaSession {
                 })
                 .await;
                 if let Err(error) = result {
-                    record_failure(&session, "sendSeen", &error);
+                    record_failure(&session, state.args.breaker.instance(), "sendSeen", &error);
                 }
             }
             WahaSessionMsg::Client(reply) => {
@@ -281,7 +281,12 @@ async fn deliver(state: &mut WahaSessionState, outbound: Outbound) -> Result<(),
             Ok(())
         }
         Err(NotSent::Refused(error)) => {
-            record_failure(session, outbound.content.kind(), &error);
+            record_failure(
+                session,
+                state.args.breaker.instance(),
+                outbound.content.kind(),
+                &error,
+            );
             if let Some((tenant_id, id)) = outbound.outbox
                 && let Err(store_error) = state
                     .args
@@ -313,15 +318,16 @@ async fn send(state: &WahaSessionState, outbound: &Outbound) -> Result<(), NotSe
     if !typing.is_zero() {
         // Typing is cosmetic: a failure is logged and the reply still goes out.
         if let Err(error) = client.typing(session, &outbound.chat_id, true).await {
-            record_failure(session, "startTyping", &error);
+            record_failure(session, breaker.instance(), "startTyping", &error);
         }
         tokio::time::sleep(typing).await;
         if let Err(error) = client.typing(session, &outbound.chat_id, false).await {
-            record_failure(session, "stopTyping", &error);
+            record_failure(session, breaker.instance(), "stopTyping", &error);
         }
     }
     let id = outbound.wa_message_id.as_deref();
     let result = with_retries(settings, || async {
+        let started = Instant::now();
         let result = match &outbound.content {
             OutboundContent::Text(text) => {
                 client.send_text(session, &outbound.chat_id, text, id).await
@@ -332,6 +338,9 @@ async fn send(state: &WahaSessionState, outbound: &Outbound) -> Result<(), NotSe
                     .await
             }
         };
+        ::metrics::histogram!(metrics::WAHA_REQUEST,
+            "instance" => breaker.instance().to_owned(), "call" => outbound.content.kind())
+        .record(started.elapsed().as_secs_f64());
         match &result {
             Ok(()) => breaker.record_success(),
             Err(error) if error.is_retryable() => breaker.record_failure(),
@@ -344,14 +353,15 @@ async fn send(state: &WahaSessionState, outbound: &Outbound) -> Result<(), NotSe
         Ok(()) => Ok(()),
         Err(error @ WahaError::Rejected { .. }) => Err(NotSent::Refused(error)),
         Err(error) => {
-            record_failure(session, outbound.content.kind(), &error);
+            record_failure(session, breaker.instance(), outbound.content.kind(), &error);
             Err(NotSent::Hold)
         }
     }
 }
 
-fn record_failure(session: &str, call: &str, error: &WahaError) {
-    ::metrics::counter!(metrics::WAHA_SEND_ERRORS, "reason" => error.reason()).increment(1);
+fn record_failure(session: &str, instance: &str, call: &str, error: &WahaError) {
+    ::metrics::counter!(metrics::WAHA_SEND_ERRORS, "instance" => instance.to_owned(), "reason" => error.reason())
+        .increment(1);
     tracing::warn!(%session, call, %error, "WAHA call failed");
 }
 

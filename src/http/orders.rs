@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
+use wabot_actors::metrics::ORDER_STATUS_CHANGES;
 use wabot_plugins::OrderStatus;
 
 use super::AppState;
@@ -30,6 +31,9 @@ const MAX_EXPORT: i64 = 10_000;
 
 /// The order routes.
 pub fn router() -> OpenApiRouter<AppState> {
+    for status in OrderStatus::ALL {
+        metrics::counter!(ORDER_STATUS_CHANGES, "status" => status.as_str()).increment(0);
+    }
     OpenApiRouter::new()
         .routes(routes!(list_orders))
         .routes(routes!(export_orders))
@@ -283,6 +287,7 @@ async fn apply_change(
         order.status,
         change.note.clone(),
     )?;
+    metrics::counter!(ORDER_STATUS_CHANGES, "status" => order.status.as_str()).increment(1);
     tracing::info!(tenant = %tenant_id, order = order.order_number, status = %order.status, action, "order changed");
     Ok(order)
 }

@@ -33,12 +33,29 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use envelope::{Envelope, MessagePayload, SessionPeek, StatusPayload};
 
+/// Every outcome a webhook request is counted under.
+const OUTCOMES: [&str; 9] = [
+    "accepted",
+    "duplicate",
+    "ignored",
+    "malformed",
+    "throttled",
+    "too_large",
+    "unauthorized",
+    "unavailable",
+    "unknown_session",
+];
+
 /// The webhook routes.
 pub fn router() -> OpenApiRouter<AppState> {
+    for outcome in OUTCOMES {
+        metrics::counter!(WEBHOOKS, "outcome" => outcome).increment(0);
+    }
     OpenApiRouter::new().routes(routes!(receive))
 }
 
 fn count(outcome: &'static str) {
+    debug_assert!(OUTCOMES.contains(&outcome), "{outcome} is not in OUTCOMES");
     metrics::counter!(WEBHOOKS, "outcome" => outcome).increment(1);
 }
 

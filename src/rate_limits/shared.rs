@@ -78,4 +78,14 @@ impl SharedLimits {
             }
         }
     }
+
+    /// Whether Redis answers a `PING`.
+    pub async fn ping(&self) -> Result<(), String> {
+        let mut connection = self.connection.clone();
+        redis::cmd("PING")
+            .query_async::<String>(&mut connection)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
 }

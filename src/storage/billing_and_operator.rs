@@ -216,6 +216,58 @@ macro_rules! billing_and_operator_stores {
                     })
                     .collect()
             }
+
+            async fn backlog(&self) -> Result<Backlog, StoreError> {
+                // Both reads use the partial indexes of unhandled rows.
+                let inbox_depth: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL",
+                )
+                .fetch_one(&self.pool)
+                .await
+                .map_err(backend)?;
+                let inbox_oldest: Option<DateTime<Utc>> = sqlx::query_scalar(
+                    "SELECT received_at FROM inbox WHERE processed_at IS NULL ORDER BY id LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+                let outbox_depth: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+                )
+                .fetch_one(&self.pool)
+                .await
+                .map_err(backend)?;
+                let outbox_oldest: Option<DateTime<Utc>> = sqlx::query_scalar(
+                    "SELECT created_at FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL
+                     ORDER BY id LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+                Ok(Backlog {
+                    inbox_depth,
+                    inbox_oldest,
+                    outbox_depth,
+                    outbox_oldest,
+                })
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT 1")
+                    .execute(&self.pool)
+                    .await
+                    .map(drop)
+                    .map_err(backend)
+            }
+
+            fn pool_stats(&self) -> PoolStats {
+                let size = self.pool.size();
+                PoolStats {
+                    in_use: size.saturating_sub(self.pool.num_idle() as u32),
+                    idle: self.pool.num_idle() as u32,
+                    max: self.pool.options().get_max_connections(),
+                }
+            }
         }
     };
 }

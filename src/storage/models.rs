@@ -444,3 +444,27 @@ pub struct TenantFilter {
     /// Page size.
     pub limit: i64,
 }
+
+/// Work stored and not yet done, over every tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    /// Customer messages not yet handled.
+    pub inbox_depth: i64,
+    /// When the oldest of them arrived.
+    pub inbox_oldest: Option<DateTime<Utc>>,
+    /// Replies not yet accepted by WAHA (nor given up).
+    pub outbox_depth: i64,
+    /// When the oldest of them was stored.
+    pub outbox_oldest: Option<DateTime<Utc>>,
+}
+
+/// A node's database connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections running a query or transaction.
+    pub in_use: u32,
+    /// Open connections waiting for work.
+    pub idle: u32,
+    /// The most it opens.
+    pub max: u32,
+}

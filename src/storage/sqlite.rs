@@ -33,10 +33,10 @@ use super::models::{
     Activity, ApiKey, AuditEntry, AuditRecord, NewApiKey, NewSignup, OrderFilter, Principal, Role,
     User, UserCredentials,
 };
+use super::models::{Backlog, MediaRecord, OrderChange, PoolStats, Review};
 use super::models::{
     InstanceChange, TenantEvent, TenantFilter, TenantPlanChange, TenantUsage, UsageDay,
 };
-use super::models::{MediaRecord, OrderChange, Review};
 use super::models::{NewTenant, NewWahaInstance, Order, SessionRoute, Tenant, WahaInstance};
 use super::portable::portable_stores;
 use super::rows::{

@@ -1,29 +1,104 @@
-//! `/metrics` exposes the pipeline's signals after traffic.
+//! `/metrics` exposes the pipeline's signals after traffic, the sampled
+//! gauges (backlog, pool, WAHA instances, saturation) on both backends, and
+//! `/readyz` checks the database and Redis.
 
-use crate::helpers::{Backend, TestApp};
+use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_show_traffic_latency_and_live_actors() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    app.say("15551230020@c.us", "hi", 1).await;
-    let body = reqwest::get(format!("{}/metrics", app.server.url))
+use crate::helpers::{Backend, TestApp, redis_url};
+use crate::on_both_backends;
+
+async fn scrape(app: &TestApp) -> String {
+    reqwest::get(format!("{}/metrics", app.server.url))
         .await
         .unwrap()
         .text()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Scrapes until `series` shows up (the sampler runs every second here).
+async fn scrape_until(app: &TestApp, series: &str) -> String {
+    for _ in 0..100 {
+        let body = scrape(app).await;
+        if body.contains(series) {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{series} never appeared in:\n{}", scrape(app).await);
+}
+
+async fn metrics_show_traffic_latency_and_live_actors(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |settings| {
+        settings.metrics.sample_interval_secs = 1;
+    })
+    .await;
+    app.say("15551230020@c.us", "hi", 1).await;
+    let body = scrape_until(&app, "wabot_waha_instance_up{instance=").await;
     for expected in [
         "wabot_webhooks_total{outcome=\"accepted\"}",
-        "wabot_messages_in_total",
-        "wabot_messages_out_total{kind=\"text\"}",
+        "wabot_webhooks_total{outcome=\"unauthorized\"} 0",
+        "wabot_messages_in_total 1",
+        "wabot_messages_out_total{kind=\"text\"} 1",
         "wabot_reply_latency_seconds_bucket",
-        "wabot_live_actors{kind=\"conversation\"}",
-        "wabot_live_actors{kind=\"waha_session\"}",
+        "wabot_live_actors{kind=\"conversation\"} 1",
+        "wabot_live_actors{kind=\"waha_session\"} 1",
+        "wabot_plugin_step_seconds_bucket{plugin=\"restaurant\"",
+        "wabot_waha_request_seconds_bucket{instance=",
+        "wabot_storage_call_seconds_bucket{op=\"commit a conversation step\"",
+        "wabot_actor_restarts_total{kind=\"conversation\"} 0",
+        "wabot_order_status_changes_total{status=\"confirmed\"} 0",
+        "wabot_rate_limited_total{limit=\"customer\"} 0",
+        "wabot_inbox_depth 0",
+        "wabot_outbox_depth 0",
+        "wabot_db_pool_max_connections",
+        "wabot_saturation_ratio",
+        "wabot_tenants_at_quota{tier=\"free\",level=\"80\"}",
+        "wabot_waha_sessions{instance=",
     ] {
         assert!(body.contains(expected), "missing {expected} in:\n{body}");
     }
     assert!(
+        body.contains("wabot_waha_instance_up{instance=\"") && body.contains("\"} 1"),
+        "the simulator answers its health check:\n{body}"
+    );
+    assert!(
+        body.contains("status=\"WORKING\"} 1"),
+        "one WORKING session:\n{body}"
+    );
+    assert!(
         !body.contains("15551230020"),
         "no phone number in any label"
+    );
+}
+on_both_backends!(metrics_show_traffic_latency_and_live_actors);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_checks_the_database_and_redis() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let ready = reqwest::get(format!("{}/readyz", app.server.url))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(
+        (&body["database"], &body["redis"]),
+        (&"ok".into(), &"not configured".into())
+    );
+
+    let shared = TestApp::spawn_with(Backend::Postgres, |settings| {
+        settings.limits.redis_url = Some(redis_url());
+        settings.limits.redis_prefix = format!("wabot-test:{}", uuid::Uuid::new_v4().simple());
+    })
+    .await;
+    let body: serde_json::Value = reqwest::get(format!("{}/readyz", shared.server.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&body["status"], &body["database"], &body["redis"]),
+        (&"ready".into(), &"ok".into(), &"ok".into())
     );
 }
