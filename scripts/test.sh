@@ -3,7 +3,9 @@
 #   1. makes sure PostgreSQL and Redis run on loopback (installs them from
 #      Debian's packages and starts them where they are missing or stopped),
 #   2. checks formatting and clippy (-D warnings),
-#   3. runs every test (cargo nextest, or cargo test where nextest is absent).
+#   3. runs every test (cargo nextest, or cargo test where nextest is absent),
+#   4. validates the OpenAPI document and proves the Grafana dashboards and
+#      alert rules on a real Prometheus (scripts/prometheus-proof.sh).
 #
 # Uses TEST_POSTGRES_URL / TEST_REDIS_URL when set. Otherwise it uses the
 # servers on 127.0.0.1:5432 and :6379 if they answer (PostgreSQL with trust
@@ -122,3 +124,8 @@ if [ ! -x "$validator/bin/openapi-spec-validator" ]; then
 fi
 cargo run --locked --quiet -- openapi > target/openapi.json
 "$validator/bin/openapi-spec-validator" target/openapi.json
+
+# The dashboards and alert rules against a real Prometheus scraping wabot
+# under load (installs Prometheus from Debian's packages if needed).
+log "Prometheus proof of the dashboards and alerts"
+./scripts/prometheus-proof.sh

@@ -22,7 +22,7 @@ pub struct CircuitBreaker {
 impl CircuitBreaker {
     /// A closed breaker for `instance` (its name labels the metric).
     pub fn new(instance: &str, threshold: u32, cooldown: Duration) -> Self {
-        ::metrics::gauge!(metrics::BREAKER_OPEN, "instance" => instance.to_owned()).set(0.0);
+        ::metrics::gauge!(metrics::BREAKER_OPEN, "waha_instance" => instance.to_owned()).set(0.0);
         metrics::register_instance(instance);
         Self {
             instance: instance.to_owned(),
@@ -55,7 +55,7 @@ impl CircuitBreaker {
         self.failures.store(0, Ordering::Relaxed);
         if self.open_until().take().is_some() {
             tracing::info!(instance = %self.instance, "WAHA instance answers again; circuit closed");
-            ::metrics::gauge!(metrics::BREAKER_OPEN, "instance" => self.instance.clone()).set(0.0);
+            ::metrics::gauge!(metrics::BREAKER_OPEN, "waha_instance" => self.instance.clone()).set(0.0);
         }
     }
 
@@ -66,7 +66,7 @@ impl CircuitBreaker {
         if failures >= self.threshold {
             *self.open_until() = Some(Instant::now() + self.cooldown);
             tracing::warn!(instance = %self.instance, failures, cooldown = ?self.cooldown, "WAHA instance failing; circuit open");
-            ::metrics::gauge!(metrics::BREAKER_OPEN, "instance" => self.instance.clone()).set(1.0);
+            ::metrics::gauge!(metrics::BREAKER_OPEN, "waha_instance" => self.instance.clone()).set(1.0);
         }
     }
 }

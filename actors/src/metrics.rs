@@ -1,5 +1,7 @@
 //! Every metric name wabot records, with its help text. Labels are bounded:
-//! kinds, outcomes and reasons, never a phone number or tenant id.
+//! kinds, outcomes, reasons, tiers and WAHA instance names, never a phone
+//! number or tenant id. A WAHA instance is labelled `waha_instance`, so it
+//! never clashes with the `instance` label Prometheus gives each target.
 
 use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
 
@@ -14,7 +16,7 @@ pub const MESSAGES_OUT: &str = "wabot_messages_out_total";
 pub const REPLY_LATENCY: &str = "wabot_reply_latency_seconds";
 /// Live actors by `kind` (shard, waha_session, tenant, conversation).
 pub const LIVE_ACTORS: &str = "wabot_live_actors";
-/// Failed WAHA calls by `instance` and `reason` (network, server,
+/// Failed WAHA calls by `waha_instance` and `reason` (network, server,
 /// session_not_working, too_large, rejected).
 pub const WAHA_SEND_ERRORS: &str = "wabot_waha_send_errors_total";
 /// Actors restarted after a crash, by `kind`.
@@ -25,7 +27,7 @@ pub const PASSIVATIONS: &str = "wabot_conversations_passivated_total";
 pub const ORDERS_PLACED: &str = "wabot_orders_placed_total";
 /// Events per inbox transaction (group commit batch size).
 pub const INBOX_BATCH_SIZE: &str = "wabot_inbox_batch_size";
-/// 1 while the circuit breaker of a WAHA `instance` is open.
+/// 1 while the circuit breaker of a WAHA `waha_instance` is open.
 pub const BREAKER_OPEN: &str = "wabot_waha_breaker_open";
 /// Outbox messages waiting in session actors for WAHA to take them.
 pub const OUTBOX_HELD: &str = "wabot_outbox_held";
@@ -50,11 +52,11 @@ pub const MEDIA_DOWNLOADS: &str = "wabot_media_downloads_total";
 
 /// Seconds each plugin step takes (the bot's pure state machine), by `plugin`.
 pub const PLUGIN_STEP: &str = "wabot_plugin_step_seconds";
-/// Seconds of each WAHA send call, by `instance` and `call` (text, image, seen).
+/// Seconds of each WAHA send call, by `waha_instance` and `call` (text, image, seen).
 pub const WAHA_REQUEST: &str = "wabot_waha_request_seconds";
-/// 1 while a WAHA `instance` answers its health check, 0 while it does not.
+/// 1 while a WAHA `waha_instance` answers its health check, 0 while it does not.
 pub const WAHA_INSTANCE_UP: &str = "wabot_waha_instance_up";
-/// Sessions a WAHA `instance` holds, by `status` (WORKING, SCAN_QR_CODE...).
+/// Sessions a WAHA `waha_instance` holds, by `status` (WORKING, SCAN_QR_CODE...).
 pub const WAHA_SESSIONS: &str = "wabot_waha_sessions";
 /// Seconds of each storage call of the actors, by `op`.
 pub const STORAGE_CALL: &str = "wabot_storage_call_seconds";
@@ -116,6 +118,8 @@ pub fn register_zero_series() {
     for kind in ["text", "image"] {
         ::metrics::counter!(MESSAGES_OUT, "kind" => kind).increment(0);
     }
+    ::metrics::gauge!(OUTBOX_HELD).increment(0.0);
+    ::metrics::gauge!(IN_FLIGHT).increment(0.0);
     for counter in [
         MESSAGES_IN,
         PASSIVATIONS,
@@ -131,7 +135,7 @@ pub fn register_zero_series() {
 /// Registers the per-instance series of a WAHA instance at zero.
 pub fn register_instance(instance: &str) {
     for reason in WAHA_FAILURES {
-        ::metrics::counter!(WAHA_SEND_ERRORS, "instance" => instance.to_owned(), "reason" => reason)
+        ::metrics::counter!(WAHA_SEND_ERRORS, "waha_instance" => instance.to_owned(), "reason" => reason)
             .increment(0);
     }
 }

@@ -339,7 +339,7 @@ async fn send(state: &WahaSessionState, outbound: &Outbound) -> Result<(), NotSe
             }
         };
         ::metrics::histogram!(metrics::WAHA_REQUEST,
-            "instance" => breaker.instance().to_owned(), "call" => outbound.content.kind())
+            "waha_instance" => breaker.instance().to_owned(), "call" => outbound.content.kind())
         .record(started.elapsed().as_secs_f64());
         match &result {
             Ok(()) => breaker.record_success(),
@@ -360,7 +360,7 @@ async fn send(state: &WahaSessionState, outbound: &Outbound) -> Result<(), NotSe
 }
 
 fn record_failure(session: &str, instance: &str, call: &str, error: &WahaError) {
-    ::metrics::counter!(metrics::WAHA_SEND_ERRORS, "instance" => instance.to_owned(), "reason" => error.reason())
+    ::metrics::counter!(metrics::WAHA_SEND_ERRORS, "waha_instance" => instance.to_owned(), "reason" => error.reason())
         .increment(1);
     tracing::warn!(%session, call, %error, "WAHA call failed");
 }

@@ -118,15 +118,15 @@ async fn sample_instance(instance: &WahaInstance) {
     let name = instance.name.clone();
     match client.sessions().await {
         Ok(sessions) => {
-            metrics::gauge!(WAHA_INSTANCE_UP, "instance" => name.clone()).set(1.0);
+            metrics::gauge!(WAHA_INSTANCE_UP, "waha_instance" => name.clone()).set(1.0);
             for status in SESSION_STATUSES {
                 let count = sessions.iter().filter(|s| s.status == status).count();
-                metrics::gauge!(WAHA_SESSIONS, "instance" => name.clone(), "status" => status)
+                metrics::gauge!(WAHA_SESSIONS, "waha_instance" => name.clone(), "status" => status)
                     .set(count as f64);
             }
         }
         Err(error) => {
-            metrics::gauge!(WAHA_INSTANCE_UP, "instance" => name.clone()).set(0.0);
+            metrics::gauge!(WAHA_INSTANCE_UP, "waha_instance" => name.clone()).set(0.0);
             tracing::warn!(instance = %name, %error, "WAHA instance failed its health check");
         }
     }

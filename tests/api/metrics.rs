@@ -34,7 +34,7 @@ async fn metrics_show_traffic_latency_and_live_actors(backend: Backend) {
     })
     .await;
     app.say("15551230020@c.us", "hi", 1).await;
-    let body = scrape_until(&app, "wabot_waha_instance_up{instance=").await;
+    let body = scrape_until(&app, "wabot_waha_instance_up{waha_instance=").await;
     for expected in [
         "wabot_webhooks_total{outcome=\"accepted\"}",
         "wabot_webhooks_total{outcome=\"unauthorized\"} 0",
@@ -44,7 +44,7 @@ async fn metrics_show_traffic_latency_and_live_actors(backend: Backend) {
         "wabot_live_actors{kind=\"conversation\"} 1",
         "wabot_live_actors{kind=\"waha_session\"} 1",
         "wabot_plugin_step_seconds_bucket{plugin=\"restaurant\"",
-        "wabot_waha_request_seconds_bucket{instance=",
+        "wabot_waha_request_seconds_bucket{waha_instance=",
         "wabot_storage_call_seconds_bucket{op=\"commit a conversation step\"",
         "wabot_actor_restarts_total{kind=\"conversation\"} 0",
         "wabot_order_status_changes_total{status=\"confirmed\"} 0",
@@ -54,12 +54,12 @@ async fn metrics_show_traffic_latency_and_live_actors(backend: Backend) {
         "wabot_db_pool_max_connections",
         "wabot_saturation_ratio",
         "wabot_tenants_at_quota{tier=\"free\",level=\"80\"}",
-        "wabot_waha_sessions{instance=",
+        "wabot_waha_sessions{waha_instance=",
     ] {
         assert!(body.contains(expected), "missing {expected} in:\n{body}");
     }
     assert!(
-        body.contains("wabot_waha_instance_up{instance=\"") && body.contains("\"} 1"),
+        body.contains("wabot_waha_instance_up{waha_instance=\"") && body.contains("\"} 1"),
         "the simulator answers its health check:\n{body}"
     );
     assert!(
