@@ -1,5 +1,5 @@
 //! The command line: `wabot serve`, `wabot demo [--serve]`, `wabot migrate`,
-//! `wabot openapi`.
+//! `wabot openapi`, `wabot healthcheck`.
 
 use std::path::PathBuf;
 
@@ -36,6 +36,14 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI 3 document of the HTTP API (as `/openapi.json`) and exit.
     Openapi,
+    /// Exit 0 if the server configured here answers `/healthz` (for container
+    /// health checks, where no curl is installed).
+    Healthcheck {
+        /// Ask this URL instead (default: `http://` + `server.listen`, with a
+        /// wildcard address replaced by 127.0.0.1).
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 /// Runs the chosen command.
@@ -50,6 +58,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { serve } => demo::run(settings, serve).await,
         Command::Openapi => {
             println!("{}", http::openapi_document().to_pretty_json()?);
+            Ok(())
+        }
+        Command::Healthcheck { url } => {
+            let url = url.unwrap_or_else(|| {
+                let mut address = settings.server.listen;
+                if address.ip().is_unspecified() {
+                    address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                format!("http://{address}/healthz")
+            });
+            wabot_actors::waha_client::install_tls_provider();
+            let answer = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(3))
+                .build()?
+                .get(&url)
+                .send()
+                .await?;
+            anyhow::ensure!(
+                answer.status().is_success(),
+                "{url} answered {}",
+                answer.status()
+            );
             Ok(())
         }
         Command::Migrate => {

@@ -55,7 +55,8 @@ impl CircuitBreaker {
         self.failures.store(0, Ordering::Relaxed);
         if self.open_until().take().is_some() {
             tracing::info!(instance = %self.instance, "WAHA instance answers again; circuit closed");
-            ::metrics::gauge!(metrics::BREAKER_OPEN, "waha_instance" => self.instance.clone()).set(0.0);
+            ::metrics::gauge!(metrics::BREAKER_OPEN, "waha_instance" => self.instance.clone())
+                .set(0.0);
         }
     }
 
@@ -66,7 +67,8 @@ impl CircuitBreaker {
         if failures >= self.threshold {
             *self.open_until() = Some(Instant::now() + self.cooldown);
             tracing::warn!(instance = %self.instance, failures, cooldown = ?self.cooldown, "WAHA instance failing; circuit open");
-            ::metrics::gauge!(metrics::BREAKER_OPEN, "waha_instance" => self.instance.clone()).set(1.0);
+            ::metrics::gauge!(metrics::BREAKER_OPEN, "waha_instance" => self.instance.clone())
+                .set(1.0);
         }
     }
 }

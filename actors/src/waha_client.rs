@@ -71,7 +71,7 @@ pub struct WahaClient {
 
 /// reqwest is built without a bundled TLS provider (ring keeps builds lean);
 /// install ring once per process before the first client is built.
-fn install_tls_provider() {
+pub fn install_tls_provider() {
     // An error only means a provider is installed already.
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
