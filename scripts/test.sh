@@ -4,8 +4,10 @@
 #      Debian's packages and starts them where they are missing or stopped),
 #   2. checks formatting and clippy (-D warnings),
 #   3. runs every test (cargo nextest, or cargo test where nextest is absent),
-#   4. validates the OpenAPI document and proves the Grafana dashboards and
-#      alert rules on a real Prometheus (scripts/prometheus-proof.sh).
+#   4. validates the OpenAPI document, lints and validates the Dockerfile,
+#      docker-compose.yml and Terraform (scripts/check-deploy.sh), and proves
+#      the Grafana dashboards and alert rules on a real Prometheus
+#      (scripts/prometheus-proof.sh).
 #
 # Uses TEST_POSTGRES_URL / TEST_REDIS_URL when set. Otherwise it uses the
 # servers on 127.0.0.1:5432 and :6379 if they answer (PostgreSQL with trust
@@ -114,16 +116,16 @@ else
   cargo test --locked --no-fail-fast
 fi
 
-# The OpenAPI document must validate as OpenAPI 3 (the validator comes from
-# PyPI into a virtual environment under target/, made once).
+# The OpenAPI document must validate as OpenAPI 3 (the validator and the
+# other Python tools come from PyPI into target/tools, made once).
+log "Python tools (target/tools)"
+tools=$(./scripts/python-tools.sh)
 log "OpenAPI document validates"
-validator=target/openapi-validator
-if [ ! -x "$validator/bin/openapi-spec-validator" ]; then
-  python3 -m venv "$validator" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$validator"; }
-  "$validator/bin/pip" install --quiet 'openapi-spec-validator==0.9.*'
-fi
 cargo run --locked --quiet -- openapi > target/openapi.json
-"$validator/bin/openapi-spec-validator" target/openapi.json
+"$tools/openapi-spec-validator" target/openapi.json
+
+# The Dockerfile, docker-compose.yml and Terraform, linted and validated offline.
+./scripts/check-deploy.sh
 
 # The dashboards and alert rules against a real Prometheus scraping wabot
 # under load (installs Prometheus from Debian's packages if needed).
