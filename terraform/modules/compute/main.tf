@@ -243,50 +243,29 @@ locals {
   EOT
 }
 
-resource "aws_launch_template" "wabot" {
-  name_prefix            = "${var.name}-wabot-"
-  image_id               = data.aws_ssm_parameter.al2023_arm64.value
-  instance_type          = var.wabot_instance_type
-  update_default_version = true
-  user_data              = base64encode(local.wabot_user_data)
-
-  iam_instance_profile {
-    arn = aws_iam_instance_profile.instance.arn
-  }
-
-  network_interfaces {
-    associate_public_ip_address = false
-    security_groups             = [aws_security_group.wabot.id]
-  }
-
-  metadata_options {
-    http_endpoint               = "enabled"
-    http_tokens                 = "required"
-    http_put_response_hop_limit = 1
-  }
-
-  monitoring {
-    enabled = true
-  }
-
-  block_device_mappings {
-    device_name = "/dev/xvda"
-    ebs {
-      volume_size           = 30
-      volume_type           = "gp3"
-      encrypted             = true
-      kms_key_id            = var.kms_key_arn
-      delete_on_termination = true
+locals {
+  # What differs between a bot server and a WAHA instance.
+  roles = {
+    wabot = {
+      instance_type   = var.wabot_instance_type
+      user_data       = local.wabot_user_data
+      volume_size_gib = 30
+    }
+    waha = {
+      instance_type   = var.waha_instance_type
+      user_data       = local.waha_user_data
+      volume_size_gib = 50
     }
   }
 }
 
-resource "aws_launch_template" "waha" {
-  name_prefix            = "${var.name}-waha-"
+resource "aws_launch_template" "node" {
+  for_each               = local.roles
+  name_prefix            = "${var.name}-${each.key}-"
   image_id               = data.aws_ssm_parameter.al2023_arm64.value
-  instance_type          = var.waha_instance_type
+  instance_type          = each.value.instance_type
   update_default_version = true
-  user_data              = base64encode(local.waha_user_data)
+  user_data              = base64encode(each.value.user_data)
 
   iam_instance_profile {
     arn = aws_iam_instance_profile.instance.arn
@@ -294,7 +273,7 @@ resource "aws_launch_template" "waha" {
 
   network_interfaces {
     associate_public_ip_address = false
-    security_groups             = [aws_security_group.waha.id]
+    security_groups             = [each.key == "wabot" ? aws_security_group.wabot.id : aws_security_group.waha.id]
   }
 
   metadata_options {
@@ -310,7 +289,7 @@ resource "aws_launch_template" "waha" {
   block_device_mappings {
     device_name = "/dev/xvda"
     ebs {
-      volume_size           = 50
+      volume_size           = each.value.volume_size_gib
       volume_type           = "gp3"
       encrypted             = true
       kms_key_id            = var.kms_key_arn
@@ -330,7 +309,7 @@ resource "aws_autoscaling_group" "wabot" {
   default_instance_warmup   = 120
 
   launch_template {
-    id      = aws_launch_template.wabot.id
+    id      = aws_launch_template.node["wabot"].id
     version = "$Latest"
   }
 
@@ -380,7 +359,7 @@ resource "aws_autoscaling_group" "waha" {
   health_check_grace_period = 180
 
   launch_template {
-    id      = aws_launch_template.waha.id
+    id      = aws_launch_template.node["waha"].id
     version = "$Latest"
   }
 

@@ -108,6 +108,17 @@ resource "aws_lb_listener_rule" "hide_metrics" {
   }
 }
 
+locals {
+  # AWS managed rule groups of both web ACLs. Anonymising proxies and Tor
+  # are blocked; hosting providers only counted, since WAHA itself calls
+  # from cloud addresses.
+  managed_rule_groups = [
+    { name = "AWSManagedRulesCommonRuleSet", count_only = [] },
+    { name = "AWSManagedRulesKnownBadInputsRuleSet", count_only = [] },
+    { name = "AWSManagedRulesAnonymousIpList", count_only = ["HostingProviderIPList"] },
+  ]
+}
+
 resource "aws_wafv2_web_acl" "alb" {
   name  = "${var.name}-alb"
   scope = "REGIONAL"
@@ -116,69 +127,35 @@ resource "aws_wafv2_web_acl" "alb" {
     allow {}
   }
 
-  rule {
-    name     = "aws-common"
-    priority = 1
-    override_action {
-      none {}
-    }
-    statement {
-      managed_rule_group_statement {
-        vendor_name = "AWS"
-        name        = "AWSManagedRulesCommonRuleSet"
+  dynamic "rule" {
+    for_each = local.managed_rule_groups
+    content {
+      name     = rule.value.name
+      priority = rule.key + 1
+      override_action {
+        none {}
       }
-    }
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "aws-common"
-      sampled_requests_enabled   = true
-    }
-  }
+      statement {
+        managed_rule_group_statement {
+          vendor_name = "AWS"
+          name        = rule.value.name
 
-  rule {
-    name     = "aws-known-bad-inputs"
-    priority = 2
-    override_action {
-      none {}
-    }
-    statement {
-      managed_rule_group_statement {
-        vendor_name = "AWS"
-        name        = "AWSManagedRulesKnownBadInputsRuleSet"
-      }
-    }
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "aws-known-bad-inputs"
-      sampled_requests_enabled   = true
-    }
-  }
-
-  # Anonymising proxies and Tor are blocked; hosting providers only
-  # counted, since WAHA itself calls from cloud addresses.
-  rule {
-    name     = "aws-anonymous-ip"
-    priority = 3
-    override_action {
-      none {}
-    }
-    statement {
-      managed_rule_group_statement {
-        vendor_name = "AWS"
-        name        = "AWSManagedRulesAnonymousIpList"
-
-        rule_action_override {
-          name = "HostingProviderIPList"
-          action_to_use {
-            count {}
+          dynamic "rule_action_override" {
+            for_each = rule.value.count_only
+            content {
+              name = rule_action_override.value
+              action_to_use {
+                count {}
+              }
+            }
           }
         }
       }
-    }
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "aws-anonymous-ip"
-      sampled_requests_enabled   = true
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = rule.value.name
+        sampled_requests_enabled   = true
+      }
     }
   }
 
@@ -217,50 +194,35 @@ resource "aws_wafv2_web_acl" "cloudfront" {
     allow {}
   }
 
-  rule {
-    name     = "aws-known-bad-inputs"
-    priority = 1
-    override_action {
-      none {}
-    }
-    statement {
-      managed_rule_group_statement {
-        vendor_name = "AWS"
-        name        = "AWSManagedRulesKnownBadInputsRuleSet"
+  dynamic "rule" {
+    for_each = local.managed_rule_groups
+    content {
+      name     = rule.value.name
+      priority = rule.key + 1
+      override_action {
+        none {}
       }
-    }
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "cloudfront-known-bad-inputs"
-      sampled_requests_enabled   = true
-    }
-  }
+      statement {
+        managed_rule_group_statement {
+          vendor_name = "AWS"
+          name        = rule.value.name
 
-  # Anonymising proxies and Tor are blocked; hosting providers only
-  # counted, since WAHA itself calls from cloud addresses.
-  rule {
-    name     = "aws-anonymous-ip"
-    priority = 2
-    override_action {
-      none {}
-    }
-    statement {
-      managed_rule_group_statement {
-        vendor_name = "AWS"
-        name        = "AWSManagedRulesAnonymousIpList"
-
-        rule_action_override {
-          name = "HostingProviderIPList"
-          action_to_use {
-            count {}
+          dynamic "rule_action_override" {
+            for_each = rule.value.count_only
+            content {
+              name = rule_action_override.value
+              action_to_use {
+                count {}
+              }
+            }
           }
         }
       }
-    }
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "cloudfront-anonymous-ip"
-      sampled_requests_enabled   = true
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = rule.value.name
+        sampled_requests_enabled   = true
+      }
     }
   }
 
