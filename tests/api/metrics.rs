@@ -28,6 +28,13 @@ async fn scrape_until(app: &TestApp, series: &str) -> String {
     panic!("{series} never appeared in:\n{}", scrape(app).await);
 }
 
+/// The value of `series` (its whole name with labels) in `body`.
+fn value(body: &str, series: &str) -> f64 {
+    body.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in:\n{body}"))
+}
+
 async fn metrics_show_traffic_latency_and_live_actors(backend: Backend) {
     let app = TestApp::spawn_with(backend, |settings| {
         settings.metrics.sample_interval_secs = 1;
@@ -39,18 +46,14 @@ async fn metrics_show_traffic_latency_and_live_actors(backend: Backend) {
     let body = scrape_until(&app, "status=\"WORKING\"} 1").await;
     for expected in [
         "wabot_webhooks_total{outcome=\"accepted\"}",
-        "wabot_webhooks_total{outcome=\"unauthorized\"} 0",
-        "wabot_messages_in_total 1",
-        "wabot_messages_out_total{kind=\"text\"} 1",
+        "wabot_webhooks_total{outcome=\"unauthorized\"}",
         "wabot_reply_latency_seconds_bucket",
-        "wabot_live_actors{kind=\"conversation\"} 1",
-        "wabot_live_actors{kind=\"waha_session\"} 1",
         "wabot_plugin_step_seconds_bucket{plugin=\"restaurant\"",
         "wabot_waha_request_seconds_bucket{waha_instance=",
         "wabot_storage_call_seconds_bucket{op=\"commit a conversation step\"",
-        "wabot_actor_restarts_total{kind=\"conversation\"} 0",
-        "wabot_order_status_changes_total{status=\"confirmed\"} 0",
-        "wabot_rate_limited_total{limit=\"customer\"} 0",
+        "wabot_actor_restarts_total{kind=\"conversation\"}",
+        "wabot_order_status_changes_total{status=\"confirmed\"}",
+        "wabot_rate_limited_total{limit=\"customer\"}",
         "wabot_inbox_depth ",
         "wabot_outbox_depth ",
         "wabot_db_pool_max_connections",
@@ -60,10 +63,19 @@ async fn metrics_show_traffic_latency_and_live_actors(backend: Backend) {
     ] {
         assert!(body.contains(expected), "missing {expected} in:\n{body}");
     }
-    assert!(
-        body.contains("wabot_waha_instance_up{waha_instance=\"") && body.contains("\"} 1"),
-        "the simulator answers its health check:\n{body}"
-    );
+    // At least (the recorder is per process; `cargo test` shares one).
+    for (series, at_least) in [
+        ("wabot_messages_in_total", 1.0),
+        ("wabot_messages_out_total{kind=\"text\"}", 1.0),
+        ("wabot_live_actors{kind=\"conversation\"}", 1.0),
+        ("wabot_live_actors{kind=\"waha_session\"}", 1.0),
+        ("wabot_waha_instance_up{waha_instance=\"waha-1\"}", 1.0),
+    ] {
+        assert!(
+            value(&body, series) >= at_least,
+            "{series} below {at_least}:\n{body}"
+        );
+    }
     assert!(
         !body.contains("15551230020"),
         "no phone number in any label"
