@@ -164,7 +164,8 @@ pub trait CatalogStore: Send + Sync {
     /// One order.
     async fn get_order(&self, tenant_id: Uuid, order_id: Uuid) -> Result<Order, StoreError>;
     /// Applies `change` to an order (its state machine and prescription
-    /// review); refuses a change its current state does not allow.
+    /// review); refuses a change its current state does not allow. A
+    /// cancelled order gives its counted stock back, in the same transaction.
     async fn change_order(
         &self,
         tenant_id: Uuid,

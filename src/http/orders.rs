@@ -288,6 +288,10 @@ async fn apply_change(
         change.note.clone(),
     )?;
     metrics::counter!(ORDER_STATUS_CHANGES, "status" => order.status.as_str()).increment(1);
+    if order.status == OrderStatus::Cancelled {
+        // Its stock came back: the bot shows the menu as it is now.
+        app.runtime.reload_tenant(tenant_id);
+    }
     tracing::info!(tenant = %tenant_id, order = order.order_number, status = %order.status, action, "order changed");
     Ok(order)
 }

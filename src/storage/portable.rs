@@ -674,6 +674,21 @@ macro_rules! portable_stores {
                     StoreError::Conflict("the order changed meanwhile; try again".to_owned())
                 })?;
                 let order = order_from(&row, <$store>::money_of(&row, "total")?)?;
+                if next == OrderStatus::Cancelled {
+                    // A cancelled order gives its counted stock back.
+                    for line in &order.items {
+                        sqlx::query(
+                            "UPDATE menu_items SET stock = stock + $3
+                             WHERE tenant_id = $1 AND item_id = $2 AND stock IS NOT NULL",
+                        )
+                        .bind(tenant_id)
+                        .bind(&line.item_id)
+                        .bind(i64::from(line.quantity))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    }
+                }
                 tx.commit().await.map_err(backend)?;
                 Ok(order)
             }

@@ -25,7 +25,7 @@ use wabot_actors::{
 };
 use wabot_actors::{EventStore, NewTenantEvent, OutboxMessage, OutboxStore, Step};
 use wabot_plugins::{
-    BotSettings, ConversationState, Flow, Menu, MenuItem, OrderDraft, TenantContext,
+    BotSettings, ConversationState, Flow, Menu, MenuItem, OrderDraft, OrderStatus, TenantContext,
 };
 
 use super::billing_and_operator::billing_and_operator_stores;

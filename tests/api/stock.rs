@@ -1,6 +1,7 @@
 //! Counted stock end to end: the last unit goes to the first order; a
 //! customer already checking out is told it sold out and offered
-//! alternatives; later customers are told at once; nothing is taken twice.
+//! alternatives; later customers are told at once; nothing is taken twice;
+//! a cancelled order gives its units back.
 
 use reqwest::Method;
 use serde_json::json;
@@ -70,6 +71,24 @@ async fn the_last_unit_goes_to_one_customer_only(backend: Backend) {
     assert_eq!(item["stock"], 0, "{item}");
     let (_, page) = platform.call(key, Method::GET, "/v1/orders", None).await;
     assert_eq!(page["orders"].as_array().unwrap().len(), 1, "{page}");
+
+    // Cancelling the order gives the unit back, and the bot sells it again.
+    let order = format!("/v1/orders/{}", page["orders"][0]["id"].as_str().unwrap());
+    let (status, cancelled) = platform
+        .call(
+            key,
+            Method::PATCH,
+            &order,
+            Some(json!({"status": "cancelled", "reason": "The oven broke."})),
+        )
+        .await;
+    assert_eq!((status, &cancelled["status"]), (200, &json!("cancelled")));
+    let (_, item) = platform
+        .call(key, Method::GET, "/v1/menu/items/margherita", None)
+        .await;
+    assert_eq!(item["stock"], 1, "the cancelled unit is back: {item}");
+    let again = says("15550101004", &["1"], 1).await;
+    assert!(again.contains("Added 1 x Margherita"), "{again}");
 
     let (status, _) = platform
         .call(
