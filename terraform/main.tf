@@ -103,7 +103,8 @@ module "compute" {
   public_url                      = local.public_url
   database_endpoint               = module.database.endpoint
   database_password_secret_arn    = module.database.master_password_secret_arn
-  redis_url                       = module.cache.url
+  redis_address                   = module.cache.address
+  redis_auth_token_secret_arn     = module.cache.auth_token_secret_arn
   media_bucket                    = module.storage.media_bucket
   media_bucket_arn                = module.storage.media_bucket_arn
   wabot_image                     = var.wabot_image

@@ -18,9 +18,9 @@ output "database_endpoint" {
   value       = module.database.endpoint
 }
 
-output "redis_url" {
-  description = "Redis URL of the shared rate limits."
-  value       = module.cache.url
+output "redis_address" {
+  description = "Redis host:port (TLS, AUTH token in the cache module's secret)."
+  value       = module.cache.address
 }
 
 output "media_bucket" {

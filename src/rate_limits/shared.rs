@@ -39,8 +39,12 @@ pub struct SharedLimits {
 }
 
 impl SharedLimits {
-    /// Connects to `url`; keys are named `<prefix>:<limit>:<key>`.
+    /// Connects to `url` (`redis://`, or `rediss://` for TLS, trusting the
+    /// system's certificate authorities); keys are named
+    /// `<prefix>:<limit>:<key>`.
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        // `rediss://` (TLS) uses the process's rustls provider.
+        wabot_actors::waha_client::install_tls_provider();
         let client = redis::Client::open(url).with_context(|| format!("limits.redis_url {url}"))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))

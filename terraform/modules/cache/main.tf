@@ -1,6 +1,7 @@
 # Redis on ElastiCache for the rate limits shared by every bot server
 # (`limits.redis_url`): a primary and a replica in two zones with automatic
-# failover, encrypted at rest, reachable from the bot servers only.
+# failover, encrypted at rest and in transit (`rediss://`), behind an AUTH
+# token, reachable from the bot servers only.
 
 resource "aws_elasticache_subnet_group" "main" {
   name       = var.name
@@ -29,9 +30,23 @@ resource "aws_cloudwatch_log_group" "slow_log" {
   kms_key_id        = var.kms_key_arn
 }
 
+resource "random_password" "auth_token" {
+  length  = 48
+  special = false
+}
+
+resource "aws_secretsmanager_secret" "auth_token" {
+  # checkov:skip=CKV2_AWS_57:ElastiCache AUTH tokens rotate through the replication group (auth_token_update_strategy), not a Secrets Manager rotation function.
+  name_prefix = "${var.name}-redis-auth-"
+  kms_key_id  = var.kms_key_arn
+}
+
+resource "aws_secretsmanager_secret_version" "auth_token" {
+  secret_id     = aws_secretsmanager_secret.auth_token.id
+  secret_string = random_password.auth_token.result
+}
+
 resource "aws_elasticache_replication_group" "main" {
-  # checkov:skip=CKV_AWS_30:wabot's Redis client is built without TLS (the redis crate's rustls feature is not compiled in); Redis holds only rate-limit counters, no customer data, in data subnets reachable from the bot servers' security group only.
-  # checkov:skip=CKV_AWS_31:An AUTH token requires in-transit encryption (see CKV_AWS_30); access is limited by security group.
   # checkov:skip=CKV_AWS_191:Encrypted at rest with the stack's KMS key (kms_key_id); checkov does not see a module variable as a customer managed key.
   replication_group_id = var.name
   description          = "wabot shared rate limits"
@@ -48,7 +63,8 @@ resource "aws_elasticache_replication_group" "main" {
 
   at_rest_encryption_enabled = true
   kms_key_id                 = var.kms_key_arn
-  transit_encryption_enabled = false
+  transit_encryption_enabled = true
+  auth_token                 = random_password.auth_token.result
 
   snapshot_retention_limit   = 1
   auto_minor_version_upgrade = true

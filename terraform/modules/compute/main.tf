@@ -159,6 +159,7 @@ data "aws_iam_policy_document" "instance" {
       aws_secretsmanager_secret.operator_token.arn,
       aws_secretsmanager_secret.waha_api_key.arn,
       var.database_password_secret_arn,
+      var.redis_auth_token_secret_arn,
     ]
   }
   statement {
@@ -190,6 +191,7 @@ locals {
     systemctl enable --now docker
     secret() { aws --region ${var.region} secretsmanager get-secret-value --secret-id "$1" --query SecretString --output text; }
     db_password=$(secret ${var.database_password_secret_arn} | jq -r .password)
+    redis_token=$(secret ${var.redis_auth_token_secret_arn})
     asg=$(aws --region ${var.region} autoscaling describe-auto-scaling-instances \
       --instance-ids "$(ec2-metadata --instance-id | cut -d' ' -f2)" \
       --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text)
@@ -214,7 +216,7 @@ locals {
       -e WABOT_SERVER__LISTEN=0.0.0.0:4000 \
       -e WABOT_SERVER__PUBLIC_URL=${var.public_url} \
       -e "WABOT_DATABASE__URL=postgres://wabot:$db_password@${var.database_endpoint}/wabot?sslmode=require" \
-      -e WABOT_LIMITS__REDIS_URL=${var.redis_url} \
+      -e "WABOT_LIMITS__REDIS_URL=rediss://:$redis_token@${var.redis_address}" \
       -e "WABOT_OPERATOR__TOKEN=$(secret ${aws_secretsmanager_secret.operator_token.arn})" \
       -e WABOT_MEDIA__S3__BUCKET=${var.media_bucket} \
       -e WABOT_MEDIA__S3__REGION=${var.region} \

@@ -48,8 +48,13 @@ variable "database_password_secret_arn" {
   type        = string
 }
 
-variable "redis_url" {
-  description = "redis:// URL of the shared rate limits."
+variable "redis_address" {
+  description = "host:port of Redis (TLS) for the shared rate limits."
+  type        = string
+}
+
+variable "redis_auth_token_secret_arn" {
+  description = "Secrets Manager secret with Redis's AUTH token."
   type        = string
 }
 
