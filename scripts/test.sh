@@ -99,6 +99,8 @@ drop_test_databases() {
 
 ensure_postgres
 ensure_redis
+# The Redis TLS test starts its own redis-server (Debian's is built with TLS).
+command -v redis-server >/dev/null || apt_install redis-server
 export TEST_POSTGRES_URL TEST_REDIS_URL
 log "PostgreSQL: $TEST_POSTGRES_URL, Redis: $TEST_REDIS_URL"
 drop_test_databases

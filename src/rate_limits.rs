@@ -31,11 +31,15 @@ pub struct LimitSettings {
     /// WhatsApp messages per minute one customer may send one tenant; more
     /// are answered 429, so WAHA delivers them later.
     pub customer_messages_per_minute: u32,
-    /// `redis://host:port/db`: keep the limits in Redis, shared by every
-    /// node. Unset: each node limits on its own, in memory.
+    /// `redis://host:port/db` (or `rediss://` for TLS): keep the limits in
+    /// Redis, shared by every node. Unset: each node limits on its own, in
+    /// memory.
     pub redis_url: Option<String>,
     /// Prefix of the limit keys in Redis.
     pub redis_prefix: String,
+    /// For `rediss://`: a PEM file of the certificate authorities to trust
+    /// instead of the system's (a private CA).
+    pub redis_ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for LimitSettings {
@@ -46,6 +50,7 @@ impl Default for LimitSettings {
             customer_messages_per_minute: 30,
             redis_url: None,
             redis_prefix: "wabot:limits".to_owned(),
+            redis_ca_file: None,
         }
     }
 }
@@ -112,9 +117,14 @@ impl RateLimits {
             metrics::counter!(RATE_LIMITED, "limit" => limit.name()).increment(0);
         }
         let counters = match &settings.redis_url {
-            Some(url) => {
-                Counters::Shared(SharedLimits::connect(url, &settings.redis_prefix).await?)
-            }
+            Some(url) => Counters::Shared(
+                SharedLimits::connect(
+                    url,
+                    &settings.redis_prefix,
+                    settings.redis_ca_file.as_deref(),
+                )
+                .await?,
+            ),
             None => {
                 let keyed = |n| DefaultKeyedRateLimiter::dashmap(Quota::per_minute(n));
                 Counters::Local(Box::new(LocalLimits {

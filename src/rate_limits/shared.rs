@@ -7,6 +7,7 @@
 //! limiter outage must not take the platform down with it.
 
 use std::num::NonZeroU32;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -40,12 +41,26 @@ pub struct SharedLimits {
 
 impl SharedLimits {
     /// Connects to `url` (`redis://`, or `rediss://` for TLS, trusting the
-    /// system's certificate authorities); keys are named
-    /// `<prefix>:<limit>:<key>`.
-    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
+    /// system's certificate authorities or only those of `ca_file`); keys
+    /// are named `<prefix>:<limit>:<key>`.
+    pub async fn connect(url: &str, prefix: &str, ca_file: Option<&Path>) -> anyhow::Result<Self> {
         // `rediss://` (TLS) uses the process's rustls provider.
         wabot_actors::waha_client::install_tls_provider();
-        let client = redis::Client::open(url).with_context(|| format!("limits.redis_url {url}"))?;
+        let client = match ca_file {
+            None => redis::Client::open(url),
+            Some(file) => {
+                let root_cert = std::fs::read(file)
+                    .with_context(|| format!("limits.redis_ca_file {}", file.display()))?;
+                redis::Client::build_with_tls(
+                    url,
+                    redis::TlsCertificates {
+                        client_tls: None,
+                        root_cert: Some(root_cert),
+                    },
+                )
+            }
+        }
+        .with_context(|| format!("limits.redis_url {url}"))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(REDIS_TIMEOUT))

@@ -19,7 +19,95 @@ fn shared(prefix: &str) -> LimitSettings {
         customer_messages_per_minute: 3,
         redis_url: Some(redis_url()),
         redis_prefix: prefix.to_owned(),
+        redis_ca_file: None,
     }
+}
+
+/// A `redis-server` that speaks TLS only (with the certificate of
+/// `tests/fixtures/redis-tls`), on a free port; stopped when dropped.
+struct TlsRedis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl TlsRedis {
+    fn start(fixtures: &std::path::Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let file = |name: &str| fixtures.join(name).display().to_string();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .args(["--tls-port", &port.to_string(), "--tls-auth-clients", "no"])
+            .args([
+                "--tls-cert-file",
+                &file("redis.crt"),
+                "--tls-key-file",
+                &file("redis.key"),
+            ])
+            .args(["--tls-ca-cert-file", &file("ca.crt")])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (with TLS) is required: run ./scripts/test.sh");
+        let redis = Self { child, port };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not listen on {port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        redis
+    }
+}
+
+impl Drop for TlsRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn limits_reach_redis_over_tls_trusting_a_private_ca() {
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/redis-tls");
+    let redis = TlsRedis::start(&fixtures);
+    let settings = LimitSettings {
+        customer_messages_per_minute: 1,
+        redis_url: Some(format!("rediss://localhost:{}", redis.port)),
+        redis_ca_file: Some(fixtures.join("ca.crt")),
+        ..shared(&format!("wabot-test:{}", Uuid::new_v4().simple()))
+    };
+    let limits = RateLimits::new(&settings).await.expect("connects over TLS");
+    assert_eq!(limits.redis_ready().await, Some(Ok(())));
+    let tenant = Uuid::new_v4();
+    assert!(limits.customer_message(tenant, "1@c.us").await);
+    // Redis failures let requests through, so a refusal proves it answered.
+    assert!(
+        !limits.customer_message(tenant, "1@c.us").await,
+        "the second message is counted in Redis, over TLS"
+    );
+
+    let untrusted = LimitSettings {
+        redis_ca_file: Some(fixtures.join("other-ca.crt")),
+        ..settings
+    };
+    assert!(
+        RateLimits::new(&untrusted).await.is_err(),
+        "a server certificate the configured CA did not sign is refused"
+    );
 }
 
 #[tokio::test]
