@@ -37,8 +37,8 @@ promtool check config grafana/prometheus.yml
 promtool check rules grafana/alerts.yml
 promtool test rules grafana/alerts_test.yml
 
-log "building wabot and wabot-load"
-cargo build --locked --quiet --bin wabot --bin wabot-load
+log "building wabot, waha-sim and wabot-load"
+cargo build --locked --quiet --bin wabot --bin waha-sim --bin wabot-load
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/wabot-prometheus-proof.XXXXXX")
 database=wabot_proof_$(date +%s)_$$
@@ -54,6 +54,7 @@ trap cleanup EXIT
 psql "$TEST_POSTGRES_URL" -qc "create database $database" >/dev/null
 wabot_port=$(free_port)
 prometheus_port=$(free_port)
+waha_port=$(free_port)
 token=proof-$RANDOM$RANDOM
 wabot_url=http://127.0.0.1:$wabot_port
 prometheus_url=http://127.0.0.1:$prometheus_port
@@ -72,6 +73,16 @@ WABOT_LIMITS__CUSTOMER_MESSAGES_PER_MINUTE=100000 \
   target/debug/wabot serve > "$work/wabot.log" 2>&1 &
 pids+=($!)
 wait_for 60 curl -fsS "$wabot_url/readyz" || { cat "$work/wabot.log"; die "wabot did not become ready"; }
+
+# A WAHA (the simulator) that stays up until the end, so the sampled
+# instance gauges always have an instance to report once wabot-load and its
+# own simulator are gone. It is registered after the load, so no load
+# session is placed on it.
+log "starting waha-sim on 127.0.0.1:$waha_port"
+target/debug/waha-sim --listen "127.0.0.1:$waha_port" --api-key proof-key > "$work/waha.log" 2>&1 &
+pids+=($!)
+wait_for 30 curl -fsS -H 'X-Api-Key: proof-key' "http://127.0.0.1:$waha_port/api/sessions" ||
+  { cat "$work/waha.log"; die "waha-sim did not start"; }
 
 log "starting Prometheus on $prometheus_url"
 cp grafana/alerts.yml "$work/alerts.yml"
@@ -94,8 +105,17 @@ log "load: wabot-load --scenario ordering against $wabot_url"
 target/debug/wabot-load --server "$wabot_url" --operator-token "$token" \
   --scenario ordering --tenants 2 --customers 25 --out "$work/results" | tail -n 5
 
+# wabot-load's simulator is gone now; the standing one keeps the instance
+# gauges reported.
+curl -fsS -X POST "$wabot_url/v1/operator/waha-instances" -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' \
+  -d "{\"name\": \"waha-proof\", \"base_url\": \"http://127.0.0.1:$waha_port\", \"api_key\": \"proof-key\", \"capacity\": 10}" >/dev/null
+
 # A few more scrapes and rule evaluations after the load, so every rate
-# window holds the traffic and every rule has been evaluated.
+# window holds the traffic and every rule has been evaluated; and at least
+# one sampler round of the standing WAHA instance scraped.
 sleep 5
+has_sessions() { curl -fsS "$prometheus_url/api/v1/query?query=wabot_waha_sessions%7Bwaha_instance%3D%22waha-proof%22%7D" | grep -q '"waha_instance":"waha-proof"'; }
+wait_for 30 has_sessions || die "the sampler never reported the standing WAHA instance"
 log "evaluating every dashboard and rule expression"
 python3 scripts/promql_proof.py "$prometheus_url" grafana/dashboards/*.json
