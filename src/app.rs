@@ -34,6 +34,7 @@ impl App {
         // First: what the actors register at start (help texts, zero
         // series) needs the recorder installed.
         let metrics = metrics::recorder();
+        metrics::register_zero_series();
         let store = storage::open(&settings.database.url)
             .await
             .with_context(|| format!("opening the database {}", settings.database.url))?;

@@ -8,8 +8,10 @@ use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use wabot_actors::metrics::{
-    INBOX_BATCH_SIZE, PLUGIN_STEP, REPLY_LATENCY, STORAGE_CALL, WAHA_REQUEST,
+    INBOX_BATCH_SIZE, ORDER_STATUS_CHANGES, PLUGIN_STEP, REPLY_LATENCY, STORAGE_CALL, WAHA_REQUEST,
+    WEBHOOKS,
 };
+use wabot_plugins::OrderStatus;
 
 /// Reply latency buckets, in seconds: most replies take milliseconds; the
 /// long tail is pacing, typing and WAHA retries. 2.5 s is the SLO's bound.
@@ -60,4 +62,17 @@ pub fn recorder() -> PrometheusHandle {
             handle
         })
         .clone()
+}
+
+/// Registers at zero the server's counters of bounded label sets (webhook
+/// outcomes, order statuses), as the actors do theirs, so dashboards and
+/// alerts see a series before the first event. Call once the recorder is
+/// installed.
+pub fn register_zero_series() {
+    for outcome in crate::http::webhook::OUTCOMES {
+        metrics::counter!(WEBHOOKS, "outcome" => outcome).increment(0);
+    }
+    for status in OrderStatus::ALL {
+        metrics::counter!(ORDER_STATUS_CHANGES, "status" => status.as_str()).increment(0);
+    }
 }

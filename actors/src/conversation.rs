@@ -424,8 +424,7 @@ fn run_plugin(
 /// Whether `draft` takes units of items whose stock is counted.
 fn takes_counted_stock(menu: &Menu, draft: &OrderDraft) -> bool {
     draft.lines.iter().any(|line| {
-        menu.number_of(&line.item_id)
-            .and_then(|n| menu.by_number(n))
+        menu.by_id(&line.item_id)
             .is_some_and(|item| item.stock.is_some())
     })
 }

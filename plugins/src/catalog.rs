@@ -92,6 +92,11 @@ impl Menu {
         number.checked_sub(1).and_then(|i| self.numbered.get(i))
     }
 
+    /// The item with this `item_id`, if customers can see it.
+    pub fn by_id(&self, item_id: &str) -> Option<&MenuItem> {
+        self.numbered.iter().find(|i| i.item_id == item_id)
+    }
+
     /// The customer-facing number of the item with this `item_id`.
     pub fn number_of(&self, item_id: &str) -> Option<usize> {
         self.numbered

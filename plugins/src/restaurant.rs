@@ -83,8 +83,7 @@ impl ShopState {
         self.cart
             .iter()
             .filter(|line| {
-                menu.number_of(&line.item_id)
-                    .and_then(|n| menu.by_number(n))
+                menu.by_id(&line.item_id)
                     .is_some_and(|item| item.prescription_required)
             })
             .map(|line| line.name.clone())
@@ -118,11 +117,8 @@ impl ShopState {
     /// the names of the dropped items.
     fn refresh_cart(&mut self, menu: &Menu) -> Vec<String> {
         let mut dropped = Vec::new();
-        self.cart.retain_mut(|line| {
-            match menu
-                .number_of(&line.item_id)
-                .and_then(|n| menu.by_number(n))
-            {
+        self.cart
+            .retain_mut(|line| match menu.by_id(&line.item_id) {
                 Some(item) => {
                     line.unit_price = item.price;
                     line.name = item.display_name();
@@ -132,8 +128,7 @@ impl ShopState {
                     dropped.push(line.name.clone());
                     false
                 }
-            }
-        });
+            });
         dropped
     }
 }

@@ -31,9 +31,6 @@ const MAX_EXPORT: i64 = 10_000;
 
 /// The order routes.
 pub fn router() -> OpenApiRouter<AppState> {
-    for status in OrderStatus::ALL {
-        metrics::counter!(ORDER_STATUS_CHANGES, "status" => status.as_str()).increment(0);
-    }
     OpenApiRouter::new()
         .routes(routes!(list_orders))
         .routes(routes!(export_orders))

@@ -4,10 +4,12 @@
 //! 100 % of their month's quota, the health and sessions of every WAHA
 //! instance, and the saturation ratio derived from them for autoscaling.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use uuid::Uuid;
 use wabot_actors::metrics::{
     DB_POOL_CONNECTIONS, DB_POOL_MAX, INBOX_DEPTH, INBOX_OLDEST_AGE, OUTBOX_DEPTH,
     OUTBOX_OLDEST_AGE, SATURATION, TENANTS_AT_QUOTA, WAHA_INSTANCE_UP, WAHA_SESSIONS,
@@ -15,7 +17,6 @@ use wabot_actors::metrics::{
 use wabot_actors::{Runtime, WahaClient};
 
 use crate::storage::Store;
-use crate::storage::models::WahaInstance;
 use crate::tiers::{Tier, billing_month};
 
 /// The session statuses WAHA reports (waha-api.md §2).
@@ -36,15 +37,17 @@ pub fn spawn(
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // One client per instance, kept across rounds.
+        let mut clients = HashMap::new();
         loop {
             ticks.tick().await;
-            sample(store.as_ref(), &runtime).await;
+            sample(store.as_ref(), &runtime, &mut clients).await;
         }
     })
 }
 
 /// One round of samples; a failing source is logged and skipped.
-async fn sample(store: &dyn Store, runtime: &Runtime) {
+async fn sample(store: &dyn Store, runtime: &Runtime, clients: &mut HashMap<Uuid, WahaClient>) {
     let pool = store.pool_stats();
     metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "in_use").set(f64::from(pool.in_use));
     metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "idle").set(f64::from(pool.idle));
@@ -72,9 +75,16 @@ async fn sample(store: &dyn Store, runtime: &Runtime) {
 
     match store.list_waha_instances().await {
         Ok(instances) => {
+            clients.retain(|id, _| instances.iter().any(|i| i.id == *id));
             let mut checks = tokio::task::JoinSet::new();
             for instance in instances {
-                checks.spawn(async move { sample_instance(&instance).await });
+                let client = clients
+                    .entry(instance.id)
+                    .or_insert_with(|| {
+                        WahaClient::new(&instance.base_url, &instance.api_key, HEALTH_TIMEOUT)
+                    })
+                    .clone();
+                checks.spawn(sample_instance(instance.name, client));
             }
             checks.join_all().await;
         }
@@ -113,9 +123,7 @@ async fn sample_quotas(store: &dyn Store) {
 
 /// Asks one instance for its sessions: up or down, and how many sessions
 /// it holds by status.
-async fn sample_instance(instance: &WahaInstance) {
-    let client = WahaClient::new(&instance.base_url, &instance.api_key, HEALTH_TIMEOUT);
-    let name = instance.name.clone();
+async fn sample_instance(name: String, client: WahaClient) {
     match client.sessions().await {
         Ok(sessions) => {
             metrics::gauge!(WAHA_INSTANCE_UP, "waha_instance" => name.clone()).set(1.0);

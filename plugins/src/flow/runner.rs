@@ -404,8 +404,7 @@ impl Walk<'_> {
     }
 
     fn add(&mut self, item_id: &str, quantity: u32) {
-        let menu = &self.tenant.menu;
-        let Some(item) = menu.number_of(item_id).and_then(|n| menu.by_number(n)) else {
+        let Some(item) = self.tenant.menu.by_id(item_id) else {
             return;
         };
         match self.state.cart.iter_mut().find(|l| l.item_id == item_id) {
