@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use uuid::Uuid;
 use wabot_actors::{Ports, Runtime, WahaInstanceSpec, WahaSessionSpec};
 
+use crate::auth::PasswordHashing;
 use crate::config::Settings;
 use crate::http::{self, AppState};
 use crate::media::MediaLibrary;
@@ -101,6 +102,13 @@ impl App {
             metrics,
             limits: rate_limits(&settings).await?,
             public_url: public_url.into(),
+            passwords: Arc::new(
+                PasswordHashing::start(
+                    settings.passwords.hashing_threads,
+                    settings.passwords.hashing_queue,
+                )
+                .context("starting the password hashing threads")?,
+            ),
         };
         tracing::info!(%address, "wabot listening");
         Ok(Self {
@@ -145,10 +153,13 @@ impl App {
             Duration::from_secs(self.state.settings.metrics.sample_interval_secs.max(1)),
         );
         let router = http::router(self.state);
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")?;
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
         sampler.abort();
         tracing::info!("HTTP stopped; draining actors");
         runtime.shutdown(grace).await;

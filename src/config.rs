@@ -65,6 +65,30 @@ pub struct Settings {
     pub media: MediaSettings,
     /// The sampled gauges of `/metrics`.
     pub metrics: MetricsSettings,
+    /// Password hashing.
+    pub passwords: PasswordSettings,
+}
+
+/// `[passwords]`: the threads that hash and check passwords (argon2id,
+/// about 19 MiB each while it runs).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordSettings {
+    /// Passwords hashed or checked at once; their memory is bounded by this
+    /// × 19 MiB.
+    pub hashing_threads: usize,
+    /// Logins and signups that may wait for a hashing thread; past it they
+    /// are answered 503 with `Retry-After`.
+    pub hashing_queue: usize,
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        Self {
+            hashing_threads: 2,
+            hashing_queue: 16,
+        }
+    }
 }
 
 /// `[metrics]`
@@ -142,6 +166,12 @@ pub struct ServerSettings {
     /// sessions wabot creates (`https://bot.example.com`). Default:
     /// `http://` and the listen address.
     pub public_url: Option<String>,
+    /// A header set by the load balancer in front of wabot that carries the
+    /// client's address (`X-Forwarded-For`; its last entry is taken, the
+    /// one the load balancer added). Unset: the TCP peer's address. Login
+    /// and signup limits count per client address, so set this only behind
+    /// a proxy that overwrites or appends to it.
+    pub client_address_header: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -151,6 +181,7 @@ impl Default for ServerSettings {
             max_body_bytes: 256 * 1024,
             shutdown_grace_secs: 10,
             public_url: None,
+            client_address_header: None,
         }
     }
 }

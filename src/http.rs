@@ -36,6 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wabot_actors::Runtime;
 
+use crate::auth::PasswordHashing;
 use crate::config::Settings;
 use crate::media::MediaLibrary;
 use crate::rate_limits::RateLimits;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// The URL WAHA reaches this server at (for session webhooks).
     pub public_url: Arc<str>,
+    /// The threads that hash and check passwords.
+    pub passwords: Arc<PasswordHashing>,
 }
 
 /// Every route, with its OpenAPI description.

@@ -1,6 +1,9 @@
-//! Request-rate limits: per credential and per tenant on the admin API, and
+//! Request-rate limits: per credential and per tenant on the admin API;
 //! per customer on inbound WhatsApp messages so one customer cannot flood a
-//! tenant's bot. Each is N per minute with a burst of N (GCRA).
+//! tenant's bot; and, before any password is hashed, per client address and
+//! per account on logins and per client address on signups, so nobody
+//! can guess passwords quickly or fill the platform with tenants. Each is N
+//! per minute with a burst of N (GCRA).
 //!
 //! By default the limits live in process (governor keyed limiters, idle keys
 //! forgotten on [`RateLimits::forget_idle`]). With `limits.redis_url` set,
@@ -9,6 +12,7 @@
 
 mod shared;
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -31,6 +35,14 @@ pub struct LimitSettings {
     /// WhatsApp messages per minute one customer may send one tenant; more
     /// are answered 429, so WAHA delivers them later.
     pub customer_messages_per_minute: u32,
+    /// Login attempts per minute from one client address.
+    pub login_per_address_per_minute: u32,
+    /// Login attempts per minute for one account (email), from anywhere:
+    /// past it the account is locked for the rest of the minute and each
+    /// refused attempt is logged.
+    pub login_per_account_per_minute: u32,
+    /// Signups per minute from one client address.
+    pub signups_per_address_per_minute: u32,
     /// `redis://host:port/db` (or `rediss://` for TLS): keep the limits in
     /// Redis, shared by every node. Unset: each node limits on its own, in
     /// memory.
@@ -48,6 +60,9 @@ impl Default for LimitSettings {
             admin_per_credential_per_minute: 600,
             admin_per_tenant_per_minute: 1200,
             customer_messages_per_minute: 30,
+            login_per_address_per_minute: 20,
+            login_per_account_per_minute: 5,
+            signups_per_address_per_minute: 5,
             redis_url: None,
             redis_prefix: "wabot:limits".to_owned(),
             redis_ca_file: None,
@@ -61,24 +76,35 @@ enum Limit {
     Credential,
     Tenant,
     Customer,
+    LoginAddress,
+    LoginAccount,
+    SignupAddress,
 }
 
 impl Limit {
+    const ALL: [Limit; 6] = [
+        Limit::Credential,
+        Limit::Tenant,
+        Limit::Customer,
+        Limit::LoginAddress,
+        Limit::LoginAccount,
+        Limit::SignupAddress,
+    ];
+
     fn name(self) -> &'static str {
         match self {
             Limit::Credential => "credential",
             Limit::Tenant => "tenant",
             Limit::Customer => "customer",
+            Limit::LoginAddress => "login_address",
+            Limit::LoginAccount => "login_account",
+            Limit::SignupAddress => "signup_address",
         }
     }
 }
 
-/// In-process limiters, one per [`Limit`].
-struct LocalLimits {
-    per_credential: DefaultKeyedRateLimiter<String>,
-    per_tenant: DefaultKeyedRateLimiter<String>,
-    per_customer: DefaultKeyedRateLimiter<String>,
-}
+/// In-process limiters, one per [`Limit`], in the order of [`Limit::ALL`].
+struct LocalLimits([DefaultKeyedRateLimiter<String>; 6]);
 
 enum Counters {
     Local(Box<LocalLimits>),
@@ -87,7 +113,7 @@ enum Counters {
 
 /// The server's rate limiters.
 pub struct RateLimits {
-    per_minute: [NonZeroU32; 3],
+    per_minute: [NonZeroU32; 6],
     counters: Counters,
 }
 
@@ -112,8 +138,20 @@ impl RateLimits {
                 "customer_messages_per_minute",
                 settings.customer_messages_per_minute,
             )?,
+            per_minute(
+                "login_per_address_per_minute",
+                settings.login_per_address_per_minute,
+            )?,
+            per_minute(
+                "login_per_account_per_minute",
+                settings.login_per_account_per_minute,
+            )?,
+            per_minute(
+                "signups_per_address_per_minute",
+                settings.signups_per_address_per_minute,
+            )?,
         ];
-        for limit in [Limit::Credential, Limit::Tenant, Limit::Customer] {
+        for limit in Limit::ALL {
             metrics::counter!(RATE_LIMITED, "limit" => limit.name()).increment(0);
         }
         let counters = match &settings.redis_url {
@@ -125,14 +163,9 @@ impl RateLimits {
                 )
                 .await?,
             ),
-            None => {
-                let keyed = |n| DefaultKeyedRateLimiter::dashmap(Quota::per_minute(n));
-                Counters::Local(Box::new(LocalLimits {
-                    per_credential: keyed(per_minute[0]),
-                    per_tenant: keyed(per_minute[1]),
-                    per_customer: keyed(per_minute[2]),
-                }))
-            }
+            None => Counters::Local(Box::new(LocalLimits(
+                per_minute.map(|n| DefaultKeyedRateLimiter::dashmap(Quota::per_minute(n))),
+            ))),
         };
         Ok(Self {
             per_minute,
@@ -151,14 +184,7 @@ impl RateLimits {
 
     async fn check(&self, limit: Limit, key: String) -> bool {
         match &self.counters {
-            Counters::Local(local) => {
-                let limiter = match limit {
-                    Limit::Credential => &local.per_credential,
-                    Limit::Tenant => &local.per_tenant,
-                    Limit::Customer => &local.per_customer,
-                };
-                limiter.check_key(&key).is_ok()
-            }
+            Counters::Local(local) => local.0[limit as usize].check_key(&key).is_ok(),
             Counters::Shared(shared) => {
                 let per_minute = self.per_minute[limit as usize];
                 shared.allow(limit.name(), &key, per_minute).await
@@ -168,7 +194,10 @@ impl RateLimits {
 
     /// Counts one admin API request; 429 past either limit.
     pub async fn admin_request(&self, principal: &Principal) -> Result<(), ApiError> {
-        if !self.allow(Limit::Credential, principal.actor.clone()).await {
+        if !self
+            .allow(Limit::Credential, principal.credential.clone())
+            .await
+        {
             return Err(ApiError::TooManyRequests(
                 "too many requests for this credential; slow down".to_owned(),
             ));
@@ -191,6 +220,36 @@ impl RateLimits {
             .await
     }
 
+    /// Counts one login attempt from `client` for `email`, before its
+    /// password is checked; 429 past either limit.
+    pub async fn login_attempt(&self, client: IpAddr, email: &str) -> Result<(), ApiError> {
+        if !self.allow(Limit::LoginAddress, client.to_string()).await {
+            tracing::warn!(%client, "login attempts from this address refused for a while");
+            return Err(ApiError::TooManyRequests(
+                "too many login attempts from this address; retry in a minute".to_owned(),
+            ));
+        }
+        if !self.allow(Limit::LoginAccount, email.to_owned()).await {
+            tracing::warn!(%client, email, "login attempts for this account refused for a while");
+            return Err(ApiError::TooManyRequests(
+                "too many login attempts for this account; retry in a minute".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts one signup from `client`; 429 past the limit.
+    pub async fn signup(&self, client: IpAddr) -> Result<(), ApiError> {
+        if self.allow(Limit::SignupAddress, client.to_string()).await {
+            Ok(())
+        } else {
+            tracing::warn!(%client, "signups from this address refused for a while");
+            Err(ApiError::TooManyRequests(
+                "too many signups from this address; retry in a minute".to_owned(),
+            ))
+        }
+    }
+
     /// Whether the shared limits' Redis answers (`None`: limits are kept in
     /// process, nothing to check).
     pub async fn redis_ready(&self) -> Option<Result<(), String>> {
@@ -204,9 +263,9 @@ impl RateLimits {
     /// (Redis expires its keys by itself).
     pub fn forget_idle(&self) {
         if let Counters::Local(local) = &self.counters {
-            local.per_credential.retain_recent();
-            local.per_tenant.retain_recent();
-            local.per_customer.retain_recent();
+            for limiter in &local.0 {
+                limiter.retain_recent();
+            }
         }
     }
 }
@@ -216,11 +275,12 @@ mod tests {
     use super::*;
     use crate::storage::models::Role;
 
-    fn principal(actor: &str, tenant: u128) -> Principal {
+    fn principal(credential: &str, tenant: u128) -> Principal {
         Principal {
             tenant_id: Uuid::from_u128(tenant),
             role: Role::Owner,
-            actor: actor.to_owned(),
+            actor: "api_key:wbk_same".to_owned(),
+            credential: credential.to_owned(),
         }
     }
 
@@ -259,6 +319,31 @@ mod tests {
         assert!(!limits.customer_message(Uuid::from_u128(1), "1@c.us").await);
         assert!(limits.customer_message(Uuid::from_u128(1), "2@c.us").await);
         assert!(limits.customer_message(Uuid::from_u128(2), "1@c.us").await);
+    }
+
+    #[tokio::test]
+    async fn logins_are_limited_per_address_and_per_account() {
+        let limits = RateLimits::new(&LimitSettings {
+            login_per_address_per_minute: 3,
+            login_per_account_per_minute: 2,
+            signups_per_address_per_minute: 1,
+            ..LimitSettings::default()
+        })
+        .await
+        .unwrap();
+        let (here, there) = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2]));
+        assert!(limits.login_attempt(here, "a@x.co").await.is_ok());
+        assert!(limits.login_attempt(there, "a@x.co").await.is_ok());
+        // The account is locked whichever address asks next.
+        assert!(limits.login_attempt(here, "a@x.co").await.is_err());
+        assert!(limits.login_attempt(here, "b@x.co").await.is_ok());
+        // `here` has spent its 3 attempts, whatever the account.
+        assert!(limits.login_attempt(here, "c@x.co").await.is_err());
+        assert!(limits.login_attempt(there, "c@x.co").await.is_ok());
+
+        assert!(limits.signup(here).await.is_ok());
+        assert!(limits.signup(here).await.is_err());
+        assert!(limits.signup(there).await.is_ok());
     }
 
     #[tokio::test]

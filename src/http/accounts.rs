@@ -18,8 +18,8 @@ use wabot_plugins::{BotSettings, PluginKind};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{JsonBody, Member, bearer, invalid, parse_id};
-use crate::auth;
+use super::extract::{ClientAddress, JsonBody, Member, bearer, invalid, parse_id};
+use crate::auth::{self, PasswordHashing};
 use crate::domain;
 use crate::storage::models::{ApiKey, NewApiKey, NewSignup, NewTenant, Role, Tenant, User};
 
@@ -77,10 +77,13 @@ pub(super) fn email(value: &str) -> Result<String, ApiError> {
     }
 }
 
+/// Longest password accepted (hashing a longer one would only cost time).
+const MAX_PASSWORD_CHARS: usize = 128;
+
 /// A password of acceptable length (422 otherwise).
 pub(super) fn password(value: &str) -> Result<String, ApiError> {
     match value.chars().count() {
-        10..=128 => Ok(value.to_owned()),
+        10..=MAX_PASSWORD_CHARS => Ok(value.to_owned()),
         _ => Err(invalid("password must be 10 to 128 characters".to_owned())),
     }
 }
@@ -115,11 +118,15 @@ fn fresh_api_key(name: String, role: Role) -> (String, NewApiKey) {
         (status = 201, description = "created", body = SignedUp),
         (status = 409, description = "email or phone number already registered", body = ErrorBody),
         (status = 422, description = "invalid field", body = ErrorBody),
+        (status = 429, description = "too many signups from this address", body = ErrorBody),
+        (status = 503, description = "too many signups at once; retry after `Retry-After`", body = ErrorBody),
     ))]
 async fn sign_up(
     State(app): State<AppState>,
+    ClientAddress(client): ClientAddress,
     JsonBody(body): JsonBody<SignUp>,
 ) -> Result<(StatusCode, Json<SignedUp>), ApiError> {
+    app.limits.signup(client).await?;
     let email = email(&body.email)?;
     let password = password(&body.password)?;
     let tenant = NewTenant {
@@ -131,9 +138,7 @@ async fn sign_up(
         waha_instance_id: None,
         settings: BotSettings::default(),
     };
-    let password_hash = auth::hash_password(password)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let password_hash = app.passwords.hash(password).await?;
     let (api_key, stored_key) = fresh_api_key("first key".to_owned(), Role::Owner);
     let (tenant, user) = app
         .store
@@ -173,15 +178,13 @@ pub struct LoggedIn {
 
 /// A valid PHC string checked when the email is unknown, so that answering
 /// takes as long as for a wrong password.
-async fn decoy_hash() -> String {
+async fn decoy_hash(passwords: &PasswordHashing) -> Result<String, ApiError> {
     static DECOY: OnceLock<String> = OnceLock::new();
     if let Some(hash) = DECOY.get() {
-        return hash.clone();
+        return Ok(hash.clone());
     }
-    let hash = auth::hash_password(auth::new_secret(""))
-        .await
-        .unwrap_or_default();
-    DECOY.get_or_init(|| hash).clone()
+    let hash = passwords.hash(auth::new_secret("")).await?;
+    Ok(DECOY.get_or_init(|| hash).clone())
 }
 
 /// Log in: a token valid for 12 hours.
@@ -189,22 +192,30 @@ async fn decoy_hash() -> String {
     responses(
         (status = 200, description = "OK", body = LoggedIn),
         (status = 401, description = "wrong email or password", body = ErrorBody),
+        (status = 429, description = "too many attempts from this address or for this account", body = ErrorBody),
+        (status = 503, description = "too many logins at once; retry after `Retry-After`", body = ErrorBody),
     ))]
 async fn log_in(
     State(app): State<AppState>,
+    ClientAddress(client): ClientAddress,
     JsonBody(body): JsonBody<LogIn>,
 ) -> Result<Json<LoggedIn>, ApiError> {
     let wrong = || ApiError::Unauthorized("wrong email or password".to_owned());
-    let found = app
-        .store
-        .credentials(&body.email.trim().to_lowercase())
-        .await?;
+    let email = body.email.trim().to_lowercase();
+    if body.password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(wrong());
+    }
+    app.limits.login_attempt(client, &email).await?;
+    let found = app.store.credentials(&email).await?;
     let hash = match &found {
         Some(credentials) => credentials.password_hash.clone(),
-        None => decoy_hash().await,
+        None => decoy_hash(&app.passwords).await?,
     };
-    let matches = auth::verify_password(body.password, hash).await;
-    let credentials = found.filter(|_| matches).ok_or_else(wrong)?;
+    let matches = app.passwords.verify(body.password, hash).await?;
+    let Some(credentials) = found.filter(|_| matches) else {
+        tracing::warn!(%client, email, "failed login");
+        return Err(wrong());
+    };
     let token = auth::new_secret(auth::LOGIN_TOKEN_PREFIX);
     let expires_at = Utc::now() + Duration::hours(LOGIN_LIFETIME_HOURS);
     app.store

@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use wabot_actors::{Overload, RuntimeError, StoreError};
 
+use crate::auth::HashingError;
 use crate::domain::RowError;
 
 /// Seconds a client should wait after a 429 or 503 (WAHA retries anyway).
@@ -128,6 +129,15 @@ impl From<StoreError> for ApiError {
             StoreError::Limit(message) => ApiError::Forbidden(message),
             StoreError::OutOfStock(_) => ApiError::Conflict(error.to_string()),
             StoreError::Backend(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<HashingError> for ApiError {
+    fn from(error: HashingError) -> Self {
+        match error {
+            HashingError::Busy => ApiError::Unavailable(error.to_string()),
+            HashingError::Failed(cause) => ApiError::Internal(cause),
         }
     }
 }

@@ -4,7 +4,9 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
@@ -16,13 +18,18 @@ use super::error::ApiError;
 use crate::auth;
 use crate::storage::models::{AuditEntry, Role};
 
-/// The bearer token of a request.
+/// The bearer token of a request. The scheme is case-insensitive, as
+/// RFC 9110 §11.1 says of every authentication scheme.
 pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| {
+            let (scheme, token) = v.trim_start().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(token)
+        })
         .map(str::trim)
+        .filter(|token| !token.is_empty())
         .ok_or_else(|| {
             ApiError::Unauthorized(
                 "missing 'Authorization: Bearer <API key or login token>'".to_owned(),
@@ -32,6 +39,36 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
 
 fn is_operator_token(token: &str, state: &AppState) -> bool {
     bool::from(token.as_bytes().ct_eq(state.operator_token.as_bytes()))
+}
+
+/// The address of the client that sent the request: the TCP peer, or the
+/// last entry of `server.client_address_header` when wabot runs behind a
+/// load balancer that sets it.
+pub struct ClientAddress(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(name) = &state.settings.server.client_address_header {
+            let forwarded = parts
+                .headers
+                .get_all(name.as_str())
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .flat_map(|value| value.split(','))
+                .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
+                .next_back();
+            if let Some(address) = forwarded {
+                return Ok(ClientAddress(address));
+            }
+        }
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| ClientAddress(peer.ip()))
+            .ok_or_else(|| ApiError::Internal("the client's address is unknown".to_owned()))
+    }
 }
 
 /// Who the audit log names for the operator's changes.

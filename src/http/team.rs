@@ -16,7 +16,6 @@ use super::AppState;
 use super::accounts::{email, password};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, Member, parse_id};
-use crate::auth;
 use crate::storage::models::{Role, User};
 
 /// The team routes.
@@ -53,9 +52,7 @@ async fn add_user(
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     member.require_owner()?;
     let email = email(&body.email)?;
-    let password_hash = auth::hash_password(password(&body.password)?)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let password_hash = app.passwords.hash(password(&body.password)?).await?;
     let role = body.role.unwrap_or(Role::Staff);
     let user = app
         .store

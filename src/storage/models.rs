@@ -305,6 +305,9 @@ pub struct Principal {
     pub role: Role,
     /// Who it is, as the audit log names it.
     pub actor: String,
+    /// Which credential it is, unique among all (`api_key:<id>` or
+    /// `user:<id>`): what the per-credential rate limit counts on.
+    pub credential: String,
 }
 
 /// One change made through the API, for the audit log.

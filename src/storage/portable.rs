@@ -238,21 +238,22 @@ macro_rules! portable_stores {
 
             async fn authenticate(&self, token_hash: &str) -> Result<Option<Principal>, StoreError> {
                 let key = sqlx::query(
-                    "SELECT tenant_id, role, prefix FROM api_keys
+                    "SELECT id, tenant_id, role, prefix FROM api_keys
                      WHERE key_hash = $1 AND revoked_at IS NULL",
                 )
                 .bind(token_hash)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(backend)?;
-                let (row, actor) = match key {
+                let (row, actor, credential) = match key {
                     Some(row) => {
                         let prefix: String = row.try_get("prefix").map_err(backend)?;
-                        (row, format!("api_key:{prefix}"))
+                        let id: Uuid = row.try_get("id").map_err(backend)?;
+                        (row, format!("api_key:{prefix}"), format!("api_key:{id}"))
                     }
                     None => {
                         let login = sqlx::query(
-                            "SELECT t.tenant_id, u.role, u.email FROM login_tokens t
+                            "SELECT t.tenant_id, u.id, u.role, u.email FROM login_tokens t
                              JOIN users u ON u.id = t.user_id
                              WHERE t.token_hash = $1 AND t.expires_at > $2",
                         )
@@ -263,7 +264,8 @@ macro_rules! portable_stores {
                         .map_err(backend)?;
                         let Some(row) = login else { return Ok(None) };
                         let email: String = row.try_get("email").map_err(backend)?;
-                        (row, format!("user:{email}"))
+                        let id: Uuid = row.try_get("id").map_err(backend)?;
+                        (row, format!("user:{email}"), format!("user:{id}"))
                     }
                 };
                 let role: String = row.try_get("role").map_err(backend)?;
@@ -271,6 +273,7 @@ macro_rules! portable_stores {
                     tenant_id: row.try_get("tenant_id").map_err(backend)?,
                     role: Role::parse(&role).ok_or_else(|| backend(format!("unknown role {role}")))?,
                     actor,
+                    credential,
                 }))
             }
 

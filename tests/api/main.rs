@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod attacks;
 mod conversation;
 mod durability;
 mod faults;

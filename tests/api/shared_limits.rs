@@ -20,6 +20,7 @@ fn shared(prefix: &str) -> LimitSettings {
         redis_url: Some(redis_url()),
         redis_prefix: prefix.to_owned(),
         redis_ca_file: None,
+        ..LimitSettings::default()
     }
 }
 
@@ -133,6 +134,7 @@ async fn two_nodes_draw_on_one_budget() {
         tenant_id: tenant,
         role: Role::Owner,
         actor: "api_key:wbk_abc".to_owned(),
+        credential: format!("api_key:{}", Uuid::new_v4()),
     };
     assert!(node_a.admin_request(&key).await.is_ok());
     assert!(node_b.admin_request(&key).await.is_ok());

@@ -1,0 +1,229 @@
+//! Hand-made attacks, as an attacker would try them: each asserts the
+//! status the server answers and that nothing changed.
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde_json::json;
+use tokio::sync::Semaphore;
+
+use wabot::storage::models::{NewApiKey, Role};
+
+use crate::helpers::{Backend, error_code};
+use crate::on_both_backends;
+use crate::platform::Platform;
+
+/// The resident memory of this process (server and simulator included), in
+/// bytes, from `/proc/self/status`.
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/self/status");
+    kib * 1024
+}
+
+/// 200 logins to unknown emails, 32 at a time; the statuses answered.
+async fn login_flood(server_url: &str) -> Vec<u16> {
+    let client = reqwest::Client::new();
+    let at_once = Arc::new(Semaphore::new(32));
+    let tasks: Vec<_> = (0..200)
+        .map(|n| {
+            let (client, at_once) = (client.clone(), at_once.clone());
+            let url = format!("{server_url}/v1/login");
+            tokio::spawn(async move {
+                let _turn = at_once.acquire().await.unwrap();
+                let body = json!({"email": format!("nobody{n}@example.com"), "password": "guess guess guess"});
+                client.post(url).json(&body).send().await.unwrap().status().as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    statuses
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// Finding 1: with the default limits, a login flood from one address is
+/// answered 429 past the address's budget, and memory stays where it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_flood_is_refused_past_its_budget_and_memory_stays_flat() {
+    let platform = Platform::start(Backend::Sqlite).await;
+    let before = resident_bytes();
+    let statuses = login_flood(&platform.server.url).await;
+    let grown = resident_bytes().saturating_sub(before);
+    let wrong = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| [429, 503].contains(*s)).count();
+    assert_eq!(wrong + refused, 200, "only 401, 429 or 503: {statuses:?}");
+    assert!(
+        wrong <= 20,
+        "at most the address's 20 a minute are checked: {wrong}"
+    );
+    assert!(grown < 50 * MIB, "RSS grew by {} MiB", grown / MIB);
+}
+
+/// Finding 1: even with the rate limits lifted, at most a few passwords are
+/// hashed at once; the excess is answered 503 with `Retry-After` and memory
+/// stays bounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_hashing_is_bounded_when_the_limits_are_lifted() {
+    let platform = Platform::start_with(Backend::Sqlite, |settings| {
+        settings.limits.login_per_address_per_minute = 100_000;
+        settings.limits.login_per_account_per_minute = 100_000;
+        settings.passwords.hashing_queue = 4;
+    })
+    .await;
+    let before = resident_bytes();
+    let statuses = login_flood(&platform.server.url).await;
+    let grown = resident_bytes().saturating_sub(before);
+    assert!(
+        statuses.iter().all(|s| [401, 503].contains(s)),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&503),
+        "the queue overflowed: {statuses:?}"
+    );
+    assert!(grown < 50 * MIB, "RSS grew by {} MiB", grown / MIB);
+
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/login", platform.server.url))
+        .json(&json!({"email": "x@example.com", "password": "guess guess guess"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        401,
+        "served again once the flood is over"
+    );
+}
+
+/// Finding 1: wrong passwords for one account are slowed down wherever they
+/// come from, and signups from one address are throttled.
+async fn guessing_a_password_and_mass_signups_are_throttled(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    let (_, _) = platform.sign_up("ann@example.com", "15550003333").await;
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        let (status, body) = platform
+            .call(
+                None,
+                Method::POST,
+                "/v1/login",
+                Some(json!({"email": "ann@example.com", "password": "wrong password!"})),
+            )
+            .await;
+        statuses.push((status, error_code(&body).to_owned()));
+    }
+    assert!(statuses[..5].iter().all(|(s, _)| *s == 401), "{statuses:?}");
+    assert!(
+        statuses[5..]
+            .iter()
+            .all(|(s, code)| *s == 429 && code == "too_many_requests"),
+        "{statuses:?}"
+    );
+    let (status, _) = platform
+        .call(
+            None,
+            Method::POST,
+            "/v1/login",
+            Some(json!({"email": "ann@example.com", "password": "correct horse battery"})),
+        )
+        .await;
+    assert_eq!(
+        status, 429,
+        "locked even for the right password, for a while"
+    );
+
+    let mut signups = Vec::new();
+    for n in 0..6 {
+        let (status, _) = platform
+            .call(
+                None,
+                Method::POST,
+                "/v1/signup",
+                Some(json!({"email": format!("shop{n}@example.com"), "password": "correct horse battery",
+                    "business_name": "Shop", "business_type": "restaurant",
+                    "phone_number": format!("1555000{n:04}")})),
+            )
+            .await;
+        signups.push(status);
+    }
+    // One signup was spent above; four more pass, then 429.
+    assert_eq!(signups, [201, 201, 201, 201, 429, 429]);
+    let filter = wabot::storage::models::TenantFilter {
+        limit: 100,
+        ..Default::default()
+    };
+    let tenants = platform.server.store.list_tenants(&filter).await.unwrap();
+    assert_eq!(tenants.len(), 5, "the refused signups created nothing");
+}
+on_both_backends!(guessing_a_password_and_mass_signups_are_throttled);
+
+/// Finding 5: two tenants' keys that show the same prefix have separate
+/// rate-limit budgets, so one tenant cannot throttle another.
+async fn keys_with_the_same_prefix_do_not_share_a_budget(backend: Backend) {
+    let platform = Platform::start_with(backend, |settings| {
+        settings.limits.admin_per_credential_per_minute = 3;
+    })
+    .await;
+    let mut keys = Vec::new();
+    for (email, phone) in [
+        ("a@example.com", "15550001001"),
+        ("b@example.com", "15550001002"),
+    ] {
+        let (_, tenant) = platform.sign_up(email, phone).await;
+        let key = wabot::auth::new_secret(wabot::auth::API_KEY_PREFIX);
+        let stored = NewApiKey {
+            name: "colliding".to_owned(),
+            prefix: "wbk_same".to_owned(),
+            key_hash: wabot::auth::digest(&key),
+            role: Role::Owner,
+        };
+        let tenant_id = tenant["id"].as_str().unwrap().parse().unwrap();
+        platform
+            .server
+            .store
+            .create_api_key(tenant_id, &stored)
+            .await
+            .unwrap();
+        keys.push(key);
+    }
+    for _ in 0..3 {
+        let (status, _) = platform
+            .call(Some(&keys[0]), Method::GET, "/v1/me", None)
+            .await;
+        assert_eq!(status, 200);
+    }
+    let (status, _) = platform
+        .call(Some(&keys[0]), Method::GET, "/v1/me", None)
+        .await;
+    assert_eq!(status, 429, "the first key spent its budget");
+    let (status, body) = platform
+        .call(Some(&keys[1]), Method::GET, "/v1/me", None)
+        .await;
+    assert_eq!(
+        status, 200,
+        "the other tenant's key is not throttled: {body}"
+    );
+    let (_, created) = platform
+        .call(
+            Some(&keys[1]),
+            Method::POST,
+            "/v1/api-keys",
+            Some(json!({"name": "ci"})),
+        )
+        .await;
+    assert_eq!(
+        created["api_key"]["prefix"].as_str().unwrap().len(),
+        12,
+        "listings show 8 random characters after wbk_: {created}"
+    );
+}
+on_both_backends!(keys_with_the_same_prefix_do_not_share_a_budget);
