@@ -3,17 +3,68 @@
 
 use rust_decimal::Decimal;
 use wabot_plugins::MenuItem;
+use wabot_plugins::text_rules::forbidden_character;
 
 /// Largest price accepted (9999999.99): NUMERIC(10,2) with headroom for totals.
 const MAX_PRICE: Decimal = Decimal::from_parts(999_999_999, 0, 0, false, 2);
 
-/// Trimmed text of 1..=`max` characters.
+/// Trimmed one-line text of 1..=`max` characters, with no control or
+/// direction-changing characters.
 pub fn text(field: &str, value: &str, max: usize) -> Result<String, String> {
     let value = value.trim();
+    if let Some(found) = forbidden_character(value, false) {
+        return Err(format!(
+            "{field} must not contain control characters (found {found})"
+        ));
+    }
     match value.chars().count() {
         0 => Err(format!("{field} must not be empty")),
         n if n > max => Err(format!("{field} must be at most {max} characters")),
         _ => Ok(value.to_owned()),
+    }
+}
+
+/// Trimmed free text of at most `max` characters (may be empty): line
+/// breaks and tabs are allowed, other control characters are not.
+pub fn free_text(field: &str, value: &str, max: usize) -> Result<String, String> {
+    let value = value.trim();
+    if let Some(found) = forbidden_character(value, true) {
+        return Err(format!(
+            "{field} must not contain control characters (found {found})"
+        ));
+    }
+    if value.chars().count() > max {
+        return Err(format!("{field} must be at most {max} characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// Where in `value` a string or a key holds a NUL character, as a path
+/// (`items[2].name`), which neither PostgreSQL's `text` nor its `jsonb`
+/// can store. `None` when there is none.
+pub fn nul_character_at(value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.contains('\0').then(String::new),
+        Value::Array(items) => items.iter().enumerate().find_map(|(index, item)| {
+            nul_character_at(item).map(|inner| format!("[{index}]{}", dotted(&inner)))
+        }),
+        Value::Object(fields) => fields.iter().find_map(|(key, field)| {
+            if key.contains('\0') {
+                return Some(key.replace('\0', "\\0"));
+            }
+            nul_character_at(field).map(|inner| format!("{key}{}", dotted(&inner)))
+        }),
+        _ => None,
+    }
+}
+
+/// `inner` as the rest of a path: `.name`, `[2]`, or nothing.
+fn dotted(inner: &str) -> String {
+    if inner.is_empty() || inner.starts_with('[') {
+        inner.to_owned()
+    } else {
+        format!(".{inner}")
     }
 }
 
@@ -90,7 +141,7 @@ pub fn menu_item(item: &MenuItem) -> Result<MenuItem, String> {
     let checked = MenuItem {
         item_id: text("item_id", &item.item_id, 64)?,
         name: text("name", &item.name, 120)?,
-        description: item.description.trim().chars().take(500).collect(),
+        description: free_text("description", &item.description, 500)?,
         price: item.price,
         category: text("category", &item.category, 60)?,
         available: item.available,
@@ -188,6 +239,47 @@ mod tests {
         assert_eq!(errors.iter().map(|e| e.row).collect::<Vec<_>>(), [1, 3]);
         assert!(errors[0].message.contains("price"));
         assert!(errors[1].message.contains("two decimals"));
+    }
+
+    #[test]
+    fn control_and_direction_characters_are_refused_in_names() {
+        assert_eq!(text("name", "  Rosa's  ", 20).unwrap(), "Rosa's");
+        for bad in [
+            "a\u{1b}[31mred",
+            "a\0b",
+            "line\nbreak",
+            "evil\u{202E}gpj.exe",
+            "x\u{85}y",
+        ] {
+            let error = text("name", bad, 50).unwrap_err();
+            assert!(
+                error.contains("control characters (found U+"),
+                "{bad:?}: {error}"
+            );
+        }
+        assert_eq!(
+            free_text("description", "two\nlines\tand a tab", 50).unwrap(),
+            "two\nlines\tand a tab"
+        );
+        assert!(free_text("description", "bell\u{7}", 50).is_err());
+        assert_eq!(
+            free_text("description", &"x".repeat(501), 500).unwrap_err(),
+            "description must be at most 500 characters"
+        );
+    }
+
+    #[test]
+    fn a_nul_character_is_found_with_its_path() {
+        let value = serde_json::json!({"a": "ok", "items": [{"name": "x"}, {"name": "y\u{0000}"}]});
+        assert_eq!(nul_character_at(&value).as_deref(), Some("items[1].name"));
+        assert_eq!(
+            nul_character_at(&serde_json::json!("\u{0000}")).as_deref(),
+            Some("")
+        );
+        assert_eq!(
+            nul_character_at(&serde_json::json!({"k": [1, "fine"]})),
+            None
+        );
     }
 
     #[test]

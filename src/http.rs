@@ -19,6 +19,7 @@ pub mod orders;
 pub mod paging;
 pub mod settings;
 pub mod team;
+pub mod uniform_errors;
 pub mod usage;
 pub mod webhook;
 pub mod whatsapp;
@@ -27,7 +28,7 @@ use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
-use axum::{Json, Router};
+use axum::{Json, Router, middleware};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Serialize;
 use tower_http::trace::TraceLayer;
@@ -102,6 +103,11 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.server.max_body_bytes;
     openapi::serve_with_docs(documented_routes())
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(uniform_errors::refuse_nul_in_uri))
+        .layer(middleware::from_fn_with_state(
+            body_limit,
+            uniform_errors::json_error_bodies,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

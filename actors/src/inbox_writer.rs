@@ -105,19 +105,50 @@ async fn flush(state: &mut InboxWriterState) {
     let batch = std::mem::take(&mut state.batch);
     let events: Vec<NewInboxEvent> = batch.iter().map(|(event, _)| event.clone()).collect();
     ::metrics::histogram!(metrics::INBOX_BATCH_SIZE).record(events.len() as f64);
-    let outcomes = state.args.store.append(&events).await;
-    if let Err(error) = &outcomes {
-        tracing::error!(%error, events = events.len(), "inbox batch not stored; webhooks answer 503 and WAHA retries");
-    }
-    for (index, (_, reply)) in batch.into_iter().enumerate() {
-        let outcome = match &outcomes {
-            Ok(outcomes) => outcomes.get(index).copied().ok_or_else(|| {
-                StoreError::Backend("inbox append returned too few outcomes".to_owned())
-            }),
-            Err(error) => Err(error.clone()),
-        };
+    let outcomes = match state.args.store.append(&events).await {
+        Ok(outcomes) if outcomes.len() == events.len() => outcomes.into_iter().map(Ok).collect(),
+        Ok(_) => vec![
+            Err(StoreError::Backend(
+                "inbox append returned too few outcomes".to_owned()
+            ));
+            events.len()
+        ],
+        Err(error) if events.len() > 1 => {
+            tracing::warn!(%error, events = events.len(), "inbox batch failed; storing its events one by one");
+            one_by_one(state.args.store.as_ref(), &events).await
+        }
+        Err(error) => {
+            tracing::error!(%error, "inbox event not stored; its webhook answers 503 and WAHA retries");
+            vec![Err(error)]
+        }
+    };
+    for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
         // A handler that timed out no longer listens; WAHA will retry it and
         // the dedupe key makes that retry a duplicate.
         let _ = reply.send(outcome);
     }
+}
+
+/// Stores each event of a failed batch in a transaction of its own, so one
+/// event the database refuses fails only its own webhook, never the other
+/// tenants' events that shared its batch.
+async fn one_by_one(
+    store: &dyn InboxStore,
+    events: &[NewInboxEvent],
+) -> Vec<Result<Appended, StoreError>> {
+    let mut outcomes = Vec::with_capacity(events.len());
+    for event in events {
+        let outcome = match store.append(std::slice::from_ref(event)).await {
+            Ok(stored) => stored
+                .into_iter()
+                .next()
+                .ok_or_else(|| StoreError::Backend("inbox append returned no outcome".to_owned())),
+            Err(error) => {
+                tracing::error!(%error, tenant = %event.tenant_id, "inbox event not stored; its webhook answers 503 and WAHA retries");
+                Err(error)
+            }
+        };
+        outcomes.push(outcome);
+    }
+    outcomes
 }

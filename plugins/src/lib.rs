@@ -15,6 +15,7 @@ pub mod restaurant;
 pub mod retail;
 pub mod search;
 pub mod settings;
+pub mod text_rules;
 
 pub use catalog::{Menu, MenuItem};
 pub use flow::{Flow, FlowBot};

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::Language;
+use crate::text_rules::forbidden_character;
 
 /// The day keys of [`BotSettings::opening_hours`], Monday first.
 pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -110,6 +111,18 @@ impl BotSettings {
         let symbol_chars = self.currency_symbol.trim().chars().count();
         if !(1..=4).contains(&symbol_chars) {
             fail("currency_symbol", "must be 1 to 4 characters".to_owned());
+        }
+        for (field, text, multiline) in [
+            ("currency_symbol", Some(&self.currency_symbol), false),
+            ("greeting", self.greeting.as_ref(), true),
+            ("branding", self.branding.as_ref(), true),
+        ] {
+            if let Some(found) = text.and_then(|t| forbidden_character(t, multiline)) {
+                fail(
+                    field,
+                    format!("must not contain control characters (found {found})"),
+                );
+            }
         }
         if self.language().code() != self.language {
             let codes: Vec<&str> = Language::ALL.iter().map(|l| l.code()).collect();

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use wabot_plugins::OrderStatus;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::Member;
+use super::extract::{Member, QueryParams};
 use crate::storage::models::{Activity, OrderFilter};
 
 /// Most orders one report reads.
@@ -80,7 +80,7 @@ pub struct Report {
 async fn analytics(
     member: Member,
     State(app): State<AppState>,
-    Query(period): Query<Period>,
+    QueryParams(period): QueryParams<Period>,
 ) -> Result<Json<Report>, ApiError> {
     let to = period.to.unwrap_or_else(Utc::now);
     let from = period.from.unwrap_or(to - Duration::days(30));

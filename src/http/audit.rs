@@ -2,7 +2,7 @@
 //! before and after), readable by the tenant for its own rows.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::Member;
+use super::extract::{Member, QueryParams};
 use super::paging::{DEFAULT_PAGE, MAX_PAGE, PageQuery, next_cursor, page_size};
 use crate::storage::models::AuditRecord;
 
@@ -35,7 +35,7 @@ pub struct AuditPage {
 async fn list_audit(
     member: Member,
     State(app): State<AppState>,
-    Query(query): Query<PageQuery>,
+    QueryParams(query): QueryParams<PageQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
     member.require_owner()?;
     let limit = page_size(query.limit, DEFAULT_PAGE, MAX_PAGE)?;

@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
 use wabot_actors::{Overload, RuntimeError, StoreError};
 
 use crate::auth::HashingError;
@@ -28,12 +29,18 @@ pub enum ApiError {
     /// 404: no such resource (for this caller).
     #[error("{0}")]
     NotFound(String),
+    /// 405: the route exists, but not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// 409: conflicts with existing data or the resource's state.
     #[error("{0}")]
     Conflict(String),
     /// 413: the body is larger than allowed.
     #[error("request body larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// 415: the body is not of a type this route reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// 429: this caller sends more than it may; retry after a while.
     #[error("{0}")]
     TooManyRequests(String),
@@ -46,7 +53,12 @@ pub enum ApiError {
     /// 503: temporarily unable; retry later.
     #[error("{0}")]
     Unavailable(String),
-    /// 500: our fault; the cause is logged.
+    /// 503: storage failed; retry later. The cause is logged under an
+    /// error id, which the answer carries instead of the cause.
+    #[error("storage is temporarily unavailable; retry later")]
+    StorageUnavailable(String),
+    /// 500: our fault; the cause is logged under an error id, which the
+    /// answer carries instead of the cause.
     #[error("internal error")]
     Internal(String),
 }
@@ -58,13 +70,19 @@ impl ApiError {
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Unprocessable(_) | ApiError::InvalidRows(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
             }
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Unavailable(_) | ApiError::StorageUnavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -81,11 +99,16 @@ pub struct ErrorBody {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 struct ErrorDetail {
     /// Stable machine-readable code: `bad_request`, `unauthorized`,
-    /// `forbidden`, `not_found`, `conflict`, `payload_too_large`, `invalid`,
+    /// `forbidden`, `not_found`, `method_not_allowed`, `conflict`,
+    /// `payload_too_large`, `unsupported_media_type`, `invalid`,
     /// `too_many_requests`, `unavailable` or `internal`.
     code: &'static str,
     /// What to fix, for a human.
     message: String,
+    /// For a failure on our side (500, or 503 from storage): the id under
+    /// which its cause is logged, to quote to the operator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_id: Option<String>,
     /// For lists (menu imports): each refused row and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     details: Option<Vec<RowError>>,
@@ -94,13 +117,19 @@ struct ErrorDetail {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        if let ApiError::Internal(cause) = &self {
-            tracing::error!(%cause, "request failed");
-        }
+        let error_id = match &self {
+            ApiError::Internal(cause) | ApiError::StorageUnavailable(cause) => {
+                let error_id = Uuid::now_v7().simple().to_string();
+                tracing::error!(%error_id, %cause, %status, "request failed");
+                Some(error_id)
+            }
+            _ => None,
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code,
                 message: self.to_string(),
+                error_id,
                 details: match &self {
                     ApiError::InvalidRows(rows) => Some(rows.clone()),
                     _ => None,
@@ -110,7 +139,9 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(body)).into_response();
         if matches!(
             self,
-            ApiError::TooManyRequests(_) | ApiError::Unavailable(_)
+            ApiError::TooManyRequests(_)
+                | ApiError::Unavailable(_)
+                | ApiError::StorageUnavailable(_)
         ) {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
@@ -153,6 +184,10 @@ impl From<Overload> for ApiError {
 
 impl From<RuntimeError> for ApiError {
     fn from(error: RuntimeError) -> Self {
-        ApiError::Unavailable(error.to_string())
+        match error {
+            RuntimeError::Storage(cause) => ApiError::StorageUnavailable(cause),
+            RuntimeError::Spawn(cause) => ApiError::Internal(cause),
+            other => ApiError::Unavailable(other.to_string()),
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! (quota warnings at 80 % and 100 % of the month's messages), newest first.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::Member;
+use super::extract::{Member, QueryParams};
 use super::paging::{DEFAULT_PAGE, MAX_PAGE, PageQuery, next_cursor, page_size};
 use crate::storage::models::TenantEvent;
 
@@ -36,7 +36,7 @@ pub struct EventPage {
 async fn list_events(
     member: Member,
     State(app): State<AppState>,
-    Query(query): Query<PageQuery>,
+    QueryParams(query): QueryParams<PageQuery>,
 ) -> Result<Json<EventPage>, ApiError> {
     let limit = page_size(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
     let events = app

@@ -6,16 +6,18 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::AppState;
 use super::error::ApiError;
 use crate::auth;
+use crate::domain;
 use crate::storage::models::{AuditEntry, Role};
 
 /// The bearer token of a request. The scheme is case-insensitive, as
@@ -198,22 +200,59 @@ impl FromRequestParts<AppState> for Member {
     }
 }
 
-/// A JSON body whose rejections use the API's error shape.
+/// A JSON body whose rejections use the API's error shape: 413 past the
+/// size limit, 415 without `Content-Type: application/json`, 400 for JSON
+/// that does not parse or does not fit the type, and 422 naming the field
+/// where a string holds a NUL character (which no database column stores).
 pub struct JsonBody<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(JsonBody(value)),
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let value = match Json::<Value>::from_request(request, state).await {
+            Ok(Json(value)) => value,
             Err(JsonRejection::BytesRejection(r))
                 if r.status() == StatusCode::PAYLOAD_TOO_LARGE =>
             {
-                Err(ApiError::BadRequest("request body too large".to_owned()))
+                return Err(ApiError::PayloadTooLarge(
+                    state.settings.server.max_body_bytes,
+                ));
             }
-            Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                return Err(ApiError::UnsupportedMediaType(
+                    "send the body as JSON with Content-Type: application/json".to_owned(),
+                ));
+            }
+            Err(rejection) => return Err(ApiError::BadRequest(rejection.body_text())),
+        };
+        if let Some(path) = domain::nul_character_at(&value) {
+            return Err(nul_in_field(&path));
         }
+        T::deserialize(value)
+            .map(JsonBody)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+    }
+}
+
+/// The 422 for a NUL character in the field at `path`.
+pub fn nul_in_field(path: &str) -> ApiError {
+    let field = if path.is_empty() { "the body" } else { path };
+    ApiError::Unprocessable(format!("{field} contains a NUL character (U+0000)"))
+}
+
+/// Query parameters whose rejections use the API's error shape (400 naming
+/// the parameter that does not parse).
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| QueryParams(value))
+            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
     }
 }
 

@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ use wabot_plugins::MenuItem;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{JsonBody, Member, invalid};
+use super::extract::{JsonBody, Member, QueryParams, invalid};
 use crate::domain::{self, RowError};
 use crate::storage::models::Role;
 use crate::tiers::Tier;
@@ -418,7 +418,7 @@ fn csv_rows(body: &[u8]) -> Vec<Result<MenuItem, RowError>> {
 async fn import_menu(
     member: Member,
     State(app): State<AppState>,
-    Query(query): Query<ImportQuery>,
+    QueryParams(query): QueryParams<ImportQuery>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ImportResult>, ApiError> {

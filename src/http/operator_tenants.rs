@@ -5,7 +5,7 @@
 //! the running tenant actor at once and are audited.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -19,7 +19,7 @@ use wabot_plugins::{BotSettings, PluginKind};
 use super::AppState;
 use super::audit::AuditPage;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{JsonBody, Operator, invalid, parse_id};
+use super::extract::{JsonBody, Operator, QueryParams, invalid, parse_id};
 use super::paging::{DEFAULT_PAGE, MAX_PAGE, PageQuery, next_cursor, page_size};
 use super::whatsapp::{client, waha_failure};
 use crate::domain;
@@ -179,7 +179,7 @@ pub struct TenantPage {
 async fn list_tenants(
     _: Operator,
     State(app): State<AppState>,
-    Query(query): Query<TenantQuery>,
+    QueryParams(query): QueryParams<TenantQuery>,
 ) -> Result<Json<TenantPage>, ApiError> {
     let limit = page_size(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
     if let Some(status) = &query.status {
@@ -392,7 +392,7 @@ async fn tenant_audit_log(
     _: Operator,
     State(app): State<AppState>,
     Path(tenant_id): Path<String>,
-    Query(query): Query<PageQuery>,
+    QueryParams(query): QueryParams<PageQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
     let tenant_id = parse_id("tenant_id", &tenant_id)?;
     app.store.get_tenant(tenant_id).await?;

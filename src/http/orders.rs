@@ -4,7 +4,7 @@
 //! actors), and CSV export.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
@@ -19,7 +19,7 @@ use wabot_plugins::OrderStatus;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{JsonBody, Member, audit_entry, invalid, parse_id};
+use super::extract::{JsonBody, Member, QueryParams, audit_entry, invalid, parse_id};
 use super::paging::{DEFAULT_PAGE, MAX_PAGE, next_cursor, page_size};
 use crate::storage::models::{Order, OrderChange, OrderFilter, Review};
 
@@ -95,7 +95,7 @@ pub struct OrderPage {
 async fn list_orders(
     member: Member,
     State(app): State<AppState>,
-    Query(query): Query<OrderQuery>,
+    QueryParams(query): QueryParams<OrderQuery>,
 ) -> Result<Json<OrderPage>, ApiError> {
     let filter = query.filter(DEFAULT_PAGE, MAX_PAGE)?;
     let orders = app.store.find_orders(member.tenant_id, &filter).await?;
@@ -113,7 +113,7 @@ async fn list_orders(
 async fn export_orders(
     member: Member,
     State(app): State<AppState>,
-    Query(query): Query<OrderQuery>,
+    QueryParams(query): QueryParams<OrderQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let filter = query.filter(MAX_EXPORT, MAX_EXPORT)?;
     let orders = app.store.find_orders(member.tenant_id, &filter).await?;

@@ -6,7 +6,7 @@
 //! tenant's usage of a month.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Member, Operator, invalid};
+use super::extract::{Member, Operator, QueryParams, invalid};
 use crate::storage::models::{TenantUsage, UsageDay};
 use crate::tiers::{Tier, billing_month};
 
@@ -130,7 +130,7 @@ pub struct PlatformUsage {
 async fn platform_usage(
     _: Operator,
     State(app): State<AppState>,
-    Query(query): Query<MonthQuery>,
+    QueryParams(query): QueryParams<MonthQuery>,
 ) -> Result<Json<PlatformUsage>, ApiError> {
     let within = match &query.month {
         Some(month) => chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")

@@ -2,8 +2,8 @@
 //!
 //! Order of checks, each with its own clear answer: body size (413), a
 //! readable `session` (400), a known session (404), the HMAC-SHA512 of the
-//! raw body under that session's key (401), the full envelope (400), its
-//! age (401). Nothing is stored or routed before every check passed. A
+//! raw body under that session's key (401), the full envelope (400), no
+//! NUL character in the payload (422), its age (401). Nothing is stored or routed before every check passed. A
 //! customer message is then stored in the durable inbox (group commit)
 //! before the 200; a redelivery of a stored message (same session and WAHA
 //! message id) gets 200 `duplicate` and goes no further. Past the in-flight
@@ -31,6 +31,8 @@ use wabot_actors::{Appended, NewInboxEvent};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
+use super::extract::nul_in_field;
+use crate::domain;
 use envelope::{Envelope, MessagePayload, SessionPeek, StatusPayload};
 
 /// Every outcome a webhook request is counted under.
@@ -76,6 +78,7 @@ fn ack(status: &str, reason: Option<&str>) -> Json<Value> {
         (status = 400, description = "malformed request", body = ErrorBody), (status = 401, description = "missing, unknown or expired credential", body = ErrorBody),
         (status = 404, description = "unknown session", body = ErrorBody),
         (status = 413, description = "body too large", body = ErrorBody),
+        (status = 422, description = "a field holds a character that cannot be stored (NUL)", body = ErrorBody),
         (status = 429, description = "this tenant is over its in-flight budget", body = ErrorBody),
         (status = 503, description = "the server is over its in-flight budget", body = ErrorBody),
     ))]
@@ -89,7 +92,7 @@ async fn receive(
     match &result {
         Ok(_) => {}
         Err(ApiError::PayloadTooLarge(_)) => count("too_large"),
-        Err(ApiError::BadRequest(_)) => count("malformed"),
+        Err(ApiError::BadRequest(_) | ApiError::Unprocessable(_)) => count("malformed"),
         Err(ApiError::NotFound(_)) => count("unknown_session"),
         Err(ApiError::Unauthorized(_)) => count("unauthorized"),
         Err(ApiError::TooManyRequests(_)) => count("throttled"),
@@ -120,6 +123,12 @@ async fn check_and_route(
     signature::verify(headers, &body, &route.webhook_secret)?;
     let envelope: Envelope = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("malformed WAHA event: {e}")))?;
+    // A NUL character cannot be stored (PostgreSQL refuses it in text and
+    // jsonb): refuse this one event here, so it never reaches, and never
+    // fails, a batch shared with other tenants' messages.
+    if let Some(path) = domain::nul_character_at(&envelope.payload) {
+        return Err(nul_in_field(&format!("payload.{path}")));
+    }
     check_freshness(envelope.timestamp, app.settings.webhook.max_age_secs)?;
 
     match envelope.event.as_str() {

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -21,7 +21,7 @@ use wabot_actors::{WahaClient, WahaError, WahaSessionSpec};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{JsonBody, Member, invalid};
+use super::extract::{JsonBody, Member, QueryParams, invalid};
 use crate::domain;
 use crate::storage::models::{Tenant, WahaInstance};
 
@@ -215,7 +215,7 @@ pub struct QrQuery {
 async fn qr_code(
     member: Member,
     State(app): State<AppState>,
-    Query(query): Query<QrQuery>,
+    QueryParams(query): QueryParams<QrQuery>,
 ) -> Result<Response, ApiError> {
     member.require_owner()?;
     let (tenant, instance) = placed(&app, member.tenant_id).await?;

@@ -9,7 +9,7 @@ use tokio::sync::Semaphore;
 
 use wabot::storage::models::{NewApiKey, Role};
 
-use crate::helpers::{Backend, error_code};
+use crate::helpers::{Backend, SESSION, TestApp, error_code, signed_message_event};
 use crate::on_both_backends;
 use crate::platform::Platform;
 
@@ -227,3 +227,145 @@ async fn keys_with_the_same_prefix_do_not_share_a_budget(backend: Backend) {
     );
 }
 on_both_backends!(keys_with_the_same_prefix_do_not_share_a_budget);
+
+/// Finding 2: a NUL character in one customer's webhook is refused (422
+/// naming the field) and fails nobody else's message in the same batch.
+async fn a_nul_byte_in_one_webhook_fails_no_other(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let events: Vec<_> = (0..12)
+        .map(|n| {
+            let customer = format!("1555123{n:04}@c.us");
+            let text = if n % 3 == 0 { "menu\u{0}" } else { "menu" };
+            (n, signed_message_event(SESSION, &customer, text, false))
+        })
+        .collect();
+    // All at once, so the good and the bad share inbox batches.
+    let url = format!("{}/webhooks/waha", app.server.url);
+    let posts: Vec<_> = events
+        .into_iter()
+        .map(|(n, (body, headers))| {
+            let mut request = reqwest::Client::new()
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .body(body);
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
+            tokio::spawn(async move {
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                (
+                    n,
+                    (status, response.json::<serde_json::Value>().await.unwrap()),
+                )
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for post in posts {
+        answers.push(post.await.unwrap());
+    }
+    for (n, (status, answer)) in &answers {
+        if n % 3 == 0 {
+            assert_eq!(*status, 422, "{answer}");
+            assert_eq!(
+                answer["error"]["message"],
+                "payload.body contains a NUL character (U+0000)"
+            );
+        } else {
+            assert_eq!(
+                *status, 200,
+                "message {n} was refused with the bad one: {answer}"
+            );
+        }
+    }
+    for n in (0..12).filter(|n| n % 3 != 0) {
+        app.driver
+            .wait_for_reply(&app.sim, &format!("1555123{n:04}@c.us"), 1)
+            .await
+            .unwrap();
+    }
+    assert!(
+        app.sent_to("15551230000@c.us").is_empty(),
+        "the refused one got no reply"
+    );
+}
+on_both_backends!(a_nul_byte_in_one_webhook_fails_no_other);
+
+/// Finding 2: a NUL character anywhere in the admin API is a 422 naming the
+/// field, on both backends alike, and changes nothing.
+async fn a_nul_byte_in_the_api_is_a_422_naming_the_field(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    let (key, _) = platform.sign_up("ann@example.com", "15550003333").await;
+    let key = Some(key.as_str());
+    let signup = json!({"email": "bob@example.com", "password": "correct horse battery",
+        "business_name": "Bob\u{0}", "business_type": "restaurant", "phone_number": "15550004444"});
+    let item =
+        json!({"item_id": "soup", "name": "Soup\u{0}", "price": "4.00", "category": "Starters"});
+    let cases = [
+        (
+            None,
+            Method::POST,
+            "/v1/signup",
+            Some(signup),
+            "business_name",
+        ),
+        (
+            None,
+            Method::POST,
+            "/v1/login",
+            Some(json!({"email": "ann@example.com\u{0}", "password": "correct horse battery"})),
+            "email",
+        ),
+        (key, Method::POST, "/v1/menu/items", Some(item), "name"),
+        (
+            key,
+            Method::PUT,
+            "/v1/settings",
+            Some(json!({"greeting": "Hi\u{0}"})),
+            "greeting",
+        ),
+        (
+            key,
+            Method::GET,
+            "/v1/orders?customer=a%00b",
+            None,
+            "query string",
+        ),
+        (
+            key,
+            Method::GET,
+            "/v1/orders/export.csv?customer=%00",
+            None,
+            "query string",
+        ),
+        (key, Method::GET, "/v1/menu/items/so%00up", None, "path"),
+    ];
+    for (token, method, path, body, field) in cases {
+        let (status, answer) = platform.call(token, method.clone(), path, body).await;
+        assert_eq!(
+            (status, error_code(&answer)),
+            (422, "invalid"),
+            "{method} {path}: {answer}"
+        );
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(field) && message.contains("NUL"),
+            "{path}: {message}"
+        );
+    }
+    let (_, items) = platform
+        .call(key, Method::GET, "/v1/menu/items", None)
+        .await;
+    assert_eq!(items, json!([]), "nothing was stored");
+    let (status, _) = platform
+        .call(
+            None,
+            Method::POST,
+            "/v1/login",
+            Some(json!({"email": "bob@example.com", "password": "correct horse battery"})),
+        )
+        .await;
+    assert_eq!(status, 401, "the refused signup created no account");
+}
+on_both_backends!(a_nul_byte_in_the_api_is_a_422_naming_the_field);
