@@ -119,6 +119,10 @@ pub struct MediaSettings {
     pub max_bytes: usize,
     /// An S3-compatible bucket instead of the folder.
     pub s3: Option<S3Settings>,
+    /// Accept menu image URLs that are `http://` or point to private,
+    /// local or reserved addresses. WAHA fetches these URLs from inside
+    /// the platform's network: turn this on only for development.
+    pub allow_private_image_urls: bool,
 }
 
 impl Default for MediaSettings {
@@ -127,6 +131,7 @@ impl Default for MediaSettings {
             dir: "./data/media".into(),
             max_bytes: 10 * 1024 * 1024,
             s3: None,
+            allow_private_image_urls: false,
         }
     }
 }

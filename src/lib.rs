@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod image_urls;
 pub mod media;
 pub mod metrics;
 pub mod rate_limits;

@@ -76,12 +76,42 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// Redirects followed at most, within one origin.
+const MAX_REDIRECTS: usize = 5;
+
+/// Whether `a` and `b` have the same origin: scheme, host and port.
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// A network failure, without the URL: the instance's internal address
+/// must not reach logs that tenants see, nor their answers.
+pub(crate) fn network_error(error: reqwest::Error) -> WahaError {
+    WahaError::Network(error.without_url().to_string())
+}
+
 impl WahaClient {
     /// A client for the instance at `base_url` (no trailing slash needed).
     pub fn new(base_url: &str, api_key: &str, request_timeout: Duration) -> Self {
         install_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(request_timeout)
+            // The API key is a custom header, which reqwest would carry
+            // across a redirect to another host: follow redirects only
+            // within one origin.
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let same_origin = attempt
+                    .previous()
+                    .last()
+                    .is_some_and(|from| same_origin(from, attempt.url()));
+                if same_origin && attempt.previous().len() <= MAX_REDIRECTS {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }))
             .build()
             .expect("the HTTP client configuration is static and valid");
         Self {
@@ -149,9 +179,9 @@ impl WahaClient {
 
     /// Downloads a file WAHA announced in a message (waha-api.md §4.4), of
     /// at most `max_bytes`; returns it with the answer's content type. The
-    /// URL is opaque: the API key goes only to this instance's own address
-    /// or to an `/api/files/` path, never to a third party such as a
-    /// pre-signed S3 URL.
+    /// URL is opaque: the API key goes only to this instance's own origin
+    /// (scheme, host and port), never to any other host, whatever its path
+    /// (a pre-signed S3 URL, or a forged one).
     pub async fn download(
         &self,
         url: &str,
@@ -161,11 +191,9 @@ impl WahaClient {
             status: 0,
             body: format!("not a URL: {e}"),
         })?;
-        let ours = reqwest::Url::parse(&self.base_url).is_ok_and(|base| {
-            base.host_str() == parsed.host_str()
-                && base.port_or_known_default() == parsed.port_or_known_default()
-        });
-        let request = if ours || parsed.path().starts_with("/api/files/") {
+        let ours =
+            reqwest::Url::parse(&self.base_url).is_ok_and(|base| same_origin(&base, &parsed));
+        let request = if ours {
             self.http.get(parsed).header("X-Api-Key", &self.api_key)
         } else {
             self.http.get(parsed)
@@ -183,11 +211,7 @@ impl WahaClient {
             .and_then(|value| value.to_str().ok())
             .map(|value| value.split(';').next().unwrap_or(value).trim().to_owned());
         let mut bytes = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| WahaError::Network(e.to_string()))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(network_error)? {
             if bytes.len() + chunk.len() > max_bytes {
                 return Err(WahaError::TooLarge(max_bytes));
             }
@@ -219,10 +243,7 @@ impl WahaClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, WahaError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| WahaError::Network(e.to_string()))?;
+        let response = request.send().await.map_err(network_error)?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);

@@ -20,6 +20,7 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, Member, QueryParams, invalid};
 use crate::domain::{self, RowError};
+use crate::image_urls::ImageUrlPolicy;
 use crate::storage::models::Role;
 use crate::tiers::Tier;
 
@@ -48,8 +49,28 @@ async fn save(app: &AppState, tenant_id: Uuid, items: &[MenuItem]) -> Result<(),
     Ok(())
 }
 
-fn checked(item: &MenuItem) -> Result<MenuItem, ApiError> {
-    domain::menu_item(item).map_err(invalid)
+fn image_url_policy(app: &AppState) -> ImageUrlPolicy {
+    ImageUrlPolicy {
+        allow_private: app.settings.media.allow_private_image_urls,
+    }
+}
+
+/// Refuses (422, each refused row listed) items whose `image_url` WAHA
+/// must not be sent to fetch (see [`crate::image_urls`]).
+pub(super) async fn checked_image_urls(app: &AppState, items: &[MenuItem]) -> Result<(), ApiError> {
+    image_url_policy(app)
+        .check_menu(items)
+        .await
+        .map_err(ApiError::InvalidRows)
+}
+
+/// One item, checked, its image URL included (422 with the reason).
+async fn checked(app: &AppState, item: &MenuItem) -> Result<MenuItem, ApiError> {
+    let item = domain::menu_item(item).map_err(invalid)?;
+    if let Some(url) = &item.image_url {
+        image_url_policy(app).check(url).await.map_err(invalid)?;
+    }
+    Ok(item)
 }
 
 /// Every item, in display order.
@@ -77,7 +98,7 @@ async fn create_item(
     JsonBody(item): JsonBody<MenuItem>,
 ) -> Result<(StatusCode, Json<MenuItem>), ApiError> {
     member.require_owner()?;
-    let item = checked(&item)?;
+    let item = checked(&app, &item).await?;
     match app
         .store
         .get_menu_item(member.tenant_id, &item.item_id)
@@ -199,7 +220,7 @@ async fn update_item(
         member.require_owner()?;
     }
     let before = app.store.get_menu_item(member.tenant_id, &item_id).await?;
-    let after = checked(&changes.apply(before.clone()))?;
+    let after = checked(&app, &changes.apply(before.clone())).await?;
     save(&app, member.tenant_id, std::slice::from_ref(&after)).await?;
     app.store
         .record_audit(&member.audit(
@@ -458,6 +479,7 @@ async fn import_menu(
             return Err(ApiError::InvalidRows(errors));
         }
     };
+    checked_image_urls(&app, &items).await?;
     if mode == "replace" {
         if let Some(max) = item_limit(&app, member.tenant_id).await?
             && items.len() as i64 > max

@@ -268,6 +268,7 @@ async fn put_menu(
 ) -> Result<Json<WholeMenu>, ApiError> {
     let tenant_id = parse_id("tenant_id", &tenant_id)?;
     let items = domain::menu((1..).zip(body.items)).map_err(ApiError::InvalidRows)?;
+    super::menu::checked_image_urls(&app, &items).await?;
     let before = app.store.list_menu(tenant_id).await?;
     app.store.replace_menu(tenant_id, &items).await?;
     app.store

@@ -369,3 +369,62 @@ async fn a_nul_byte_in_the_api_is_a_422_naming_the_field(backend: Backend) {
     assert_eq!(status, 401, "the refused signup created no account");
 }
 on_both_backends!(a_nul_byte_in_the_api_is_a_422_naming_the_field);
+
+/// Finding 3: a menu image URL that would make WAHA fetch an internal
+/// address (or plain http) is refused; a public https one is kept.
+async fn menu_images_cannot_point_inside_the_platform(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    let (key, _) = platform.sign_up("ann@example.com", "15550003333").await;
+    let key = Some(key.as_str());
+    let item = |url: &str| {
+        json!({"item_id": "soup", "name": "Soup", "price": "4.00", "category": "Starters",
+            "image_url": url})
+    };
+    for url in [
+        "http://169.254.169.254/latest/meta-data/",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://127.0.0.1:9000/admin",
+        "https://localhost/x.png",
+        "https://[::ffff:10.0.0.1]/x.png",
+        "http://93.184.216.34/soup.jpg",
+    ] {
+        let (status, answer) = platform
+            .call(key, Method::POST, "/v1/menu/items", Some(item(url)))
+            .await;
+        assert_eq!(
+            (status, error_code(&answer)),
+            (422, "invalid"),
+            "{url}: {answer}"
+        );
+    }
+    let csv = "item_id,name,description,price,category,available,image_url
+soup,Soup,,4.00,Starters,yes,https://10.1.2.3/soup.jpg
+";
+    let (status, answer) = platform.import_csv(key.unwrap(), csv, "replace").await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["error"]["details"][0]["item_id"], "soup");
+    let (_, items) = platform
+        .call(key, Method::GET, "/v1/menu/items", None)
+        .await;
+    assert_eq!(items, json!([]), "nothing was stored");
+
+    let (status, answer) = platform
+        .call(
+            key,
+            Method::POST,
+            "/v1/menu/items",
+            Some(item("https://93.184.216.34/soup.jpg")),
+        )
+        .await;
+    assert_eq!(status, 201, "a public https URL is fine: {answer}");
+    let (status, answer) = platform
+        .call(
+            key,
+            Method::PATCH,
+            "/v1/menu/items/soup",
+            Some(json!({"image_url": "https://192.168.0.1/x.jpg"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
+}
+on_both_backends!(menu_images_cannot_point_inside_the_platform);

@@ -108,10 +108,7 @@ impl WahaClient {
             .get(self.url(&path))
             .header(reqwest::header::ACCEPT, "image/png");
         let response = self.call(request).await?;
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| WahaError::Network(e.to_string()))?;
+        let bytes = response.bytes().await.map_err(super::network_error)?;
         Ok(bytes.to_vec())
     }
 
@@ -139,10 +136,7 @@ async fn decode<T: serde::de::DeserializeOwned>(
     response: reqwest::Response,
 ) -> Result<T, WahaError> {
     let status = response.status().as_u16();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| WahaError::Network(e.to_string()))?;
+    let text = response.text().await.map_err(super::network_error)?;
     serde_json::from_str(&text).map_err(|e| WahaError::Rejected {
         status,
         body: format!(
