@@ -374,8 +374,8 @@ on_both_backends!(a_nul_byte_in_the_api_is_a_422_naming_the_field);
 /// address (or plain http) is refused; a public https one is kept.
 async fn menu_images_cannot_point_inside_the_platform(backend: Backend) {
     let platform = Platform::start(backend).await;
-    let (key, _) = platform.sign_up("ann@example.com", "15550003333").await;
-    let key = Some(key.as_str());
+    let (owner, _) = platform.sign_up("ann@example.com", "15550003333").await;
+    let key = Some(owner.as_str());
     let item = |url: &str| {
         json!({"item_id": "soup", "name": "Soup", "price": "4.00", "category": "Starters",
             "image_url": url})
@@ -400,7 +400,7 @@ async fn menu_images_cannot_point_inside_the_platform(backend: Backend) {
     let csv = "item_id,name,description,price,category,available,image_url
 soup,Soup,,4.00,Starters,yes,https://10.1.2.3/soup.jpg
 ";
-    let (status, answer) = platform.import_csv(key.unwrap(), csv, "replace").await;
+    let (status, answer) = platform.import_csv(&owner, csv, "replace").await;
     assert_eq!(status, 422, "{answer}");
     assert_eq!(answer["error"]["details"][0]["item_id"], "soup");
     let (_, items) = platform
