@@ -6,6 +6,9 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+/// Most units of one item a cart line may hold, in every bot.
+pub const MAX_LINE_QUANTITY: u32 = 99;
+
 /// One line of an order or cart.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

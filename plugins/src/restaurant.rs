@@ -27,8 +27,7 @@ use crate::search;
 use command::Command;
 use texts::Voice;
 
-/// Most units of one item a cart line may hold.
-pub const MAX_LINE_QUANTITY: u32 = 99;
+pub use crate::order::MAX_LINE_QUANTITY;
 
 /// Shortest text accepted as a delivery address.
 const MIN_ADDRESS_CHARS: usize = 5;
@@ -488,19 +487,24 @@ fn add_to_cart(
         .iter()
         .find(|l| l.item_id == item.item_id)
         .map_or(0, |l| l.quantity);
-    if line_quantity + quantity > MAX_LINE_QUANTITY {
+    // The line's new total obeys the same 1–99 rule as one addition, and
+    // a huge quantity cannot wrap around to a small one.
+    let Some(line_total) = line_quantity
+        .checked_add(quantity)
+        .filter(|total| *total <= MAX_LINE_QUANTITY)
+    else {
         return reply(voice.quantity_out_of_range());
-    }
+    };
     if item.sold_out() {
         let ids = [item.item_id.clone()];
         return reply(voice.unavailable(item, &alternatives_to(&tenant.menu, &ids)));
     }
-    if let Some(left) = item.stock.filter(|left| line_quantity + quantity > *left) {
+    if let Some(left) = item.stock.filter(|left| line_total > *left) {
         return reply(voice.only_left(item, left));
     }
     let name = item.display_name();
     match state.cart.iter_mut().find(|l| l.item_id == item.item_id) {
-        Some(line) => line.quantity += quantity,
+        Some(line) => line.quantity = line_total,
         None => state.cart.push(OrderLine {
             item_id: item.item_id.clone(),
             name: name.clone(),

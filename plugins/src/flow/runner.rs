@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Comparison, Flow, InputKind, MAX_STEPS_PER_MESSAGE, Node};
 use crate::i18n::{Language, fill};
-use crate::order::{OrderDraft, OrderLine, OrderStatus};
+use crate::order::{MAX_LINE_QUANTITY, OrderDraft, OrderLine, OrderStatus};
 use crate::plugin::{Action, ConversationState, Event, Plugin, PluginKind, TenantContext};
 
 /// Where a customer is in the tenant's flow.
@@ -407,13 +407,20 @@ impl Walk<'_> {
         let Some(item) = self.tenant.menu.by_id(item_id) else {
             return;
         };
+        // Like the shop bots, a line holds at most 99 units, and adding
+        // never wraps around.
         match self.state.cart.iter_mut().find(|l| l.item_id == item_id) {
-            Some(line) => line.quantity = (line.quantity + quantity).min(99),
+            Some(line) => {
+                line.quantity = line
+                    .quantity
+                    .saturating_add(quantity)
+                    .min(MAX_LINE_QUANTITY)
+            }
             None => self.state.cart.push(OrderLine {
                 item_id: item.item_id.clone(),
                 name: item.name.clone(),
                 unit_price: item.price,
-                quantity,
+                quantity: quantity.min(MAX_LINE_QUANTITY),
             }),
         }
     }

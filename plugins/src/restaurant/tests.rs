@@ -288,3 +288,23 @@ fn settings_shape_the_conversation_fee_minimum_branding_and_hours() {
         "{summary}"
     );
 }
+
+#[test]
+fn a_huge_quantity_never_wraps_the_line_around() {
+    let tenant = pizzeria();
+    let mut state = RestaurantBot.initial_state();
+    say(&tenant, &mut state, "menu");
+    assert!(say(&tenant, &mut state, "1x 1").contains("Cart total: $10.50"));
+    for text in ["4294967295x 1", "99x 1"] {
+        let answer = say(&tenant, &mut state, text);
+        assert!(answer.contains("99"), "{text}: {answer}");
+    }
+    let cart = &restaurant(&state).cart;
+    assert_eq!(cart.len(), 1);
+    assert_eq!(cart[0].quantity, 1, "the line kept its one unit");
+    assert!(say(&tenant, &mut state, "98x 1").contains("Cart total: $1039.50"));
+    assert!(
+        say(&tenant, &mut state, "1x 1").contains("99"),
+        "the 100th unit is refused"
+    );
+}
