@@ -2,7 +2,10 @@
 //! from WAHA for the bots that use them, and [`MediaLibrary`] keeps them in
 //! the media storage (a folder by default, an S3-compatible bucket when
 //! configured) under `<tenant id>/<media id>`, indexed per tenant in the
-//! database. Only the tenant's own members can read them back.
+//! database. Only the tenant's own members can read them back. What the
+//! customer said of a file is cleaned ([`file_metadata`]).
+
+pub mod file_metadata;
 
 use std::sync::Arc;
 
@@ -125,8 +128,8 @@ impl MediaStore for MediaLibrary {
             id,
             customer: media.customer.to_owned(),
             message_id: media.message_id.to_owned(),
-            mimetype: media.mimetype.to_owned(),
-            filename: media.filename.map(str::to_owned),
+            mimetype: file_metadata::clean_mimetype(media.mimetype),
+            filename: media.filename.and_then(file_metadata::clean_filename),
             size_bytes,
             storage_key: storage_key.clone(),
             created_at: Utc::now(),

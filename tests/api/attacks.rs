@@ -6,6 +6,7 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde_json::json;
 use tokio::sync::Semaphore;
+use wabot_load_tests::CustomerMedia;
 
 use wabot::storage::models::{NewApiKey, Role};
 
@@ -428,3 +429,96 @@ soup,Soup,,4.00,Starters,yes,https://10.1.2.3/soup.jpg
     assert_eq!(status, 422, "{answer}");
 }
 on_both_backends!(menu_images_cannot_point_inside_the_platform);
+
+const PHARMACY_CSV: &str =
+    "item_id,name,description,price,category,available,image_url,stock,variant,prescription_required
+amoxicillin,Amoxicillin 500mg,,12.00,Antibiotics,,,,,yes
+";
+
+/// Finding 7: what a customer says of a file (its type, its name) cannot
+/// break or inject headers, and a file that a browser could run (SVG,
+/// HTML) is served as an inert download.
+async fn customer_file_metadata_is_served_safely(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    let (key, session, _) = platform
+        .live_business(
+            "rx@example.com",
+            "+1 555 010 1200",
+            "pharmacy",
+            PHARMACY_CSV,
+        )
+        .await;
+    let cases = [
+        (
+            "15550101301",
+            "image/jpeg\r\nX-Injected: 1",
+            "rx\u{7}\"\r\n.jpg",
+            "application/octet-stream",
+        ),
+        (
+            "15550101302",
+            "image/svg+xml",
+            "rx.svg",
+            "application/octet-stream",
+        ),
+        ("15550101303", "image/png", "../../rx.png", "image/png"),
+    ];
+    for (number, (customer, mimetype, filename, served_as)) in (1001..).zip(cases) {
+        let says = |text: &'static str, replies: usize| {
+            platform
+                .driver
+                .customer_says(&platform.sim, &session, customer, text, replies)
+        };
+        says("1", 1).await.unwrap();
+        says("checkout", 2).await.unwrap();
+        let file = CustomerMedia {
+            bytes: b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>".to_vec(),
+            mimetype: mimetype.to_owned(),
+            filename: Some(filename.to_owned()),
+        };
+        platform
+            .sim
+            .inject_customer_media(&session, customer, "", file)
+            .unwrap();
+        let received = platform
+            .driver
+            .wait_for_reply(&platform.sim, customer, 3)
+            .await
+            .unwrap();
+        assert!(received.contains("Prescription received"), "{received}");
+        says("22 Mill Road, York", 4).await.unwrap();
+        says("yes", 5).await.unwrap();
+        let (_, page) = platform
+            .call(Some(&key), Method::GET, "/v1/orders", None)
+            .await;
+        let order = page["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["order_number"] == number)
+            .unwrap_or_else(|| panic!("order {number}: {page}"))
+            .clone();
+        let media_id = order["prescription"]["media_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let response = reqwest::Client::new()
+            .get(format!("{}/v1/media/{media_id}", platform.server.url))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{mimetype:?}");
+        let headers = response.headers();
+        assert_eq!(headers["content-type"], served_as, "{mimetype:?}");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert!(headers.get("x-injected").is_none());
+        let disposition = headers["content-disposition"].to_str().unwrap();
+        assert!(
+            disposition.starts_with("attachment; filename=\"rx"),
+            "{disposition}"
+        );
+        assert!(!disposition.contains(['\u{7}', '/']), "{disposition}");
+    }
+}
+on_both_backends!(customer_file_metadata_is_served_safely);

@@ -639,14 +639,19 @@ async fn hook_customer_message(
     Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
 }
 
-/// A customer's media file, as WAHA serves it (404 once expired).
+/// A customer's media file, as WAHA serves it (404 once expired), with
+/// the mimetype the message announced when that is a valid header value
+/// (a forged one, with line breaks, gets `application/octet-stream`).
 async fn download_file(
     State(shared): SharedState,
     Path((session, file)): Path<(String, String)>,
 ) -> Response {
     match shared.file(&format!("/api/files/{session}/{file}")) {
         Some((bytes, mimetype)) => {
-            ([(axum::http::header::CONTENT_TYPE, mimetype)], bytes).into_response()
+            let content_type = axum::http::HeaderValue::from_str(&mimetype).unwrap_or(
+                axum::http::HeaderValue::from_static("application/octet-stream"),
+            );
+            ([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response()
         }
         None => (
             StatusCode::NOT_FOUND,
