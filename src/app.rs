@@ -18,6 +18,7 @@ use crate::http::{self, AppState};
 use crate::media::MediaLibrary;
 use crate::metrics;
 use crate::rate_limits::RateLimits;
+use crate::redaction::redacted_url;
 use crate::session_directory::SessionDirectory;
 use crate::storage::{self, Store};
 
@@ -38,7 +39,12 @@ impl App {
         metrics::register_zero_series();
         let store = storage::open(&settings.database.url)
             .await
-            .with_context(|| format!("opening the database {}", settings.database.url))?;
+            .with_context(|| {
+                format!(
+                    "opening the database {}",
+                    redacted_url(&settings.database.url)
+                )
+            })?;
         let instances = store.list_waha_instances().await?;
         let routes = store.list_session_routes().await?;
         let media = Arc::new(MediaLibrary::open(&settings.media, store.clone())?);

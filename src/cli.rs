@@ -1,12 +1,16 @@
 //! The command line: `wabot serve`, `wabot demo [--serve]`, `wabot migrate`,
 //! `wabot openapi`, `wabot healthcheck`.
 
+use std::io::Write;
 use std::path::PathBuf;
+
+use anyhow::Context;
 
 use clap::{Parser, Subcommand};
 
 use crate::app::{App, shutdown_signal};
 use crate::config::Settings;
+use crate::redaction::redacted_url;
 use crate::{demo, http, storage, telemetry};
 
 /// wabot: multi-tenant WhatsApp ordering bots.
@@ -46,6 +50,20 @@ pub enum Command {
     },
 }
 
+/// Writes `text` and a line break to standard output. A reader that
+/// stops early (`wabot openapi | head`) is not an error.
+fn print_to_stdout(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush());
+    match written {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
+        _ => Ok(()),
+    }
+}
+
 /// Runs the chosen command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
@@ -56,10 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped(shutdown_signal()).await
         }
         Command::Demo { serve } => demo::run(settings, serve).await,
-        Command::Openapi => {
-            println!("{}", http::openapi_document().to_pretty_json()?);
-            Ok(())
-        }
+        Command::Openapi => print_to_stdout(&http::openapi_document().to_pretty_json()?),
         Command::Healthcheck { url } => {
             let url = url.unwrap_or_else(|| {
                 let mut address = settings.server.listen;
@@ -84,8 +99,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             telemetry::init(&settings.log);
-            storage::migrate(&settings.database.url).await?;
-            tracing::info!(url = %settings.database.url, "migrations applied");
+            let url = redacted_url(&settings.database.url);
+            storage::migrate(&settings.database.url)
+                .await
+                .with_context(|| format!("migrating {url}"))?;
+            tracing::info!(%url, "migrations applied");
             Ok(())
         }
     }

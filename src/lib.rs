@@ -16,6 +16,7 @@ pub mod image_urls;
 pub mod media;
 pub mod metrics;
 pub mod rate_limits;
+pub mod redaction;
 pub mod session_directory;
 pub mod storage;
 pub mod telemetry;

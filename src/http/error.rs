@@ -53,10 +53,17 @@ pub enum ApiError {
     /// 503: temporarily unable; retry later.
     #[error("{0}")]
     Unavailable(String),
-    /// 503: storage failed; retry later. The cause is logged under an
-    /// error id, which the answer carries instead of the cause.
-    #[error("storage is temporarily unavailable; retry later")]
-    StorageUnavailable(String),
+    /// 503: a dependency (storage, the WhatsApp gateway) failed; retry
+    /// later. The answer names the dependency; the cause, which may hold
+    /// internal addresses or database text, is logged under an error id
+    /// that the answer carries instead.
+    #[error("{what} is temporarily unavailable; retry later")]
+    DependencyUnavailable {
+        /// What failed, for the client.
+        what: &'static str,
+        /// Why, for the log only.
+        cause: String,
+    },
     /// 500: our fault; the cause is logged under an error id, which the
     /// answer carries instead of the cause.
     #[error("internal error")]
@@ -80,7 +87,7 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
             }
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
-            ApiError::Unavailable(_) | ApiError::StorageUnavailable(_) => {
+            ApiError::Unavailable(_) | ApiError::DependencyUnavailable { .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -118,7 +125,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let error_id = match &self {
-            ApiError::Internal(cause) | ApiError::StorageUnavailable(cause) => {
+            ApiError::Internal(cause) | ApiError::DependencyUnavailable { cause, .. } => {
                 let error_id = Uuid::now_v7().simple().to_string();
                 tracing::error!(%error_id, %cause, %status, "request failed");
                 Some(error_id)
@@ -141,7 +148,7 @@ impl IntoResponse for ApiError {
             self,
             ApiError::TooManyRequests(_)
                 | ApiError::Unavailable(_)
-                | ApiError::StorageUnavailable(_)
+                | ApiError::DependencyUnavailable { .. }
         ) {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
@@ -185,9 +192,46 @@ impl From<Overload> for ApiError {
 impl From<RuntimeError> for ApiError {
     fn from(error: RuntimeError) -> Self {
         match error {
-            RuntimeError::Storage(cause) => ApiError::StorageUnavailable(cause),
+            RuntimeError::Storage(cause) => ApiError::DependencyUnavailable {
+                what: "storage",
+                cause,
+            },
             RuntimeError::Spawn(cause) => ApiError::Internal(cause),
             other => ApiError::Unavailable(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(error: ApiError) -> (StatusCode, String) {
+        let response = error.into_response();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn causes_of_failures_on_our_side_are_logged_not_shown() {
+        let storage = RuntimeError::Storage(
+            "error returned from database: invalid byte sequence for encoding \"UTF8\": 0x00"
+                .to_owned(),
+        );
+        let (status, body) = body_of(storage.into()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            !body.contains("database") && !body.contains("0x00"),
+            "{body}"
+        );
+        assert!(body.contains("\"error_id\""), "{body}");
+
+        let (status, body) =
+            body_of(StoreError::Backend("relation \"tenants\" does not exist".into()).into()).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!body.contains("relation"), "{body}");
     }
 }

@@ -70,9 +70,10 @@ pub(crate) fn client(instance: &WahaInstance) -> WahaClient {
 /// WAHA's failures as answers the tenant can act on.
 pub(crate) fn waha_failure(error: WahaError) -> ApiError {
     match error {
-        WahaError::Network(_) | WahaError::Server(_) => ApiError::Unavailable(format!(
-            "the WhatsApp gateway is unreachable or failing ({error}); try again shortly"
-        )),
+        WahaError::Network(_) | WahaError::Server(_) => ApiError::DependencyUnavailable {
+            what: "the WhatsApp gateway",
+            cause: error.to_string(),
+        },
         WahaError::SessionNotWorking(status) => ApiError::Conflict(format!(
             "the session is {status}; this needs SCAN_QR_CODE (restart the session if it FAILED)"
         )),

@@ -14,6 +14,8 @@ use anyhow::Context;
 use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+use crate::redaction::redacted_url;
+
 /// GCRA: KEYS[1] the key; ARGV[1] the emission interval in ms; ARGV[2] the
 /// burst. Returns 1 if the request is allowed (and counts it), else 0.
 const GCRA: &str = r"
@@ -60,7 +62,7 @@ impl SharedLimits {
                 )
             }
         }
-        .with_context(|| format!("limits.redis_url {url}"))?;
+        .with_context(|| format!("limits.redis_url {}", redacted_url(url)))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(REDIS_TIMEOUT))
@@ -68,8 +70,13 @@ impl SharedLimits {
         let connection = client
             .get_connection_manager_with_config(config)
             .await
-            .with_context(|| format!("connecting to Redis at {url} for the rate limits"))?;
-        tracing::info!(%url, "rate limits are shared through Redis");
+            .with_context(|| {
+                format!(
+                    "connecting to Redis at {} for the rate limits",
+                    redacted_url(url)
+                )
+            })?;
+        tracing::info!(url = %redacted_url(url), "rate limits are shared through Redis");
         Ok(Self {
             connection,
             script: Script::new(GCRA),

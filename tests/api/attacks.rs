@@ -10,7 +10,9 @@ use wabot_load_tests::CustomerMedia;
 
 use wabot::storage::models::{NewApiKey, Role};
 
-use crate::helpers::{Backend, SESSION, TestApp, error_code, signed_message_event};
+use crate::helpers::{
+    Backend, SESSION, Stack, TestApp, error_code, fresh_database, signed_message_event,
+};
 use crate::on_both_backends;
 use crate::platform::Platform;
 
@@ -522,3 +524,93 @@ async fn customer_file_metadata_is_served_safely(backend: Backend) {
     }
 }
 on_both_backends!(customer_file_metadata_is_served_safely);
+
+/// Finding 8: a tenant whose session cannot start is told the gateway is
+/// unavailable, with an error id, never the gateway's internal address.
+async fn a_failed_session_start_shows_no_internal_address(backend: Backend) {
+    let Stack { server, driver, .. } = Stack::start(backend, |_| {}).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let instance = json!({"name": "down", "base_url": format!("http://{address}"),
+        "api_key": "waha-key-0123456789"});
+    driver
+        .operator(Method::POST, "/v1/operator/waha-instances", Some(&instance))
+        .await
+        .unwrap();
+    let platform = Platform::on(server, driver).await;
+    let (key, _) = platform.sign_up("ann@example.com", "15550003333").await;
+    let (status, answer) = platform
+        .call(Some(&key), Method::POST, "/v1/whatsapp/session", None)
+        .await;
+    assert_eq!(status, 503, "{answer}");
+    let text = answer.to_string();
+    assert!(
+        !text.contains(&address) && !text.contains("127.0.0.1"),
+        "{text}"
+    );
+    assert_eq!(
+        answer["error"]["message"],
+        "the WhatsApp gateway is temporarily unavailable; retry later"
+    );
+    assert_eq!(answer["error"]["error_id"].as_str().map(str::len), Some(32));
+}
+on_both_backends!(a_failed_session_start_shows_no_internal_address);
+
+/// Finding 8: `wabot migrate`, and a start that cannot reach its database,
+/// never print the database password.
+#[tokio::test]
+async fn no_database_password_is_printed() {
+    let database = fresh_database(Backend::Postgres).await;
+    let with_password = database.replacen("postgres@", "postgres:hunter2-secret@", 1);
+    assert_ne!(with_password, database, "{database}");
+    let run = |command: &str, url: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wabot"))
+            .arg(command)
+            .env("WABOT_DATABASE__URL", url)
+            .env("WABOT_SERVER__LISTEN", "127.0.0.1:0")
+            .output()
+            .unwrap()
+    };
+    // Trust authentication ignores the password: the migration runs.
+    let migrated = run("migrate", &with_password);
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&migrated.stdout),
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+    assert!(migrated.status.success(), "{printed}");
+    assert!(printed.contains("migrations applied"), "{printed}");
+    assert!(printed.contains("postgres:***@"), "{printed}");
+    assert!(!printed.contains("hunter2"), "{printed}");
+    assert!(
+        !printed.contains('\u{1b}'),
+        "no colour codes when not on a terminal: {printed:?}"
+    );
+
+    let unreachable = "postgres://app:hunter2-secret@127.0.0.1:1/wabot";
+    let failed = run("serve", unreachable);
+    let printed = String::from_utf8_lossy(&failed.stderr);
+    assert!(!failed.status.success());
+    assert!(printed.contains("opening the database"), "{printed}");
+    assert!(!printed.contains("hunter2"), "{printed}");
+}
+
+/// Finding 10: `wabot openapi | head` ends quietly when the reader stops.
+#[test]
+fn the_openapi_command_survives_a_closed_pipe() {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wabot"))
+        .arg("openapi")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe is closed here, with most of the document unread.
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -40,6 +40,19 @@ impl Platform {
         }
     }
 
+    /// A platform around a running `server`, with an idle simulator that
+    /// is not registered (the caller registered its own instances).
+    pub async fn on(server: Server, driver: Driver) -> Self {
+        let sim = Simulator::start(wabot_load_tests::SimulatorConfig::fast())
+            .await
+            .unwrap();
+        Self {
+            server,
+            sim,
+            driver,
+        }
+    }
+
     /// Calls the API with `token` (if any); returns status and JSON body.
     pub async fn call(
         &self,
