@@ -19,6 +19,7 @@ use crate::media::MediaLibrary;
 use crate::metrics;
 use crate::rate_limits::RateLimits;
 use crate::redaction::redacted_url;
+use crate::retention;
 use crate::session_directory::SessionDirectory;
 use crate::storage::{self, Store};
 
@@ -33,6 +34,7 @@ impl App {
     /// Opens storage, starts the actor tree with the known WAHA instances and
     /// sessions, and binds the listener (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        settings.check()?;
         // First: what the actors register at start (help texts, zero
         // series) needs the recorder installed.
         let metrics = metrics::recorder();
@@ -158,6 +160,16 @@ impl App {
             runtime.clone(),
             Duration::from_secs(self.state.settings.metrics.sample_interval_secs.max(1)),
         );
+        let retention = retention::spawn(
+            self.state.store.clone(),
+            Duration::from_secs(
+                self.state
+                    .settings
+                    .inbox
+                    .text_retention_hours
+                    .saturating_mul(3600),
+            ),
+        );
         let router = http::router(self.state);
         axum::serve(
             self.listener,
@@ -167,6 +179,7 @@ impl App {
         .await
         .context("serving HTTP")?;
         sampler.abort();
+        retention.abort();
         tracing::info!("HTTP stopped; draining actors");
         runtime.shutdown(grace).await;
         Ok(())

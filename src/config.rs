@@ -10,6 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
+use wabot_actors::waha_client::webhook_retries;
 use wabot_actors::{RuntimeSettings, WahaSettings};
 
 pub use crate::rate_limits::LimitSettings;
@@ -217,18 +218,26 @@ pub struct OperatorSettings {
 }
 
 /// `[webhook]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookSettings {
-    /// Events whose signed `timestamp` is older than this are refused (401);
-    /// 0 turns the check off. WAHA's retries stretch over minutes, so keep
-    /// it well above the retry window you configure in WAHA.
-    pub max_age_secs: u64,
+    /// Events whose signed `timestamp` is older than this many seconds are
+    /// refused (401). Unset: the window that fits the retry schedule wabot
+    /// registers on WAHA (about 88 minutes; see
+    /// `wabot_actors::waha_client::webhook_retries`). A value shorter than
+    /// that window would refuse WAHA's late retries, so losing messages,
+    /// and is refused at start; 0 turns the check off.
+    pub max_age_secs: Option<u64>,
 }
 
-impl Default for WebhookSettings {
-    fn default() -> Self {
-        Self { max_age_secs: 3600 }
+impl WebhookSettings {
+    /// The freshness window in force (`None`: no check).
+    pub fn freshness_window(&self) -> Option<Duration> {
+        match self.max_age_secs {
+            Some(0) => None,
+            Some(secs) => Some(Duration::from_secs(secs)),
+            None => Some(webhook_retries::REGISTERED.freshness_window()),
+        }
     }
 }
 
@@ -276,6 +285,11 @@ pub struct InboxSettings {
     pub batch_max: usize,
     /// Longest an event waits for others to share its transaction, in µs.
     pub batch_delay_us: u64,
+    /// Hours a handled customer message keeps its text (and file link);
+    /// then the text is erased. The row itself stays as the message's
+    /// dedupe key, so a replay is still recognised. Must be longer than the
+    /// webhook freshness window.
+    pub text_retention_hours: u64,
 }
 
 impl Default for InboxSettings {
@@ -284,6 +298,7 @@ impl Default for InboxSettings {
         Self {
             batch_max: defaults.inbox_batch_max,
             batch_delay_us: defaults.inbox_batch_delay.as_micros() as u64,
+            text_retention_hours: 7 * 24,
         }
     }
 }
@@ -382,6 +397,30 @@ impl Settings {
             .try_deserialize()
     }
 
+    /// Refuses settings that would lose messages or let replays in: a
+    /// webhook freshness window shorter than the registered retries reach,
+    /// or message texts erased before that window has passed.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let needed = webhook_retries::REGISTERED.freshness_window();
+        if let Some(window) = self.webhook.freshness_window() {
+            anyhow::ensure!(
+                window >= needed,
+                "webhook.max_age_secs = {} is shorter than the {} s in which WAHA's last retry can arrive; \
+                 leave it unset, or set at least {}",
+                window.as_secs(),
+                needed.as_secs(),
+                needed.as_secs()
+            );
+        }
+        let retention = Duration::from_secs(self.inbox.text_retention_hours.saturating_mul(3600));
+        anyhow::ensure!(
+            retention > needed,
+            "inbox.text_retention_hours must be longer than the webhook freshness window ({} s)",
+            needed.as_secs()
+        );
+        Ok(())
+    }
+
     /// The actor runtime's view of these settings.
     pub fn runtime(&self) -> RuntimeSettings {
         let waha = &self.waha;
@@ -418,6 +457,19 @@ mod tests {
         assert!(settings.database.url.starts_with("sqlite://"));
         assert_eq!(settings.server.listen.to_string(), "127.0.0.1:4000");
         assert!(format!("{:?}", Secret::new("hunter2")).contains("***"));
+    }
+
+    #[test]
+    fn a_window_shorter_than_the_retries_is_refused() {
+        let mut settings = Settings::default();
+        assert!(settings.check().is_ok());
+        settings.webhook.max_age_secs = Some(3600);
+        let error = settings.check().unwrap_err().to_string();
+        assert!(error.contains("webhook.max_age_secs"), "{error}");
+        settings.webhook.max_age_secs = Some(0);
+        assert!(settings.check().is_ok(), "0 turns the check off");
+        settings.inbox.text_retention_hours = 1;
+        assert!(settings.check().is_err());
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod media;
 pub mod metrics;
 pub mod rate_limits;
 pub mod redaction;
+pub mod retention;
 pub mod session_directory;
 pub mod storage;
 pub mod telemetry;

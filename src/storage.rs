@@ -269,6 +269,10 @@ pub trait OperatorStore: Send + Sync {
     async fn sessions_per_instance(&self) -> Result<HashMap<Uuid, i64>, StoreError>;
     /// Unhandled inbox and unsent outbox rows of every tenant.
     async fn backlog(&self) -> Result<Backlog, StoreError>;
+    /// Erases the text and file link of customer messages handled before
+    /// `before`, keeping each row as its message's dedupe key; returns how
+    /// many were erased.
+    async fn erase_handled_texts(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
     /// This node's database connections.
     fn pool_stats(&self) -> PoolStats;
     /// Whether the database answers a query.

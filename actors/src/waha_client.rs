@@ -3,6 +3,7 @@
 //! management (§2) is in [`sessions`].
 
 mod sessions;
+pub mod webhook_retries;
 
 pub use sessions::{SessionConfig, SessionState};
 

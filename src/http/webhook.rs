@@ -16,7 +16,7 @@
 mod envelope;
 mod signature;
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -129,7 +129,9 @@ async fn check_and_route(
     if let Some(path) = domain::nul_character_at(&envelope.payload) {
         return Err(nul_in_field(&format!("payload.{path}")));
     }
-    check_freshness(envelope.timestamp, app.settings.webhook.max_age_secs)?;
+    if let Some(window) = app.settings.webhook.freshness_window() {
+        check_freshness(envelope.timestamp, window)?;
+    }
 
     match envelope.event.as_str() {
         "message" => {
@@ -200,17 +202,21 @@ async fn check_and_route(
 /// Largest clock skew accepted for events stamped in the future.
 const FUTURE_SKEW_MS: i64 = 5 * 60 * 1000;
 
-fn check_freshness(timestamp_ms: i64, max_age_secs: u64) -> Result<(), ApiError> {
-    if max_age_secs == 0 {
-        return Ok(());
-    }
+/// Refuses (401) an event created more than `window` ago (or stamped far
+/// in the future). The window fits WAHA's retries (see
+/// `webhook_retries`): the last retry of a stored message still arrives
+/// inside it, and a replay of a stored message is a duplicate whatever
+/// its age.
+fn check_freshness(timestamp_ms: i64, window: Duration) -> Result<(), ApiError> {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
     let age_ms = now_ms - timestamp_ms;
-    if age_ms > (max_age_secs as i64) * 1000 || age_ms < -FUTURE_SKEW_MS {
+    let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+    if age_ms > window_ms || age_ms < -FUTURE_SKEW_MS {
         return Err(ApiError::Unauthorized(format!(
-            "stale event: timestamp {timestamp_ms} is outside the accepted window of {max_age_secs} s"
+            "stale event: timestamp {timestamp_ms} is outside the accepted window of {} s",
+            window.as_secs()
         )));
     }
     Ok(())

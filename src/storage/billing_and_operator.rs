@@ -217,6 +217,21 @@ macro_rules! billing_and_operator_stores {
                     .collect()
             }
 
+            async fn erase_handled_texts(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+                // The partial index inbox_text_kept holds exactly the rows
+                // that still have something to erase.
+                let erased = sqlx::query(
+                    "UPDATE inbox SET body = '', media = NULL
+                     WHERE processed_at IS NOT NULL AND processed_at < $1
+                       AND (body <> '' OR media IS NOT NULL)",
+                )
+                .bind(before)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+                Ok(erased.rows_affected())
+            }
+
             async fn backlog(&self) -> Result<Backlog, StoreError> {
                 // Both reads use the partial indexes of unhandled rows.
                 let inbox_depth: i64 = sqlx::query_scalar(

@@ -11,7 +11,7 @@ use wabot_load_tests::CustomerMedia;
 use wabot::storage::models::{NewApiKey, Role};
 
 use crate::helpers::{
-    Backend, SESSION, Stack, TestApp, error_code, fresh_database, signed_message_event,
+    Backend, SECRET, SESSION, Stack, TestApp, error_code, fresh_database, signed_message_event,
 };
 use crate::on_both_backends;
 use crate::platform::Platform;
@@ -614,3 +614,81 @@ fn the_openapi_command_survives_a_closed_pipe() {
     assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// A signed `message` event from `customer`, created at `timestamp_ms`.
+fn signed_at(
+    customer: &str,
+    text: &str,
+    timestamp_ms: i64,
+) -> (Vec<u8>, Vec<(&'static str, String)>) {
+    let (body, _) = signed_message_event(SESSION, customer, text, false);
+    let mut event: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    event["timestamp"] = json!(timestamp_ms);
+    let body = serde_json::to_vec(&event).unwrap();
+    let headers = vec![
+        (
+            "X-Webhook-Hmac",
+            wabot_load_tests::simulator::sign(SECRET, &body),
+        ),
+        ("X-Webhook-Hmac-Algorithm", "sha512".to_owned()),
+    ];
+    (body, headers)
+}
+
+/// Finding 9: the last retry of the schedule wabot registers on WAHA is
+/// accepted; a replay of a stored message is a duplicate at any age (even
+/// after its text was erased); an event never stored is refused once the
+/// window has passed.
+async fn webhook_freshness_fits_the_registered_retries(backend: Backend) {
+    use wabot_actors::waha_client::webhook_retries::REGISTERED;
+    let app = TestApp::spawn(backend).await;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let last_retry_ms = REGISTERED.last_attempt_at_most().as_millis() as i64;
+    let window_ms = REGISTERED.freshness_window().as_millis() as i64;
+
+    let late = "15551239001@c.us";
+    let (body, headers) = signed_at(late, "menu", now_ms - last_retry_ms);
+    let (status, answer) = app.post_webhook(body.clone(), &headers).await;
+    assert_eq!(
+        (status, &answer["status"]),
+        (200, &json!("accepted")),
+        "{answer}"
+    );
+    app.driver.wait_for_reply(&app.sim, late, 1).await.unwrap();
+
+    let (status, answer) = app.post_webhook(body.clone(), &headers).await;
+    assert_eq!(
+        (status, &answer["status"]),
+        (200, &json!("duplicate")),
+        "{answer}"
+    );
+
+    let stale = "15551239002@c.us";
+    let (old, old_headers) = signed_at(stale, "menu", now_ms - window_ms - 5_000);
+    let (status, answer) = app.post_webhook(old, &old_headers).await;
+    assert_eq!(status, 401, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("stale")
+    );
+
+    // Erasing handled texts keeps the dedupe key.
+    let erased = app
+        .server
+        .store
+        .erase_handled_texts(chrono::Utc::now() + chrono::Duration::seconds(1))
+        .await
+        .unwrap();
+    assert!(erased >= 1, "{erased}");
+    let (status, answer) = app.post_webhook(body, &headers).await;
+    assert_eq!(
+        (status, &answer["status"]),
+        (200, &json!("duplicate")),
+        "{answer}"
+    );
+    assert_eq!(app.sent_to(late).len(), 1, "answered once");
+    assert!(app.sent_to(stale).is_empty());
+}
+on_both_backends!(webhook_freshness_fits_the_registered_retries);

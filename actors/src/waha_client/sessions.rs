@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{WahaClient, WahaError};
+use super::{WahaClient, WahaError, webhook_retries};
 
 /// What wabot configures on every session it creates.
 #[derive(Debug, Clone)]
@@ -28,7 +28,7 @@ impl SessionConfig {
                 "url": self.webhook_url,
                 "events": ["message", "session.status"],
                 "hmac": {"key": self.webhook_secret},
-                "retries": {"policy": "exponential", "delaySeconds": 2, "attempts": 15},
+                "retries": webhook_retries::REGISTERED.as_json(),
             }],
         })
     }
@@ -154,4 +154,23 @@ fn text_field(body: &Value, field: &str) -> Result<String, WahaError> {
             status: 200,
             body: format!("answer without '{field}'"),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_session_webhook_carries_the_registered_retries() {
+        let config = SessionConfig {
+            name: "s".into(),
+            webhook_url: "http://wabot/webhooks/waha".into(),
+            webhook_secret: "k".into(),
+            tenant_id: "t".into(),
+        };
+        assert_eq!(
+            config.config_json()["webhooks"][0]["retries"],
+            webhook_retries::REGISTERED.as_json()
+        );
+    }
 }
