@@ -106,7 +106,20 @@ async fn list_orders(
     }))
 }
 
-/// The same filters as the listing, as CSV (at most 10,000 orders).
+/// `cell` as a spreadsheet shows it as text, never as a formula: a cell
+/// that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
+/// leading `'` (OWASP, "CSV Injection"). Customers write delivery
+/// addresses, so `=HYPERLINK(...)` must not become a live link.
+fn spreadsheet_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
+/// The same filters as the listing, as CSV (at most 10,000 orders). Cells
+/// customers wrote are made safe for spreadsheets.
 #[utoipa::path(get, path = "/v1/orders/export.csv", tag = "orders",
     security(("bearer" = [])), params(OrderQuery),
     responses((status = 200, description = "CSV, one line per order", content_type = "text/csv")))]
@@ -144,9 +157,9 @@ async fn export_orders(
                 order.id.to_string(),
                 order.created_at.to_rfc3339(),
                 order.status.to_string(),
-                order.customer_phone.clone(),
-                order.delivery_address.clone(),
-                items,
+                spreadsheet_safe(&order.customer_phone),
+                spreadsheet_safe(&order.delivery_address),
+                spreadsheet_safe(&items),
                 order.total.to_string(),
             ])
             .map_err(csv_error)?;
@@ -345,4 +358,21 @@ async fn review_prescription(
     };
     let order = apply_change(&app, member.tenant_id, order_id, &change, &member.actor).await?;
     Ok(Json(order))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_become_text() {
+        assert_eq!(
+            spreadsheet_safe("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
+        for risky in ["+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(spreadsheet_safe(risky).starts_with('\''), "{risky:?}");
+        }
+        assert_eq!(spreadsheet_safe("12 Baker Street"), "12 Baker Street");
+    }
 }

@@ -692,3 +692,141 @@ async fn webhook_freshness_fits_the_registered_retries(backend: Backend) {
     assert!(app.sent_to(stale).is_empty());
 }
 on_both_backends!(webhook_freshness_fits_the_registered_retries);
+
+/// Finding 10: a delivery address written as a spreadsheet formula is
+/// exported as text.
+async fn exported_orders_carry_no_live_formulas(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    let (key, session, _) = platform.live_tenant("ann@example.com", "15550003333").await;
+    let customer = "15551238888";
+    let says = |text: &'static str, replies: usize| {
+        platform
+            .driver
+            .customer_says(&platform.sim, &session, customer, text, replies)
+    };
+    says("1", 1).await.unwrap();
+    says("checkout", 2).await.unwrap();
+    says("=HYPERLINK(\"http://evil.example\",\"Track order\")", 3)
+        .await
+        .unwrap();
+    let placed = says("yes", 4).await.unwrap();
+    assert!(placed.contains("#1001"), "{placed}");
+    let csv = reqwest::Client::new()
+        .get(format!("{}/v1/orders/export.csv", platform.server.url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains(",\"'=HYPERLINK(\"\"http://evil.example\"\""),
+        "{csv}"
+    );
+    assert!(!csv.contains(",\"=HYPERLINK"), "{csv}");
+}
+on_both_backends!(exported_orders_carry_no_live_formulas);
+
+/// Finding 10: control characters, overlong descriptions, unknown routes,
+/// wrong methods, oversized bodies, unparsable queries: each a clear JSON
+/// error with the right status, and nothing changed. The `Bearer` scheme
+/// is case-insensitive.
+async fn small_input_holes_are_closed(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    let (key, _) = platform.sign_up("ann@example.com", "15550003333").await;
+    let owner = Some(key.as_str());
+    let signup = json!({"email": "eve@example.com", "password": "correct horse battery",
+        "business_name": "Eve\u{1b}[2J\u{1b}[31mPizza", "business_type": "restaurant",
+        "phone_number": "15550004444"});
+    let long = "x".repeat(501);
+    let item = json!({"item_id": "soup", "name": "Soup", "price": "4.00",
+        "category": "Starters", "description": long});
+    let cases = [
+        (
+            None,
+            Method::POST,
+            "/v1/signup",
+            Some(signup),
+            422,
+            "invalid",
+        ),
+        (
+            owner,
+            Method::PUT,
+            "/v1/settings",
+            Some(json!({"greeting": "Hi \u{202E}!olleh"})),
+            422,
+            "invalid",
+        ),
+        (
+            owner,
+            Method::POST,
+            "/v1/menu/items",
+            Some(item),
+            422,
+            "invalid",
+        ),
+        (
+            owner,
+            Method::GET,
+            "/v1/no-such-route",
+            None,
+            404,
+            "not_found",
+        ),
+        (
+            owner,
+            Method::DELETE,
+            "/v1/me",
+            None,
+            405,
+            "method_not_allowed",
+        ),
+        (
+            owner,
+            Method::GET,
+            "/v1/orders?limit=many",
+            None,
+            400,
+            "bad_request",
+        ),
+    ];
+    for (token, method, path, body, status, code) in cases {
+        let (answered, answer) = platform.call(token, method.clone(), path, body).await;
+        assert_eq!(
+            (answered, error_code(&answer)),
+            (status, code),
+            "{method} {path}: {answer}"
+        );
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+    let (_, items) = platform
+        .call(owner, Method::GET, "/v1/menu/items", None)
+        .await;
+    assert_eq!(items, json!([]));
+
+    let oversized =
+        json!({"item_id": "soup", "name": "x".repeat(70_000), "price": "1", "category": "c"});
+    let (status, answer) = platform
+        .call(owner, Method::POST, "/v1/menu/items", Some(oversized))
+        .await;
+    assert_eq!(
+        (status, error_code(&answer)),
+        (413, "payload_too_large"),
+        "{answer}"
+    );
+
+    let response = reqwest::Client::new()
+        .get(format!("{}/v1/me", platform.server.url))
+        .header("Authorization", format!("bearer {key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "the scheme is case-insensitive");
+}
+on_both_backends!(small_input_holes_are_closed);
