@@ -91,13 +91,32 @@ ensure_redis() {
   wait_for 10 redis_answers "$TEST_REDIS_URL" || die "Redis did not start on port $port"
 }
 
+# The tests connect as an ordinary role, as wabot does in production: a
+# superuser bypasses row-level security, so tests run as one would prove
+# nothing about it. Made once; the URL is switched to it.
+use_ordinary_role() {
+  local role=wabot_ci url
+  [ "$(psql "$TEST_POSTGRES_URL" -Atqc 'select rolsuper from pg_roles where rolname = current_user')" = t ] || return 0
+  psql "$TEST_POSTGRES_URL" -qc "DO \$\$ BEGIN CREATE ROLE $role LOGIN CREATEDB CREATEROLE;
+    EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" >/dev/null
+  case "$TEST_POSTGRES_URL" in
+    *://*@*) url="${TEST_POSTGRES_URL/:\/\/*@/://$role@}" ;;
+    *) url="${TEST_POSTGRES_URL/:\/\//://$role@}" ;;
+  esac
+  pg_answers "$url" || die "PostgreSQL does not let the role $role log in at $url"
+  TEST_POSTGRES_URL=$url
+}
+
 drop_test_databases() {
   psql "$TEST_POSTGRES_URL" -Atqc "select datname from pg_database where datname like 'wabot_test_%'" |
     while read -r db; do psql "$TEST_POSTGRES_URL" -qc "drop database if exists \"$db\"" >/dev/null; done
+  psql "$TEST_POSTGRES_URL" -Atqc "select rolname from pg_roles where rolname like 'wabot_owner_%'" |
+    while read -r role; do psql "$TEST_POSTGRES_URL" -qc "drop role if exists \"$role\"" >/dev/null; done
   rm -f "${TMPDIR:-/tmp}"/wabot-test-*.db "${TMPDIR:-/tmp}"/wabot-test-*.db-*
 }
 
 ensure_postgres
+use_ordinary_role
 ensure_redis
 # The Redis TLS test starts its own redis-server (Debian's is built with TLS).
 command -v redis-server >/dev/null || apt_install redis-server

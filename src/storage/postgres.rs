@@ -67,6 +67,18 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(std::time::Duration::from_secs(5))
+            // Row-level security is forced (migration 0010): this pool's
+            // platform work opts in to every tenant's rows; tenant
+            // transactions switch to wabot_app, which the opt-in never
+            // reaches.
+            .after_connect(|connection, _| {
+                Box::pin(async move {
+                    sqlx::query("SET app.platform = 'on'")
+                        .execute(connection)
+                        .await
+                        .map(|_| ())
+                })
+            })
             .connect(url)
             .await
             .map_err(|e| backend(format!("cannot connect to PostgreSQL: {e}")))?;

@@ -562,8 +562,9 @@ on_both_backends!(a_failed_session_start_shows_no_internal_address);
 #[tokio::test]
 async fn no_database_password_is_printed() {
     let database = fresh_database(Backend::Postgres).await;
-    let with_password = database.replacen("postgres@", "postgres:hunter2-secret@", 1);
-    assert_ne!(with_password, database, "{database}");
+    let mut with_password = url::Url::parse(&database).unwrap();
+    with_password.set_password(Some("hunter2-secret")).unwrap();
+    let with_password = with_password.to_string();
     let run = |command: &str, url: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_wabot"))
             .arg(command)
@@ -581,7 +582,7 @@ async fn no_database_password_is_printed() {
     );
     assert!(migrated.status.success(), "{printed}");
     assert!(printed.contains("migrations applied"), "{printed}");
-    assert!(printed.contains("postgres:***@"), "{printed}");
+    assert!(printed.contains(":***@"), "{printed}");
     assert!(!printed.contains("hunter2"), "{printed}");
     assert!(
         !printed.contains('\u{1b}'),

@@ -154,3 +154,90 @@ async fn a_session_scoped_to_one_tenant_reads_and_writes_none_of_anothers_rows()
             .all(|o| o.id != orders_of_b[0].id)
     );
 }
+
+/// Row-level security binds the owning role too (FORCE): a session of the
+/// owner that has not opted in sees no tenant's rows. And tenant work may
+/// not change a tenant's tier, status or name. The owner here is an
+/// ordinary role, as in production: superusers bypass row-level security.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_sees_tenant_rows_only_when_it_opts_in_and_tenants_cannot_raise_their_tier() {
+    use sqlx::Connection;
+    let admin_url = crate::helpers::postgres_admin_url();
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    let suffix = Uuid::new_v4().simple().to_string();
+    let (owner, database) = (
+        format!("wabot_owner_{suffix}"),
+        format!("wabot_test_{suffix}"),
+    );
+    for sql in [
+        format!("CREATE ROLE {owner} LOGIN CREATEROLE"),
+        // Membership lets a non-superuser admin give the database away.
+        format!("GRANT {owner} TO CURRENT_USER"),
+        format!("CREATE DATABASE {database} OWNER {owner}"),
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let (scheme, rest) = base.split_once("://").unwrap();
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let url = format!("{scheme}://{owner}@{host}/{database}");
+
+    let store = PgStore::open(&url)
+        .await
+        .expect("the owner runs the migrations");
+    let instance = store
+        .create_waha_instance(&NewWahaInstance {
+            name: "w".into(),
+            base_url: "http://w:3000".into(),
+            api_key: "k".into(),
+            capacity: 10,
+        })
+        .await
+        .unwrap();
+    let a = tenant(&store, instance.id, 1).await;
+    assert_eq!(
+        store.list_orders(a).await.unwrap().len(),
+        1,
+        "platform work sees rows"
+    );
+
+    let mut console = sqlx::PgConnection::connect(&url).await.unwrap();
+    for table in ["tenants", "orders", "conversations", "inbox"] {
+        let seen: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                .fetch_one(&mut console)
+                .await
+                .unwrap();
+        assert_eq!(seen, 0, "{table}: the owner sees nothing without opting in");
+    }
+    sqlx::query("SET app.platform = 'on'")
+        .execute(&mut console)
+        .await
+        .unwrap();
+    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM orders")
+        .fetch_one(&mut console)
+        .await
+        .unwrap();
+    assert_eq!(seen, 1, "and everything once it opts in");
+    console.close().await.unwrap();
+
+    let mut tx = store.tenant_transaction(a).await.unwrap();
+    let raised = sqlx::query("UPDATE tenants SET subscription_tier = 'enterprise' WHERE id = $1")
+        .bind(a)
+        .execute(&mut *tx)
+        .await;
+    assert!(raised.is_err(), "tenant work cannot change its own tier");
+    drop(tx);
+    let mut tx = store.tenant_transaction(a).await.unwrap();
+    let settings = sqlx::query("UPDATE tenants SET settings = settings WHERE id = $1")
+        .bind(a)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(settings.rows_affected(), 1, "but may change its settings");
+    drop(tx);
+    drop(store);
+}
