@@ -23,7 +23,12 @@ use wabot_plugins::{BotSettings, PluginKind};
 const BATCH: usize = 256;
 
 async fn store_with_tenant(url: &str) -> (Arc<dyn Store>, Uuid) {
-    let store = storage::open(url).await.expect("open the store");
+    let store = storage::open(
+        url,
+        std::sync::Arc::new(wabot::secret_box::SecretBox::ephemeral()),
+    )
+    .await
+    .expect("open the store");
     let instance = store
         .create_waha_instance(&NewWahaInstance {
             name: "bench".into(),

@@ -63,6 +63,7 @@ log "starting wabot on $wabot_url"
 WABOT_SERVER__LISTEN=127.0.0.1:$wabot_port \
 WABOT_DATABASE__URL=${TEST_POSTGRES_URL%/*}/$database \
 WABOT_OPERATOR__TOKEN=$token \
+WABOT_SECRETS__KEY_FILE=$work/secrets.key \
 WABOT_METRICS__SAMPLE_INTERVAL_SECS=1 \
 WABOT_MEDIA__DIR=$work/media \
 WABOT_LOG__LEVEL=warn \

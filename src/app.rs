@@ -20,6 +20,7 @@ use crate::metrics;
 use crate::rate_limits::RateLimits;
 use crate::redaction::redacted_url;
 use crate::retention;
+use crate::secret_box::SecretBox;
 use crate::session_directory::SessionDirectory;
 use crate::storage::{self, Store};
 
@@ -39,7 +40,11 @@ impl App {
         // series) needs the recorder installed.
         let metrics = metrics::recorder();
         metrics::register_zero_series();
-        let store = storage::open(&settings.database.url)
+        let secrets = Arc::new(
+            SecretBox::from_settings(&settings.secrets)
+                .context("loading the keys that seal secrets at rest")?,
+        );
+        let store = storage::open(&settings.database.url, secrets)
             .await
             .with_context(|| {
                 format!(
@@ -47,6 +52,10 @@ impl App {
                     redacted_url(&settings.database.url)
                 )
             })?;
+        let resealed = store.reseal_secrets().await?;
+        if resealed > 0 {
+            tracing::info!(resealed, "sealed secrets at rest under the current key");
+        }
         let instances = store.list_waha_instances().await?;
         let routes = store.list_session_routes().await?;
         let media = Arc::new(MediaLibrary::open(&settings.media, store.clone())?);

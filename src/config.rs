@@ -14,6 +14,7 @@ use wabot_actors::waha_client::webhook_retries;
 use wabot_actors::{RuntimeSettings, WahaSettings};
 
 pub use crate::rate_limits::LimitSettings;
+pub use crate::secret_box::SecretSettings;
 
 /// A secret string: never printed by `Debug`.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
@@ -68,6 +69,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// Password hashing.
     pub passwords: PasswordSettings,
+    /// The keys that seal secrets at rest.
+    pub secrets: SecretSettings,
 }
 
 /// `[passwords]`: the threads that hash and check passwords (argon2id,

@@ -9,6 +9,7 @@ use wabot_load_tests::{Simulator, SimulatorConfig};
 
 use crate::app::{App, shutdown_signal};
 use crate::config::{Secret, Settings};
+use crate::secret_box::new_key_list;
 use crate::telemetry;
 use wabot_load_tests::driver::{Driver, set_up_restaurant};
 
@@ -38,6 +39,10 @@ pub async fn run(mut settings: Settings, keep_serving: bool) -> anyhow::Result<(
         settings.server.listen.set_port(0);
     }
     settings.waha.typing_ms_per_char = 0;
+    if settings.secrets.keys.is_none() {
+        // The demo's database is thrown away: so is its key.
+        settings.secrets.keys = Some(Secret::new(new_key_list("demo")));
+    }
     if settings.operator.token.is_none() {
         settings.operator.token = Some(Secret::new(uuid::Uuid::new_v4().simple().to_string()));
     }

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod rate_limits;
 pub mod redaction;
 pub mod retention;
+pub mod secret_box;
 pub mod session_directory;
 pub mod storage;
 pub mod telemetry;

@@ -24,6 +24,8 @@ use wabot_actors::{
 use wabot_plugins::{BotSettings, Flow, MenuItem, OrderStatus};
 
 use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::secret_box::SecretBox;
 use models::{
     Activity, ApiKey, AuditEntry, AuditRecord, Backlog, InstanceChange, MediaRecord, NewApiKey,
     NewSignup, NewTenant, NewWahaInstance, Order, OrderChange, OrderFilter, PoolStats, Principal,
@@ -269,6 +271,9 @@ pub trait OperatorStore: Send + Sync {
     async fn sessions_per_instance(&self) -> Result<HashMap<Uuid, i64>, StoreError>;
     /// Unhandled inbox and unsent outbox rows of every tenant.
     async fn backlog(&self) -> Result<Backlog, StoreError>;
+    /// Seals again, under the current key, every secret kept at rest that
+    /// is in clear or sealed under an older key; returns how many.
+    async fn reseal_secrets(&self) -> Result<u64, StoreError>;
     /// Erases the text and file link of customer messages handled before
     /// `before`, keeping each row as its message's dedupe key; returns how
     /// many were erased.
@@ -323,12 +328,13 @@ pub(crate) fn media_json(event: &NewInboxEvent) -> Option<String> {
 }
 
 /// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and
-/// applies pending migrations.
-pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+/// applies pending migrations; `secrets` seals and opens the secrets kept
+/// at rest.
+pub async fn open(url: &str, secrets: Arc<SecretBox>) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+        Ok(Arc::new(sqlite::SqliteStore::open(url, secrets).await?))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Ok(Arc::new(postgres::PgStore::open(url).await?))
+        Ok(Arc::new(postgres::PgStore::open(url, secrets).await?))
     } else {
         Err(StoreError::Backend(format!(
             "unsupported database URL '{url}': use sqlite://path or postgres://…"
@@ -338,7 +344,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
 
 /// Opens the store and only applies migrations (for `wabot migrate`).
 pub async fn migrate(url: &str) -> Result<(), StoreError> {
-    open(url).await.map(|_| ())
+    open(url, Arc::new(SecretBox::ephemeral()))
+        .await
+        .map(|_| ())
 }
 
 /// The scale-out bucket (0..=255) of a conversation: FNV-1a of tenant and

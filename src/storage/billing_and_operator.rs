@@ -194,7 +194,7 @@ macro_rules! billing_and_operator_stores {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| store_error(e, "WAHA instance"))?;
-                let instance = instance_from(&row)?;
+                let instance = instance_from(&self.secrets, &row)?;
                 tx.commit().await.map_err(backend)?;
                 Ok(instance)
             }
@@ -215,6 +215,39 @@ macro_rules! billing_and_operator_stores {
                         ))
                     })
                     .collect()
+            }
+
+            async fn reseal_secrets(&self) -> Result<u64, StoreError> {
+                let mut tx = self.platform_tx().await?;
+                let mut resealed = 0;
+                for (table, column, purpose) in [
+                    ("tenants", "webhook_secret", Purpose::WebhookSecret),
+                    ("waha_instances", "api_key", Purpose::WahaApiKey),
+                ] {
+                    let select = format!("SELECT id, {column} AS secret FROM {table}");
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(select))
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    let update = format!("UPDATE {table} SET {column} = $2 WHERE id = $1");
+                    for row in rows {
+                        let stored: String = row.try_get("secret").map_err(backend)?;
+                        if !self.secrets.needs_sealing(&stored) {
+                            continue;
+                        }
+                        let clear = self.secrets.open(&stored, purpose)?;
+                        let id: Uuid = row.try_get("id").map_err(backend)?;
+                        sqlx::query(sqlx::AssertSqlSafe(update.as_str()))
+                            .bind(id)
+                            .bind(self.secrets.seal(&clear, purpose))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                        resealed += 1;
+                    }
+                }
+                tx.commit().await.map_err(backend)?;
+                Ok(resealed)
             }
 
             async fn erase_handled_texts(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {

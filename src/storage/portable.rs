@@ -146,7 +146,7 @@ macro_rules! portable_stores {
                 .bind(&new.tenant.business_name)
                 .bind(&new.tenant.phone_number)
                 .bind(&new.tenant.session_name)
-                .bind(&new.tenant.webhook_secret)
+                .bind(self.secrets.seal(&new.tenant.webhook_secret, Purpose::WebhookSecret))
                 .bind(new.tenant.plugin.as_str())
                 .bind(Json(&new.tenant.settings))
                 .bind(Utc::now())
@@ -853,13 +853,13 @@ macro_rules! portable_stores {
                 .bind(Uuid::now_v7())
                 .bind(&new.name)
                 .bind(&new.base_url)
-                .bind(&new.api_key)
+                .bind(self.secrets.seal(&new.api_key, Purpose::WahaApiKey))
                 .bind(new.capacity)
                 .bind(Utc::now())
                 .fetch_one(&self.pool)
                 .await
                 .map_err(|e| store_error(e, "WAHA instance"))?;
-                instance_from(&row)
+                instance_from(&self.secrets, &row)
             }
 
             async fn list_waha_instances(&self) -> Result<Vec<WahaInstance>, StoreError> {
@@ -869,7 +869,7 @@ macro_rules! portable_stores {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(backend)?;
-                rows.iter().map(instance_from).collect()
+                rows.iter().map(|row| instance_from(&self.secrets, row)).collect()
             }
 
             async fn get_waha_instance(&self, instance_id: Uuid) -> Result<WahaInstance, StoreError> {
@@ -880,7 +880,7 @@ macro_rules! portable_stores {
                 .fetch_one(&self.pool)
                 .await
                 .map_err(|e| store_error(e, "WAHA instance"))?;
-                instance_from(&row)
+                instance_from(&self.secrets, &row)
             }
 
             async fn place_session(&self, tenant_id: Uuid) -> Result<WahaInstance, StoreError> {
@@ -926,7 +926,7 @@ macro_rules! portable_stores {
                 .await
                 .map_err(|e| store_error(e, "WAHA instance"))?;
                 tx.commit().await.map_err(backend)?;
-                instance_from(&row)
+                instance_from(&self.secrets, &row)
             }
 
             async fn session_route(&self, tenant_id: Uuid) -> Result<SessionRoute, StoreError> {
@@ -938,7 +938,7 @@ macro_rules! portable_stores {
                 .fetch_one(&self.pool)
                 .await
                 .map_err(|e| store_error(e, "placed session"))?;
-                route_from(&row)
+                route_from(&self.secrets, &row)
             }
 
             async fn set_session_status(

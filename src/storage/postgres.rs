@@ -47,6 +47,7 @@ use super::{
 };
 use chrono::DateTime;
 
+use crate::secret_box::{Purpose, SecretBox};
 use crate::tiers::{Tier, billing_month, dollars};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -59,11 +60,12 @@ billing_and_operator_stores!(PgStore);
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    secrets: Arc<SecretBox>,
 }
 
 impl PgStore {
     /// Connects and applies pending migrations.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+    pub async fn open(url: &str, secrets: Arc<SecretBox>) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(std::time::Duration::from_secs(5))
@@ -83,7 +85,7 @@ impl PgStore {
             .await
             .map_err(|e| backend(format!("cannot connect to PostgreSQL: {e}")))?;
         MIGRATOR.run(&pool).await.map_err(backend)?;
-        Ok(Self { pool })
+        Ok(Self { pool, secrets })
     }
 
     /// A transaction confined to `tenant_id` by row-level security.
@@ -141,7 +143,7 @@ impl AdminStore for PgStore {
         .bind(&new.phone_number)
         .bind(&new.session_name)
         .bind(new.waha_instance_id)
-        .bind(&new.webhook_secret)
+        .bind(self.secrets.seal(&new.webhook_secret, Purpose::WebhookSecret))
         .bind(new.plugin.as_str())
         .bind(Json(&new.settings))
         .fetch_one(&self.pool)
@@ -171,7 +173,9 @@ impl AdminStore for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter().map(route_from).collect()
+        rows.iter()
+            .map(|row| route_from(&self.secrets, row))
+            .collect()
     }
 
     async fn list_orders(&self, tenant_id: Uuid) -> Result<Vec<Order>, StoreError> {

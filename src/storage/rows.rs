@@ -12,6 +12,7 @@ use wabot_plugins::{BotSettings, OrderLine};
 
 use super::backend;
 use super::models::{Order, Prescription, Review, SessionRoute, Tenant, WahaInstance};
+use crate::secret_box::{Purpose, SecretBox};
 
 /// Decodes column `name` of `row` as `T`.
 fn get<'r, R, T>(row: &'r R, name: &str) -> Result<T, StoreError>
@@ -23,8 +24,11 @@ where
     row.try_get(name).map_err(backend)
 }
 
-/// `waha_instances` row.
-pub(crate) fn instance_from<'r, R>(row: &'r R) -> Result<WahaInstance, StoreError>
+/// `waha_instances` row, its API key opened with `secrets`.
+pub(crate) fn instance_from<'r, R>(
+    secrets: &SecretBox,
+    row: &'r R,
+) -> Result<WahaInstance, StoreError>
 where
     R: Row,
     for<'a> &'a str: ColumnIndex<R>,
@@ -38,7 +42,7 @@ where
         id: get(row, "id")?,
         name: get(row, "name")?,
         base_url: get(row, "base_url")?,
-        api_key: get(row, "api_key")?,
+        api_key: secrets.open(&get::<_, String>(row, "api_key")?, Purpose::WahaApiKey)?,
         capacity: get(row, "capacity")?,
         draining: get(row, "draining")?,
         created_at: get(row, "created_at")?,
@@ -109,8 +113,9 @@ where
     })
 }
 
-/// Row of the session-routes query: session, tenant id, secret, instance id.
-pub(crate) fn route_from<'r, R>(row: &'r R) -> Result<SessionRoute, StoreError>
+/// Row of the session-routes query: session, tenant id, secret (opened
+/// with `secrets`), instance id.
+pub(crate) fn route_from<'r, R>(secrets: &SecretBox, row: &'r R) -> Result<SessionRoute, StoreError>
 where
     R: Row,
     for<'a> &'a str: ColumnIndex<R>,
@@ -120,7 +125,10 @@ where
     Ok(SessionRoute {
         session: get(row, "whatsapp_session_id")?,
         tenant_id: get(row, "id")?,
-        webhook_secret: get(row, "webhook_secret")?,
+        webhook_secret: secrets.open(
+            &get::<_, String>(row, "webhook_secret")?,
+            Purpose::WebhookSecret,
+        )?,
         waha_instance_id: get(row, "waha_instance_id")?,
     })
 }

@@ -51,6 +51,7 @@ use super::{
 };
 use chrono::DateTime;
 
+use crate::secret_box::{Purpose, SecretBox};
 use crate::tiers::{Tier, billing_month, dollars};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -63,6 +64,7 @@ billing_and_operator_stores!(SqliteStore);
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    secrets: Arc<SecretBox>,
 }
 
 /// Money is stored as exact decimal text with two places.
@@ -118,7 +120,7 @@ impl SqliteStore {
     }
 
     /// Opens (creating the file and its folder if needed) and migrates.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+    pub async fn open(url: &str, secrets: Arc<SecretBox>) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(backend)?
             .create_if_missing(true)
@@ -140,7 +142,7 @@ impl SqliteStore {
             .await
             .map_err(|e| backend(format!("cannot open SQLite database {url}: {e}")))?;
         MIGRATOR.run(&pool).await.map_err(backend)?;
-        Ok(Self { pool })
+        Ok(Self { pool, secrets })
     }
 }
 
@@ -155,7 +157,7 @@ impl AdminStore for SqliteStore {
         .bind(&new.phone_number)
         .bind(&new.session_name)
         .bind(new.waha_instance_id)
-        .bind(&new.webhook_secret)
+        .bind(self.secrets.seal(&new.webhook_secret, Purpose::WebhookSecret))
         .bind(new.plugin.as_str())
         .bind(Json(&new.settings))
         .bind(Utc::now())
@@ -185,7 +187,9 @@ impl AdminStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter().map(route_from).collect()
+        rows.iter()
+            .map(|row| route_from(&self.secrets, row))
+            .collect()
     }
 
     async fn list_orders(&self, tenant_id: Uuid) -> Result<Vec<Order>, StoreError> {

@@ -11,7 +11,8 @@ use wabot_load_tests::CustomerMedia;
 use wabot::storage::models::{NewApiKey, Role};
 
 use crate::helpers::{
-    Backend, SECRET, SESSION, Stack, TestApp, error_code, fresh_database, signed_message_event,
+    Backend, SEALING_KEYS, SECRET, SESSION, Stack, TestApp, error_code, fresh_database,
+    signed_message_event,
 };
 use crate::on_both_backends;
 use crate::platform::Platform;
@@ -569,6 +570,7 @@ async fn no_database_password_is_printed() {
         std::process::Command::new(env!("CARGO_BIN_EXE_wabot"))
             .arg(command)
             .env("WABOT_DATABASE__URL", url)
+            .env("WABOT_SECRETS__KEYS", SEALING_KEYS)
             .env("WABOT_SERVER__LISTEN", "127.0.0.1:0")
             .output()
             .unwrap()
@@ -831,3 +833,78 @@ async fn small_input_holes_are_closed(backend: Backend) {
     assert_eq!(response.status(), 200, "the scheme is case-insensitive");
 }
 on_both_backends!(small_input_holes_are_closed);
+
+/// The secrets kept at rest, as stored: every webhook key and WAHA API key.
+async fn stored_secrets(backend: Backend, url: &str) -> Vec<String> {
+    let query = "SELECT webhook_secret FROM tenants UNION ALL SELECT api_key FROM waha_instances";
+    match backend {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            let stored = sqlx::query_scalar(query).fetch_all(&pool).await.unwrap();
+            pool.close().await;
+            stored
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            // Row-level security is forced: opt in as the platform does.
+            let mut connection = pool.acquire().await.unwrap();
+            sqlx::query("SET app.platform = 'on'")
+                .execute(&mut *connection)
+                .await
+                .unwrap();
+            let stored = sqlx::query_scalar(query)
+                .fetch_all(&mut *connection)
+                .await
+                .unwrap();
+            drop(connection);
+            pool.close().await;
+            stored
+        }
+    }
+}
+
+/// Finding 10: webhook keys and the WAHA API key are sealed at rest; a new
+/// key put first seals them again at the next start, and the old key can
+/// then go.
+async fn secrets_are_sealed_at_rest_and_keys_rotate(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let stored = stored_secrets(backend, &app.database_url).await;
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    for value in &stored {
+        assert!(value.starts_with("sealed:v1:test:"), "{value}");
+        assert!(
+            !value.contains(SECRET) && !value.contains(app.sim.api_key()),
+            "{value}"
+        );
+    }
+    app.say("15551237001@c.us", "menu", 1).await;
+
+    let new_key = format!("new:{}", base64_of([7u8; 32]));
+    let rotate = |keys: String| {
+        move |settings: &mut wabot::Settings| {
+            settings.secrets.keys = Some(wabot::config::Secret::new(keys));
+        }
+    };
+    let app = app
+        .restart_with(rotate(format!("{new_key},{SEALING_KEYS}")))
+        .await;
+    let stored = stored_secrets(backend, &app.database_url).await;
+    assert!(
+        stored.iter().all(|v| v.starts_with("sealed:v1:new:")),
+        "{stored:?}"
+    );
+    app.say("15551237001@c.us", "1", 2).await;
+
+    let app = app.restart_with(rotate(new_key)).await;
+    let reply = app.say("15551237001@c.us", "cart", 3).await;
+    assert!(
+        reply.contains("Margherita") || reply.contains("cart"),
+        "{reply}"
+    );
+}
+on_both_backends!(secrets_are_sealed_at_rest_and_keys_rotate);
+
+fn base64_of(bytes: [u8; 32]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

@@ -18,7 +18,7 @@ use wabot_load_tests::driver::Driver;
 use wabot_load_tests::driver::set_up_restaurant;
 use wabot_load_tests::{RetryKind, RetryPolicy, Simulator, SimulatorConfig, WebhookConfig};
 
-use crate::helpers::{Backend, OPERATOR_TOKEN, SECRET, SESSION, fresh_database};
+use crate::helpers::{Backend, OPERATOR_TOKEN, SEALING_KEYS, SECRET, SESSION, fresh_database};
 use crate::on_both_backends;
 
 const CUSTOMERS: usize = 12;
@@ -46,6 +46,7 @@ impl ChildServer {
             .env("WABOT_SERVER__LISTEN", format!("127.0.0.1:{port}"))
             .env("WABOT_DATABASE__URL", database_url)
             .env("WABOT_OPERATOR__TOKEN", OPERATOR_TOKEN)
+            .env("WABOT_SECRETS__KEYS", SEALING_KEYS)
             .env("WABOT_WAHA__TYPING_MS_PER_CHAR", "0")
             .env("WABOT_WAHA__BACKOFF_BASE_MS", "20")
             .env("WABOT_WAHA__BACKOFF_MAX_MS", "200")
@@ -216,7 +217,12 @@ impl OrderLoad {
                 "{customer}: the last reply confirms the order: {replies:#?}"
             );
         }
-        let store = wabot::storage::open(&self.database_url).await.unwrap();
+        let store = wabot::storage::open(
+            &self.database_url,
+            std::sync::Arc::new(wabot::secret_box::SecretBox::ephemeral()),
+        )
+        .await
+        .unwrap();
         let orders = store
             .list_orders(self.tenant_id.parse().unwrap())
             .await

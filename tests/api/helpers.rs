@@ -39,6 +39,8 @@ macro_rules! on_both_backends {
 pub const OPERATOR_TOKEN: &str = "test-operator-token-0123456789";
 pub const SESSION: &str = "luigis";
 pub const SECRET: &str = "test-webhook-secret-0123456789";
+/// The key that seals secrets at rest in the tests' servers (`secrets.keys`).
+pub const SEALING_KEYS: &str = "test:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// The PostgreSQL server the tests create their databases on.
 pub fn postgres_admin_url() -> String {
@@ -88,6 +90,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.media.dir =
         std::env::temp_dir().join(format!("wabot-test-media-{}", Uuid::new_v4().simple()));
     settings.operator.token = Some(Secret::new(OPERATOR_TOKEN));
+    settings.secrets.keys = Some(Secret::new(SEALING_KEYS));
     settings.waha.typing_ms_per_char = 0;
     settings.waha.backoff_base_ms = 10;
     settings.waha.backoff_max_ms = 50;
@@ -237,6 +240,11 @@ impl TestApp {
 
     /// Replaces the server by a new one on the same database (a restart).
     pub async fn restart(self) -> Self {
+        self.restart_with(|_| {}).await
+    }
+
+    /// [`TestApp::restart`] with settings that `tune` adjusts.
+    pub async fn restart_with(self, tune: impl FnOnce(&mut Settings)) -> Self {
         let TestApp {
             backend,
             database_url,
@@ -247,7 +255,9 @@ impl TestApp {
             instance_id,
         } = self;
         server.stop().await;
-        let server = Server::start(test_settings(&database_url)).await;
+        let mut settings = test_settings(&database_url);
+        tune(&mut settings);
+        let server = Server::start(settings).await;
         // The simulator keeps calling the old address; point its webhook at the new one.
         drop(driver);
         let driver = Driver::new(&server.url, OPERATOR_TOKEN);

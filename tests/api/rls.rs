@@ -4,6 +4,7 @@
 use rust_decimal::Decimal;
 use sqlx::Row;
 use uuid::Uuid;
+use wabot::secret_box::SecretBox;
 use wabot::storage::models::{NewTenant, NewWahaInstance};
 use wabot::storage::postgres::PgStore;
 use wabot::storage::{AdminStore, FleetStore};
@@ -58,7 +59,9 @@ async fn tenant(store: &PgStore, instance: Uuid, n: u8) -> Uuid {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_scoped_to_one_tenant_reads_and_writes_none_of_anothers_rows() {
     let url = fresh_database(Backend::Postgres).await;
-    let store = PgStore::open(&url).await.unwrap();
+    let store = PgStore::open(&url, std::sync::Arc::new(SecretBox::ephemeral()))
+        .await
+        .unwrap();
     let instance = store
         .create_waha_instance(&NewWahaInstance {
             name: "w".into(),
@@ -185,7 +188,7 @@ async fn the_owner_sees_tenant_rows_only_when_it_opts_in_and_tenants_cannot_rais
     let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
     let url = format!("{scheme}://{owner}@{host}/{database}");
 
-    let store = PgStore::open(&url)
+    let store = PgStore::open(&url, std::sync::Arc::new(SecretBox::ephemeral()))
         .await
         .expect("the owner runs the migrations");
     let instance = store

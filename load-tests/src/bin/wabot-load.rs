@@ -89,6 +89,9 @@ async fn spawn_server(
         .env("WABOT_SERVER__LISTEN", format!("127.0.0.1:{port}"))
         .env("WABOT_DATABASE__URL", database)
         .env("WABOT_OPERATOR__TOKEN", token)
+        // The benchmark's database is thrown away: so is the key that
+        // seals its secrets.
+        .env("WABOT_SECRETS__KEYS", throwaway_sealing_key())
         .env("WABOT_LOG__LEVEL", "warn")
         // Anti-ban pacing and typing are for real WhatsApp, not for a benchmark.
         .env("WABOT_WAHA__TYPING_MS_PER_CHAR", "0")
@@ -253,4 +256,15 @@ fn chrono_stamp() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// A `secrets.keys` value of one random key, for a server whose database
+/// lives only as long as the run.
+fn throwaway_sealing_key() -> String {
+    use base64::Engine;
+    let key: [u8; 32] = rand::random();
+    format!(
+        "load:{}",
+        base64::engine::general_purpose::STANDARD.encode(key)
+    )
 }
