@@ -17,7 +17,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 wabot \
     && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/wabot --create-home wabot \
-    && install -d -o wabot -g wabot /var/lib/wabot/media
+    && install -d -o wabot -g wabot /var/lib/wabot/media /var/lib/wabot/secrets
 COPY --from=builder /usr/local/bin/wabot /usr/local/bin/wabot
 USER 10001:10001
 WORKDIR /var/lib/wabot

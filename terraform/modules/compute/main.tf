@@ -19,6 +19,29 @@ resource "random_password" "waha_api_key" {
   special = false
 }
 
+# The key that seals webhook keys and WAHA API keys in the database
+# (secrets.keys). To rotate: prepend a new id:key to the secret's value,
+# roll the group (each node reseals at start), then drop the old key.
+resource "random_id" "sealing_key" {
+  byte_length = 32
+}
+
+resource "aws_secretsmanager_secret" "sealing_keys" {
+  # checkov:skip=CKV2_AWS_57:Rotation is a two-step key list change (new key first, roll, drop the old), not a Lambda.
+  name_prefix = "${var.name}-sealing-keys-"
+  kms_key_id  = var.kms_key_arn
+}
+
+resource "aws_secretsmanager_secret_version" "sealing_keys" {
+  secret_id     = aws_secretsmanager_secret.sealing_keys.id
+  secret_string = "k1:${random_id.sealing_key.b64_std}"
+
+  lifecycle {
+    # Rotations edit the value by hand; Terraform must not undo them.
+    ignore_changes = [secret_string]
+  }
+}
+
 resource "aws_secretsmanager_secret" "operator_token" {
   # checkov:skip=CKV2_AWS_57:A static bearer token; rotate it by tainting random_password.operator_token and rolling the groups.
   name_prefix = "${var.name}-operator-token-"
@@ -158,6 +181,7 @@ data "aws_iam_policy_document" "instance" {
     resources = [
       aws_secretsmanager_secret.operator_token.arn,
       aws_secretsmanager_secret.waha_api_key.arn,
+      aws_secretsmanager_secret.sealing_keys.arn,
       var.database_password_secret_arn,
       var.redis_auth_token_secret_arn,
     ]
@@ -218,6 +242,8 @@ locals {
       -e "WABOT_DATABASE__URL=postgres://wabot:$db_password@${var.database_endpoint}/wabot?sslmode=require" \
       -e "WABOT_LIMITS__REDIS_URL=rediss://:$redis_token@${var.redis_address}" \
       -e "WABOT_OPERATOR__TOKEN=$(secret ${aws_secretsmanager_secret.operator_token.arn})" \
+      -e "WABOT_SECRETS__KEYS=$(secret ${aws_secretsmanager_secret.sealing_keys.arn})" \
+      -e "WABOT_SERVER__CLIENT_ADDRESS_HEADER=X-Forwarded-For" \
       -e WABOT_MEDIA__S3__BUCKET=${var.media_bucket} \
       -e WABOT_MEDIA__S3__REGION=${var.region} \
       ${var.wabot_image} serve
