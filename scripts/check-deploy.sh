@@ -8,7 +8,8 @@
 #     justified in a comment beside the resource).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-log() { printf '==> %s\n' "$*"; }
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
 tools=$(./scripts/python-tools.sh)
 
 log "hadolint Dockerfile"

@@ -15,15 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { printf '==> %s\n' "$*"; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for() { # seconds command...
-  local seconds=$1; shift
-  for _ in $(seq $((seconds * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  return 1
-}
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
 
 [ -n "${TEST_POSTGRES_URL:-}" ] || die "TEST_POSTGRES_URL is not set (run ./scripts/test.sh)"
 if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then

