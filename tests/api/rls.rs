@@ -13,6 +13,24 @@ use wabot_plugins::{BotSettings, OrderDraft, OrderLine, Plugin, PluginKind, Rest
 
 use crate::helpers::{Backend, fresh_database};
 
+/// The store of `url` (migrated by whoever `url` logs in as) with one WAHA
+/// instance registered.
+async fn store_with_instance(url: &str) -> (PgStore, Uuid) {
+    let store = PgStore::open(url, std::sync::Arc::new(SecretBox::ephemeral()))
+        .await
+        .expect("open and migrate the database");
+    let instance = store
+        .create_waha_instance(&NewWahaInstance {
+            name: "w".into(),
+            base_url: "http://w:3000".into(),
+            api_key: "k".into(),
+            capacity: 10,
+        })
+        .await
+        .unwrap();
+    (store, instance.id)
+}
+
 async fn tenant(store: &PgStore, instance: Uuid, n: u8) -> Uuid {
     let tenant = store
         .create_tenant(&NewTenant {
@@ -59,20 +77,9 @@ async fn tenant(store: &PgStore, instance: Uuid, n: u8) -> Uuid {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_scoped_to_one_tenant_reads_and_writes_none_of_anothers_rows() {
     let url = fresh_database(Backend::Postgres).await;
-    let store = PgStore::open(&url, std::sync::Arc::new(SecretBox::ephemeral()))
-        .await
-        .unwrap();
-    let instance = store
-        .create_waha_instance(&NewWahaInstance {
-            name: "w".into(),
-            base_url: "http://w:3000".into(),
-            api_key: "k".into(),
-            capacity: 10,
-        })
-        .await
-        .unwrap();
-    let a = tenant(&store, instance.id, 1).await;
-    let b = tenant(&store, instance.id, 2).await;
+    let (store, instance) = store_with_instance(&url).await;
+    let a = tenant(&store, instance, 1).await;
+    let b = tenant(&store, instance, 2).await;
 
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     let unprotected: Vec<String> = sqlx::query_scalar(
@@ -188,19 +195,8 @@ async fn the_owner_sees_tenant_rows_only_when_it_opts_in_and_tenants_cannot_rais
     let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
     let url = format!("{scheme}://{owner}@{host}/{database}");
 
-    let store = PgStore::open(&url, std::sync::Arc::new(SecretBox::ephemeral()))
-        .await
-        .expect("the owner runs the migrations");
-    let instance = store
-        .create_waha_instance(&NewWahaInstance {
-            name: "w".into(),
-            base_url: "http://w:3000".into(),
-            api_key: "k".into(),
-            capacity: 10,
-        })
-        .await
-        .unwrap();
-    let a = tenant(&store, instance.id, 1).await;
+    let (store, instance) = store_with_instance(&url).await;
+    let a = tenant(&store, instance, 1).await;
     assert_eq!(
         store.list_orders(a).await.unwrap().len(),
         1,
