@@ -102,15 +102,18 @@ use_ordinary_role() {
   TEST_POSTGRES_URL=$url
 }
 
+# Drops what earlier test runs left, with the URL the script was given (a
+# superuser's, usually, so whoever made them).
 drop_test_databases() {
-  psql "$TEST_POSTGRES_URL" -Atqc "select datname from pg_database where datname like 'wabot_test_%'" |
-    while read -r db; do psql "$TEST_POSTGRES_URL" -qc "drop database if exists \"$db\"" >/dev/null; done
-  psql "$TEST_POSTGRES_URL" -Atqc "select rolname from pg_roles where rolname like 'wabot_owner_%'" |
-    while read -r role; do psql "$TEST_POSTGRES_URL" -qc "drop role if exists \"$role\"" >/dev/null; done
+  psql "$PG_ADMIN_URL" -Atqc "select datname from pg_database where datname like 'wabot_test_%'" |
+    while read -r db; do psql "$PG_ADMIN_URL" -qc "drop database if exists \"$db\"" >/dev/null; done
+  psql "$PG_ADMIN_URL" -Atqc "select rolname from pg_roles where rolname like 'wabot_owner_%'" |
+    while read -r role; do psql "$PG_ADMIN_URL" -qc "drop role if exists \"$role\"" >/dev/null; done
   rm -f "${TMPDIR:-/tmp}"/wabot-test-*.db "${TMPDIR:-/tmp}"/wabot-test-*.db-*
 }
 
 ensure_postgres
+PG_ADMIN_URL=$TEST_POSTGRES_URL
 use_ordinary_role
 ensure_redis
 # The Redis TLS test starts its own redis-server (Debian's is built with TLS).
