@@ -9,30 +9,38 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MenuItem {
     /// The tenant's own stable code for the item (for example `margherita`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
     pub item_id: String,
-    /// Display name.
+    /// Display name (no control characters).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 120))]
     pub name: String,
     /// Short description, may be empty.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub description: String,
-    /// Unit price in the tenant's currency, two decimals.
+    /// Unit price in the tenant's currency, 0 to 9999999.99, two decimals.
     pub price: Decimal,
     /// Category used to group the menu (for example `Pizzas`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 60))]
     pub category: String,
     /// Unavailable items are hidden from customers.
     #[serde(default = "available_by_default")]
     pub available: bool,
-    /// Optional picture of the item, sent when a customer asks about it.
+    /// Optional picture of the item, sent when a customer asks about it:
+    /// a public `https://` URL (WAHA fetches it).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^https://"))]
     pub image_url: Option<String>,
     /// The variant this item is of a product (`Red / M`); items sharing a
     /// name are the variants of one product.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 60))]
     pub variant: Option<String>,
     /// Units left, when the tenant counts them (absent: not counted).
     /// Placing an order takes them atomically; an order for more than is
     /// left is refused.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(maximum = 1_000_000))]
     pub stock: Option<u32>,
     /// Sold on prescription only (pharmacies): the customer sends a photo
     /// or PDF of it and a pharmacist approves the order.

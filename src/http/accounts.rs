@@ -42,14 +42,20 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct SignUp {
     /// The owner's login email.
+    #[schema(max_length = 254, pattern = "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
     email: String,
     /// 10 to 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     password: String,
-    /// Shown to customers.
+    /// Shown to customers (no control characters).
+    #[schema(min_length = 1, max_length = 120)]
     business_name: String,
     /// `restaurant`, `retail` or `pharmacy`.
+    #[schema(pattern = "^(restaurant|retail|pharmacy)$")]
     business_type: String,
-    /// The business's WhatsApp number, international format.
+    /// The business's WhatsApp number, international format (7 to 15
+    /// digits; spaces, `+`, `-`, `(`, `)` and `.` allowed).
+    #[schema(pattern = "^[0-9 +().-]{7,40}$")]
     phone_number: String,
 }
 
@@ -269,6 +275,7 @@ async fn me(member: Member, State(app): State<AppState>) -> Result<Json<Me>, Api
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     /// What it is for (1 to 64 characters).
+    #[schema(min_length = 1, max_length = 64)]
     name: String,
     /// `owner` or `staff` (default `staff`).
     #[serde(default)]

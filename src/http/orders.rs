@@ -51,6 +51,7 @@ pub struct OrderQuery {
     /// Only this customer (chat id, `15551234567@c.us`).
     customer: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// `next_cursor` of the previous page.
     cursor: Option<i64>,
@@ -197,9 +198,11 @@ async fn get_order(
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
     /// `confirmed`, `preparing`, `out_for_delivery`, `delivered` or `cancelled`.
+    #[schema(pattern = "^(confirmed|preparing|out_for_delivery|delivered|cancelled)$")]
     status: String,
     /// Why (up to 500 characters); the customer is told.
     #[serde(default)]
+    #[schema(max_length = 500)]
     reason: Option<String>,
 }
 
@@ -311,6 +314,7 @@ async fn apply_change(
 #[serde(deny_unknown_fields)]
 pub struct PrescriptionDecision {
     /// `approve` (the order is confirmed) or `reject` (it is cancelled).
+    #[schema(pattern = "^(approve|reject)$")]
     decision: String,
     /// Why; required to reject (the customer is told), up to 500 characters.
     #[serde(default)]

@@ -30,8 +30,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct NewTeamMember {
     /// Login email (unique on the platform).
+    #[schema(max_length = 254, pattern = "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$")]
     email: String,
     /// 10 to 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     password: String,
     /// `owner` or `staff` (default `staff`).
     #[serde(default)]
