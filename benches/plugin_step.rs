@@ -10,9 +10,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rust_decimal::Decimal;
-use wabot_plugins::{
-    ConversationState, Event, Menu, MenuItem, Plugin, RestaurantBot, TenantContext,
-};
+use wabot_plugins::{ConversationState, Event, Menu, MenuItem, Plugin, ShopBot, TenantContext};
 
 fn tenant() -> TenantContext {
     let items = (1..=30)
@@ -39,10 +37,10 @@ fn tenant() -> TenantContext {
 
 /// A conversation with three lines in the cart.
 fn busy_state(tenant: &TenantContext) -> ConversationState {
-    let mut state = RestaurantBot.initial_state();
+    let mut state = ShopBot::RESTAURANT.initial_state();
     for text in ["2x 1", "5", "3x 12"] {
         let at = chrono::Utc::now();
-        RestaurantBot.handle(
+        ShopBot::RESTAURANT.handle(
             tenant,
             &mut state,
             &Event::Message {
@@ -67,7 +65,7 @@ fn plugin_step(c: &mut Criterion) {
         group.bench_function(format!("step: {text}"), |b| {
             b.iter(|| {
                 let mut s = state.clone();
-                black_box(RestaurantBot.handle(
+                black_box(ShopBot::RESTAURANT.handle(
                     &tenant,
                     &mut s,
                     &Event::Message {

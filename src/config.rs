@@ -14,7 +14,6 @@ use wabot_actors::waha_client::webhook_retries;
 use wabot_actors::{RuntimeSettings, WahaSettings};
 
 pub use crate::rate_limits::LimitSettings;
-pub use crate::secret_box::SecretSettings;
 
 /// A secret string: never printed by `Debug`.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
@@ -91,6 +90,26 @@ impl Default for PasswordSettings {
         Self {
             hashing_threads: 2,
             hashing_queue: 16,
+        }
+    }
+}
+
+/// `[secrets]`: the keys that seal secrets at rest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretSettings {
+    /// `id:base64-of-32-bytes`, comma-separated; the first seals, all
+    /// open. Make one with `openssl rand -base64 32`.
+    pub keys: Option<Secret>,
+    /// Where the key is kept when `keys` is unset (made on first start).
+    pub key_file: std::path::PathBuf,
+}
+
+impl Default for SecretSettings {
+    fn default() -> Self {
+        Self {
+            keys: None,
+            key_file: "./data/secrets.key".into(),
         }
     }
 }

@@ -18,10 +18,9 @@ use std::path::Path;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use serde::Deserialize;
 use wabot_actors::StoreError;
 
-use crate::config::Secret;
+use crate::config::SecretSettings;
 
 /// Prefix of a sealed value.
 const SEALED: &str = "sealed:v1:";
@@ -42,26 +41,6 @@ impl Purpose {
             Purpose::WebhookSecret => b"tenants.webhook_secret".as_slice(),
             Purpose::WahaApiKey => b"waha_instances.api_key".as_slice(),
         })
-    }
-}
-
-/// `[secrets]`: the keys that seal secrets at rest.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SecretSettings {
-    /// `id:base64-of-32-bytes`, comma-separated; the first seals, all
-    /// open. Make one with `openssl rand -base64 32`.
-    pub keys: Option<Secret>,
-    /// Where the key is kept when `keys` is unset (made on first start).
-    pub key_file: std::path::PathBuf,
-}
-
-impl Default for SecretSettings {
-    fn default() -> Self {
-        Self {
-            keys: None,
-            key_file: "./data/secrets.key".into(),
-        }
     }
 }
 

@@ -9,23 +9,21 @@ pub mod catalog;
 pub mod flow;
 pub mod i18n;
 pub mod order;
-pub mod pharmacy;
 pub mod plugin;
-pub mod restaurant;
-pub mod retail;
+pub mod registry;
 pub mod search;
 pub mod settings;
+pub mod shop;
 pub mod text_rules;
 
 pub use catalog::{Menu, MenuItem};
 pub use flow::{Flow, FlowBot};
 pub use i18n::Language;
 pub use order::{OrderDraft, OrderLine, OrderStatus, UnknownOrderStatus};
-pub use pharmacy::PharmacyBot;
 pub use plugin::{
     Action, Attachment, ConversationState, Event, Plugin, PluginKind, TenantContext,
-    UnknownPluginKind, plugin_for,
+    UnknownPluginKind,
 };
-pub use restaurant::RestaurantBot;
-pub use retail::RetailBot;
+pub use registry::plugin_for;
 pub use settings::{BotSettings, SettingError};
+pub use shop::ShopBot;

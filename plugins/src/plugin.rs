@@ -8,12 +8,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Menu;
-use crate::flow::{Flow, FlowBot, FlowState};
+use crate::flow::{Flow, FlowState};
 use crate::order::{OrderDraft, OrderStatus};
-use crate::pharmacy::PharmacyBot;
-use crate::restaurant::{RestaurantBot, ShopState};
-use crate::retail::RetailBot;
 use crate::settings::{BotSettings, SettingError};
+use crate::shop::state::ShopState;
 
 /// Which bot a tenant runs.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -76,16 +74,6 @@ impl FromStr for PluginKind {
             "flow" => Ok(PluginKind::Flow),
             other => Err(UnknownPluginKind(other.to_owned())),
         }
-    }
-}
-
-/// The bot implementation for a plugin kind.
-pub fn plugin_for(kind: PluginKind) -> Arc<dyn Plugin> {
-    match kind {
-        PluginKind::Restaurant => Arc::new(RestaurantBot),
-        PluginKind::Retail => Arc::new(RetailBot),
-        PluginKind::Pharmacy => Arc::new(PharmacyBot),
-        PluginKind::Flow => Arc::new(FlowBot),
     }
 }
 

@@ -9,7 +9,7 @@ use wabot::storage::models::{NewTenant, NewWahaInstance};
 use wabot::storage::postgres::PgStore;
 use wabot::storage::{AdminStore, FleetStore};
 use wabot_actors::{ConversationStore, OrderStore, Step};
-use wabot_plugins::{BotSettings, OrderDraft, OrderLine, Plugin, PluginKind, RestaurantBot};
+use wabot_plugins::{BotSettings, OrderDraft, OrderLine, Plugin, PluginKind, ShopBot};
 
 use crate::helpers::{Backend, fresh_database};
 
@@ -64,7 +64,7 @@ async fn tenant(store: &PgStore, instance: Uuid, n: u8) -> Uuid {
             tenant_id: tenant.id,
             customer: "15551234567@c.us",
             session: "shop",
-            state: Some(&RestaurantBot.initial_state()),
+            state: Some(&ShopBot::RESTAURANT.initial_state()),
             processed_inbox_id: None,
             outbox: &[],
             charge: None,

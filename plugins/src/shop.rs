@@ -1,30 +1,35 @@
-//! The shop bots: the restaurant bot and the retail bot share this engine
-//! (greeting, numbered menu or catalog by category, categories and
-//! typo-tolerant search, variants with stock, cart, delivery address, order
-//! summary and confirmation, order status notices, handover, languages).
-//! They differ in the conversation state they are tagged with, and the
-//! pharmacy bot also asks for a prescription ([`ShopRules`]).
+//! The shop bot, one engine for restaurants, retail shops and pharmacies
+//! ([`ShopBot`]): greeting, numbered menu or catalog by category,
+//! categories and typo-tolerant search, variants with stock, cart, delivery
+//! address, order summary and confirmation, order status notices, handover,
+//! languages. The kinds differ in the conversation state they are tagged
+//! with and in their [`ShopRules`]: a pharmacy asks for a prescription at
+//! checkout for prescription-only items (a photo or PDF, or one sent
+//! earlier), and such an order waits for a pharmacist to approve or refuse
+//! it through the API; the customer is told either way.
 //!
 //! `menu`, `cart`, `help` and `cancel` work at every step; any input the bot
 //! does not understand gets a hint, never silence.
 
 mod command;
 mod phrases;
+pub mod state;
 #[cfg(test)]
 mod tests;
 mod texts;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Menu, MenuItem};
-use crate::i18n::{Language, LanguageRequest, language_request};
+use crate::i18n::{LanguageRequest, language_request};
 use crate::order::{OrderDraft, OrderLine};
 use crate::plugin::{
     Action, Attachment, ConversationState, Event, Plugin, PluginKind, TenantContext,
 };
 use crate::search;
 use command::Command;
+use state::ShopRules;
+pub use state::{ShopState, Step};
 use texts::Voice;
 
 pub use crate::order::MAX_LINE_QUANTITY;
@@ -32,149 +37,84 @@ pub use crate::order::MAX_LINE_QUANTITY;
 /// Shortest text accepted as a delivery address.
 const MIN_ADDRESS_CHARS: usize = 5;
 
-/// Where the customer is in the ordering flow.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    /// Looking at the menu, filling the cart.
-    #[default]
-    Browsing,
-    /// Checkout started: the next free text is the delivery address.
-    AwaitingAddress,
-    /// Summary shown: waiting for yes or no.
-    AwaitingConfirmation,
-    /// Checkout of prescription-only items: waiting for a photo or PDF of
-    /// the prescription.
-    AwaitingPrescription,
+/// The shop bot: one engine, told apart by the kind of business it serves
+/// and the rules that kind adds. Stateless: all state lives in
+/// [`ShopState`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShopBot {
+    kind: PluginKind,
+    rules: ShopRules,
 }
 
-/// What a shop bot checks beyond the shared engine.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct ShopRules {
-    /// Prescription-only items need a prescription (photo or PDF) before
-    /// checkout, and the order waits for a pharmacist.
-    pub prescriptions: bool,
+impl ShopBot {
+    /// Restaurants: a menu by category, delivery.
+    pub const RESTAURANT: ShopBot = ShopBot {
+        kind: PluginKind::Restaurant,
+        rules: ShopRules {
+            prescriptions: false,
+        },
+    };
+    /// Shops with a catalog: categories and search, variants with stock.
+    pub const RETAIL: ShopBot = ShopBot {
+        kind: PluginKind::Retail,
+        rules: ShopRules {
+            prescriptions: false,
+        },
+    };
+    /// Pharmacies: prescription-only items need a prescription (a photo or
+    /// PDF the runtime fetches and keeps), and such orders wait for a
+    /// pharmacist's review.
+    pub const PHARMACY: ShopBot = ShopBot {
+        kind: PluginKind::Pharmacy,
+        rules: ShopRules {
+            prescriptions: true,
+        },
+    };
 }
 
-/// A shop customer's conversation state (restaurant or retail).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ShopState {
-    /// Current step.
-    pub step: Step,
-    /// Items chosen so far.
-    pub cart: Vec<OrderLine>,
-    /// Address given at checkout.
-    pub delivery_address: Option<String>,
-    /// The language the customer chose (absent: the tenant's).
-    #[serde(default)]
-    pub language: Option<Language>,
-    /// Handed over to a person: the bot stays silent until handed back.
-    #[serde(default)]
-    pub handed_over: bool,
-    /// The prescription the customer sent for this order (a media id).
-    #[serde(default)]
-    pub prescription: Option<String>,
-}
-
-impl ShopState {
-    /// Names of the cart's prescription-only items.
-    fn prescription_items(&self, menu: &Menu) -> Vec<String> {
-        self.cart
-            .iter()
-            .filter(|line| {
-                menu.by_id(&line.item_id)
-                    .is_some_and(|item| item.prescription_required)
-            })
-            .map(|line| line.name.clone())
-            .collect()
-    }
-
-    /// The prescription this order goes with, if it needs one.
-    fn prescription_for_order(&self, rules: ShopRules, menu: &Menu) -> Option<String> {
-        let needed = rules.prescriptions && !self.prescription_items(menu).is_empty();
-        self.prescription.clone().filter(|_| needed)
-    }
-
-    /// Starts afresh after an order or a cancellation; the language stays.
-    fn reset(&mut self) {
-        *self = ShopState {
-            language: self.language,
-            ..ShopState::default()
-        };
-    }
-
-    fn cart_total(&self) -> rust_decimal::Decimal {
-        self.cart.iter().map(OrderLine::line_total).sum()
-    }
-
-    /// What the customer pays: the cart plus the delivery fee.
-    fn order_total(&self, tenant: &TenantContext) -> rust_decimal::Decimal {
-        self.cart_total() + tenant.settings.delivery_fee
-    }
-
-    /// Drops lines whose item left the menu and refreshes prices; returns
-    /// the names of the dropped items.
-    fn refresh_cart(&mut self, menu: &Menu) -> Vec<String> {
-        let mut dropped = Vec::new();
-        self.cart
-            .retain_mut(|line| match menu.by_id(&line.item_id) {
-                Some(item) => {
-                    line.unit_price = item.price;
-                    line.name = item.display_name();
-                    true
-                }
-                None => {
-                    dropped.push(line.name.clone());
-                    false
-                }
-            });
-        dropped
-    }
-}
-
-/// The restaurant plugin. Stateless: all state lives in [`ShopState`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RestaurantBot;
-
-impl Plugin for RestaurantBot {
+impl Plugin for ShopBot {
     fn kind(&self) -> PluginKind {
-        PluginKind::Restaurant
+        self.kind
     }
 
     fn initial_state(&self) -> ConversationState {
-        ConversationState::Restaurant(ShopState::default())
+        let fresh = ShopState::default();
+        match self.kind {
+            PluginKind::Retail => ConversationState::Retail(fresh),
+            PluginKind::Pharmacy => ConversationState::Pharmacy(fresh),
+            PluginKind::Restaurant | PluginKind::Flow => ConversationState::Restaurant(fresh),
+        }
     }
 
+    fn wants_attachments(&self) -> bool {
+        self.rules.prescriptions
+    }
+
+    /// A conversation another bot left starts afresh, then the shop engine
+    /// advances it under this kind's rules.
     fn handle(
         &self,
         tenant: &TenantContext,
         state: &mut ConversationState,
         event: &Event<'_>,
     ) -> Vec<Action> {
-        handle_as_shop(self, tenant, state, event, ShopRules::default())
-    }
-}
-
-/// Runs `plugin`, a shop bot, on `event`: a conversation another bot left
-/// starts afresh, then the shop engine advances it under `rules`.
-pub(crate) fn handle_as_shop<P: Plugin>(
-    plugin: &P,
-    tenant: &TenantContext,
-    state: &mut ConversationState,
-    event: &Event<'_>,
-    rules: ShopRules,
-) -> Vec<Action> {
-    state.adopt_by(plugin);
-    match state {
-        ConversationState::Restaurant(shop)
-        | ConversationState::Retail(shop)
-        | ConversationState::Pharmacy(shop) => handle_shop(tenant, shop, event, rules),
-        ConversationState::Flow(_) => Vec::new(),
+        state.adopt_by(self);
+        match state {
+            ConversationState::Restaurant(shop)
+            | ConversationState::Retail(shop)
+            | ConversationState::Pharmacy(shop) => handle_shop(tenant, shop, event, self.rules),
+            // adopt_by has just made it a shop state; should a future
+            // state slip through, the customer still gets an answer.
+            ConversationState::Flow(_) => {
+                let voice = Voice::new(tenant, tenant.settings.language());
+                reply(voice.greeting())
+            }
+        }
     }
 }
 
 /// Advances a shop conversation by one event.
-pub(crate) fn handle_shop(
+fn handle_shop(
     tenant: &TenantContext,
     state: &mut ShopState,
     event: &Event<'_>,
@@ -189,7 +129,7 @@ pub(crate) fn handle_shop(
         } if rules.prescriptions => on_prescription(&voice, state, attachment),
         Event::Message { text, at, .. } => on_message(tenant, &voice, state, rules, text, *at),
         Event::OrderPlaced { order_number } => {
-            let total = state.order_total(tenant);
+            let total = state.order_total(&tenant.settings);
             let reviewed = state.prescription_for_order(rules, &tenant.menu).is_some();
             state.reset();
             reply(voice.order_placed(*order_number, total, reviewed))
@@ -396,7 +336,12 @@ fn on_address(
     state.delivery_address = Some(address.to_owned());
     state.step = Step::AwaitingConfirmation;
     let reviewed = state.prescription_for_order(rules, &tenant.menu).is_some();
-    reply(voice.summary(&state.cart, address, state.order_total(tenant), reviewed))
+    reply(voice.summary(
+        &state.cart,
+        address,
+        state.order_total(&tenant.settings),
+        reviewed,
+    ))
 }
 
 fn on_confirmation(
@@ -426,7 +371,7 @@ fn on_confirmation(
                     &dropped,
                     &state.cart,
                     &address,
-                    state.order_total(tenant),
+                    state.order_total(&tenant.settings),
                     reviewed,
                 ));
             }
@@ -437,7 +382,7 @@ fn on_confirmation(
             }
             vec![Action::PlaceOrder(OrderDraft {
                 lines: state.cart.clone(),
-                total: state.order_total(tenant),
+                total: state.order_total(&tenant.settings),
                 delivery_address: address,
                 prescription: state.prescription_for_order(rules, &tenant.menu),
             })]

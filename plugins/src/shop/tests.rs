@@ -46,7 +46,7 @@ fn message(text: &str) -> Event<'_> {
 
 /// Feeds one message and returns the single reply text it produced.
 fn say(tenant: &TenantContext, state: &mut ConversationState, text: &str) -> String {
-    let actions = RestaurantBot.handle(tenant, state, &message(text));
+    let actions = ShopBot::RESTAURANT.handle(tenant, state, &message(text));
     match actions.as_slice() {
         [Action::Reply(reply)] => reply.clone(),
         other => panic!("expected one reply to {text:?}, got {other:?}"),
@@ -63,7 +63,7 @@ fn restaurant(state: &ConversationState) -> &ShopState {
 #[test]
 fn a_customer_orders_two_items_and_confirms() {
     let tenant = pizzeria();
-    let mut state = RestaurantBot.initial_state();
+    let mut state = ShopBot::RESTAURANT.initial_state();
     assert!(say(&tenant, &mut state, "hi").contains("Luigi's"));
     let menu = say(&tenant, &mut state, "menu");
     assert!(menu.contains("*Pizzas*\n1. Margherita – $10.50\n2. Diavola – $12.00"));
@@ -75,7 +75,7 @@ fn a_customer_orders_two_items_and_confirms() {
     assert!(summary.contains("*Total: $23.50*"), "{summary}");
     assert!(summary.contains("12 Baker Street, London"));
 
-    let actions = RestaurantBot.handle(&tenant, &mut state, &message("yes"));
+    let actions = ShopBot::RESTAURANT.handle(&tenant, &mut state, &message("yes"));
     let [Action::PlaceOrder(draft)] = actions.as_slice() else {
         panic!("expected an order, got {actions:?}");
     };
@@ -83,7 +83,7 @@ fn a_customer_orders_two_items_and_confirms() {
     assert_eq!(draft.lines.len(), 2);
     assert_eq!(draft.delivery_address, "12 Baker Street, London");
 
-    let placed = RestaurantBot.handle(
+    let placed = ShopBot::RESTAURANT.handle(
         &tenant,
         &mut state,
         &Event::OrderPlaced { order_number: 1001 },
@@ -97,7 +97,7 @@ fn a_customer_orders_two_items_and_confirms() {
 #[test]
 fn menu_cart_help_and_cancel_work_in_the_middle_of_checkout() {
     let tenant = pizzeria();
-    let mut state = RestaurantBot.initial_state();
+    let mut state = ShopBot::RESTAURANT.initial_state();
     say(&tenant, &mut state, "2");
     say(&tenant, &mut state, "checkout");
     assert!(say(&tenant, &mut state, "cart").contains("Diavola"));
@@ -111,16 +111,16 @@ fn menu_cart_help_and_cancel_work_in_the_middle_of_checkout() {
 #[test]
 fn a_failed_save_keeps_the_cart_for_another_try() {
     let tenant = pizzeria();
-    let mut state = RestaurantBot.initial_state();
+    let mut state = ShopBot::RESTAURANT.initial_state();
     say(&tenant, &mut state, "1");
     say(&tenant, &mut state, "checkout");
     say(&tenant, &mut state, "1 Main Road");
-    RestaurantBot.handle(&tenant, &mut state, &message("yes"));
-    let failed = RestaurantBot.handle(&tenant, &mut state, &Event::OrderFailed);
+    ShopBot::RESTAURANT.handle(&tenant, &mut state, &message("yes"));
+    let failed = ShopBot::RESTAURANT.handle(&tenant, &mut state, &Event::OrderFailed);
     assert!(matches!(failed.as_slice(), [Action::Reply(t)] if t.contains("try again")));
     assert_eq!(restaurant(&state).step, Step::AwaitingConfirmation);
     assert!(matches!(
-        RestaurantBot
+        ShopBot::RESTAURANT
             .handle(&tenant, &mut state, &message("yes"))
             .as_slice(),
         [Action::PlaceOrder(_)]
@@ -130,7 +130,7 @@ fn a_failed_save_keeps_the_cart_for_another_try() {
 #[test]
 fn unknown_input_always_gets_a_helpful_reply() {
     let tenant = pizzeria();
-    let mut state = RestaurantBot.initial_state();
+    let mut state = ShopBot::RESTAURANT.initial_state();
     assert!(say(&tenant, &mut state, "pineapple please").contains("did not understand"));
     assert!(say(&tenant, &mut state, "9").contains("items go from 1 to 3"));
     assert!(say(&tenant, &mut state, "0x 1").contains("quantity"));
@@ -142,7 +142,7 @@ fn unknown_input_always_gets_a_helpful_reply() {
 #[test]
 fn a_short_address_is_refused_and_a_number_is_not_taken_for_an_item() {
     let tenant = pizzeria();
-    let mut state = RestaurantBot.initial_state();
+    let mut state = ShopBot::RESTAURANT.initial_state();
     say(&tenant, &mut state, "1");
     say(&tenant, &mut state, "checkout");
     assert!(say(&tenant, &mut state, "12").contains("too short"));
@@ -154,7 +154,7 @@ fn a_short_address_is_refused_and_a_number_is_not_taken_for_an_item() {
 #[test]
 fn items_removed_from_the_menu_leave_the_cart_at_checkout() {
     let mut tenant = pizzeria();
-    let mut state = RestaurantBot.initial_state();
+    let mut state = ShopBot::RESTAURANT.initial_state();
     say(&tenant, &mut state, "1");
     say(&tenant, &mut state, "3");
     tenant.menu = Menu::new(vec![item("cola", "Cola", 300, "Drinks")]);
@@ -173,7 +173,7 @@ fn items_removed_from_the_menu_leave_the_cart_at_checkout() {
 #[test]
 fn remove_and_clear_edit_the_cart() {
     let tenant = pizzeria();
-    let mut state = RestaurantBot.initial_state();
+    let mut state = ShopBot::RESTAURANT.initial_state();
     say(&tenant, &mut state, "1");
     say(&tenant, &mut state, "3");
     assert!(say(&tenant, &mut state, "remove 1").contains("Removed Margherita"));
@@ -185,9 +185,9 @@ fn remove_and_clear_edit_the_cart() {
 #[test]
 fn every_status_change_produces_a_notice_with_the_order_number() {
     let tenant = pizzeria();
-    let mut state = RestaurantBot.initial_state();
+    let mut state = ShopBot::RESTAURANT.initial_state();
     for status in OrderStatus::ALL {
-        let actions = RestaurantBot.handle(
+        let actions = ShopBot::RESTAURANT.handle(
             &tenant,
             &mut state,
             &Event::OrderStatusChanged {
@@ -212,8 +212,8 @@ fn info_sends_the_picture_when_there_is_one() {
         flow: None,
         ..pizzeria()
     };
-    let mut state = RestaurantBot.initial_state();
-    let actions = RestaurantBot.handle(&tenant, &mut state, &message("info 1"));
+    let mut state = ShopBot::RESTAURANT.initial_state();
+    let actions = ShopBot::RESTAURANT.handle(&tenant, &mut state, &message("info 1"));
     assert!(
         matches!(actions.as_slice(), [Action::ReplyImage { url, caption }]
         if url.ends_with("m.jpg") && caption.contains("Margherita"))
@@ -223,7 +223,7 @@ fn info_sends_the_picture_when_there_is_one() {
 #[test]
 fn state_survives_a_json_round_trip() {
     let tenant = pizzeria();
-    let mut state = RestaurantBot.initial_state();
+    let mut state = ShopBot::RESTAURANT.initial_state();
     say(&tenant, &mut state, "2x 2");
     let json = serde_json::to_string(&state).unwrap();
     let back: ConversationState = serde_json::from_str(&json).unwrap();
@@ -253,9 +253,9 @@ fn settings_shape_the_conversation_fee_minimum_branding_and_hours() {
     tenant.settings.minimum_order = Decimal::new(1500, 2);
     tenant.settings.opening_hours = [("tue".to_string(), vec!["11:00-22:00".to_string()])].into();
     let tuesday = |h| Utc.with_ymd_and_hms(2026, 11, 24, h, 0, 0).unwrap();
-    let mut state = RestaurantBot.initial_state();
+    let mut state = ShopBot::RESTAURANT.initial_state();
     let mut at = |text: &'static str, hour| {
-        let actions = RestaurantBot.handle(
+        let actions = ShopBot::RESTAURANT.handle(
             &tenant,
             &mut state,
             &Event::Message {
@@ -292,7 +292,7 @@ fn settings_shape_the_conversation_fee_minimum_branding_and_hours() {
 #[test]
 fn a_huge_quantity_never_wraps_the_line_around() {
     let tenant = pizzeria();
-    let mut state = RestaurantBot.initial_state();
+    let mut state = ShopBot::RESTAURANT.initial_state();
     say(&tenant, &mut state, "menu");
     assert!(say(&tenant, &mut state, "1x 1").contains("Cart total: $10.50"));
     for text in ["4294967295x 1", "99x 1"] {
@@ -307,4 +307,21 @@ fn a_huge_quantity_never_wraps_the_line_around() {
         say(&tenant, &mut state, "1x 1").contains("99"),
         "the 100th unit is refused"
     );
+}
+
+#[test]
+fn a_conversation_another_bot_left_is_answered_never_silenced() {
+    use crate::flow::FlowBot;
+    let tenant = pizzeria();
+    for bot in [ShopBot::RESTAURANT, ShopBot::RETAIL, ShopBot::PHARMACY] {
+        let mut state = FlowBot.initial_state();
+        let actions = bot.handle(&tenant, &mut state, &message("hi"));
+        assert!(
+            matches!(actions.as_slice(), [Action::Reply(reply)] if reply.contains("Luigi's")),
+            "{bot:?}: {actions:?}"
+        );
+        assert_eq!(state.kind(), bot.kind(), "the state was adopted");
+    }
+    assert!(ShopBot::PHARMACY.wants_attachments());
+    assert!(!ShopBot::RETAIL.wants_attachments());
 }
