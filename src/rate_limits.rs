@@ -20,7 +20,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 use wabot_actors::metrics::RATE_LIMITED;
 
-use crate::http::error::ApiError;
 use crate::storage::models::Principal;
 use shared::SharedLimits;
 
@@ -69,6 +68,12 @@ impl Default for LimitSettings {
         }
     }
 }
+
+/// A request over one of its limits; the message says which, for the
+/// client (the HTTP layer answers 429 with `Retry-After`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct OverLimit(pub &'static str);
 
 /// Which limit a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,22 +198,20 @@ impl RateLimits {
     }
 
     /// Counts one admin API request; 429 past either limit.
-    pub async fn admin_request(&self, principal: &Principal) -> Result<(), ApiError> {
+    pub async fn admin_request(&self, principal: &Principal) -> Result<(), OverLimit> {
         if !self
             .allow(Limit::Credential, principal.credential.clone())
             .await
         {
-            return Err(ApiError::TooManyRequests(
-                "too many requests for this credential; slow down".to_owned(),
+            return Err(OverLimit(
+                "too many requests for this credential; slow down",
             ));
         }
         if !self
             .allow(Limit::Tenant, principal.tenant_id.to_string())
             .await
         {
-            return Err(ApiError::TooManyRequests(
-                "too many requests for this tenant; slow down".to_owned(),
-            ));
+            return Err(OverLimit("too many requests for this tenant; slow down"));
         }
         Ok(())
     }
@@ -222,30 +225,30 @@ impl RateLimits {
 
     /// Counts one login attempt from `client` for `email`, before its
     /// password is checked; 429 past either limit.
-    pub async fn login_attempt(&self, client: IpAddr, email: &str) -> Result<(), ApiError> {
+    pub async fn login_attempt(&self, client: IpAddr, email: &str) -> Result<(), OverLimit> {
         if !self.allow(Limit::LoginAddress, client.to_string()).await {
             tracing::warn!(%client, "login attempts from this address refused for a while");
-            return Err(ApiError::TooManyRequests(
-                "too many login attempts from this address; retry in a minute".to_owned(),
+            return Err(OverLimit(
+                "too many login attempts from this address; retry in a minute",
             ));
         }
         if !self.allow(Limit::LoginAccount, email.to_owned()).await {
             tracing::warn!(%client, email, "login attempts for this account refused for a while");
-            return Err(ApiError::TooManyRequests(
-                "too many login attempts for this account; retry in a minute".to_owned(),
+            return Err(OverLimit(
+                "too many login attempts for this account; retry in a minute",
             ));
         }
         Ok(())
     }
 
     /// Counts one signup from `client`; 429 past the limit.
-    pub async fn signup(&self, client: IpAddr) -> Result<(), ApiError> {
+    pub async fn signup(&self, client: IpAddr) -> Result<(), OverLimit> {
         if self.allow(Limit::SignupAddress, client.to_string()).await {
             Ok(())
         } else {
             tracing::warn!(%client, "signups from this address refused for a while");
-            Err(ApiError::TooManyRequests(
-                "too many signups from this address; retry in a minute".to_owned(),
+            Err(OverLimit(
+                "too many signups from this address; retry in a minute",
             ))
         }
     }
@@ -297,16 +300,10 @@ mod tests {
         let (a, b) = (principal("api_key:a", 1), principal("api_key:b", 1));
         assert!(limits.admin_request(&a).await.is_ok());
         assert!(limits.admin_request(&a).await.is_ok());
-        assert!(matches!(
-            limits.admin_request(&a).await,
-            Err(ApiError::TooManyRequests(_))
-        ));
+        assert!(matches!(limits.admin_request(&a).await, Err(OverLimit(_))));
         // b has its own budget, but the tenant's (3) is spent after one more.
         assert!(limits.admin_request(&b).await.is_ok());
-        assert!(matches!(
-            limits.admin_request(&b).await,
-            Err(ApiError::TooManyRequests(_))
-        ));
+        assert!(matches!(limits.admin_request(&b).await, Err(OverLimit(_))));
         // Another tenant is unaffected.
         assert!(
             limits

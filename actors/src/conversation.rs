@@ -16,31 +16,17 @@ use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use uuid::Uuid;
-use wabot_plugins::{
-    Action, Attachment, ConversationState, Event, Menu, OrderDraft, OrderStatus, Plugin,
-    TenantContext,
-};
+use wabot_plugins::{Action, Attachment, ConversationState, Event, Menu, OrderDraft, OrderStatus};
 
 use crate::inbound::{InboundMedia, InboundMessage};
-use crate::ingress::InFlightPermit;
 use crate::metrics;
 use crate::ports::Ports;
-use crate::ports::{
-    Charge, NewMedia, NewOutboxMessage, NewTenantEvent, OutboundContent, Step, StoreError,
-};
+use crate::ports::{Charge, NewMedia, NewTenantEvent, OutboundContent, StoreError};
 use crate::registry::SessionRegistry;
+use crate::step::{StepOutcome, StepTarget, commit};
 use crate::storage_retry::with_patience;
-use crate::tenant::TenantMsg;
-use crate::waha_session::{Outbound, WahaSessionMsg, new_wa_message_id};
-
-/// The tenant's context and bot, shared read-only with its conversations.
-#[derive(Clone)]
-pub struct TenantShared {
-    /// What the bot knows about the business.
-    pub context: Arc<TenantContext>,
-    /// The bot.
-    pub plugin: Arc<dyn Plugin>,
-}
+use crate::tenant_messages::{TenantMsg, TenantShared};
+use crate::waha_session::WahaSessionMsg;
 
 /// Messages of the conversation actor.
 pub enum ConversationMsg {
@@ -101,6 +87,19 @@ pub struct ConversationArgs {
     pub tenant: ActorRef<TenantMsg>,
     /// Idle time before passivation.
     pub idle: Duration,
+}
+
+impl ConversationArgs {
+    /// This conversation as the target of a step.
+    fn step_target(&self) -> StepTarget<'_> {
+        StepTarget {
+            tenant_id: self.tenant_id,
+            customer: &self.customer,
+            session: &self.session,
+            ports: &self.ports,
+            sessions: &self.sessions,
+        }
+    }
 }
 
 /// State: the plugin state (loaded after start) and a message count.
@@ -186,7 +185,7 @@ impl Actor for Conversation {
                     permit: message.permit.take().map(Arc::new),
                     charge: Some(charge),
                 };
-                commit(&state.args, state.conversation.as_ref(), step).await?;
+                commit(&state.args.step_target(), state.conversation.as_ref(), step).await?;
                 schedule_idle_check(&myself, state);
             }
             ConversationMsg::OrderStatusChanged {
@@ -328,7 +327,7 @@ async fn proactive_step(
         permit: None,
         charge: Some(charge),
     };
-    commit(&state.args, state.conversation.as_ref(), step).await?;
+    commit(&state.args.step_target(), state.conversation.as_ref(), step).await?;
     schedule_idle_check(myself, state);
     Ok(())
 }
@@ -452,80 +451,5 @@ async fn hand_over(args: &ConversationArgs, step_key: &str) {
         Err(error) => {
             tracing::error!(tenant = %args.tenant_id, %error, "could not record a handover request")
         }
-    }
-}
-
-/// What one handled event produced.
-pub(crate) struct StepOutcome<'a> {
-    /// The conversation state changed: save it.
-    pub changed: bool,
-    /// Replies to send.
-    pub replies: Vec<OutboundContent>,
-    /// Stable per event: the same event always yields the same reply keys.
-    pub key: &'a str,
-    /// The inbox event handled, if any.
-    pub inbox_id: Option<i64>,
-    /// When the message arrived, for the reply latency.
-    pub received_at: Option<Instant>,
-    /// The message's in-flight permit, shared by its replies until sent.
-    pub permit: Option<Arc<InFlightPermit>>,
-    /// Usage to record with the step.
-    pub charge: Option<Charge>,
-}
-
-/// Commits the step (state, inbox mark, replies in the outbox) in one
-/// transaction, then hands the stored replies to the session. A storage
-/// outage is waited out (the step is idempotent); only if it outlasts
-/// [`STORAGE_PATIENCE`](crate::storage_retry::STORAGE_PATIENCE) does the actor fail, and its supervisor tells the
-/// customer.
-pub(crate) async fn commit(
-    args: &ConversationArgs,
-    conversation: Option<&ConversationState>,
-    step: StepOutcome<'_>,
-) -> Result<(), ActorProcessingErr> {
-    let outbox: Vec<NewOutboxMessage> = step
-        .replies
-        .into_iter()
-        .enumerate()
-        .map(|(n, content)| NewOutboxMessage {
-            idempotency_key: format!("{}#{n}", step.key),
-            wa_message_id: new_wa_message_id(),
-            content,
-        })
-        .collect();
-    let snapshot = conversation.filter(|_| step.changed);
-    if snapshot.is_none() && step.inbox_id.is_none() && outbox.is_empty() {
-        return Ok(());
-    }
-    let record = Step {
-        tenant_id: args.tenant_id,
-        customer: &args.customer,
-        session: &args.session,
-        state: snapshot,
-        processed_inbox_id: step.inbox_id,
-        outbox: &outbox,
-        charge: step.charge,
-    };
-    let stored = with_patience("commit a conversation step", || {
-        args.ports.conversations.record_step(record)
-    })
-    .await?;
-    for message in stored {
-        send(
-            args,
-            Outbound::from_outbox(message, step.received_at, step.permit.clone()),
-        );
-    }
-    Ok(())
-}
-
-fn send(args: &ConversationArgs, outbound: Outbound) {
-    match args.sessions.get(&args.session) {
-        Some(session) if session.cast(WahaSessionMsg::Send(outbound)).is_ok() => {}
-        // Stored in the outbox: sent when the session runs again (at the latest after a restart).
-        _ => tracing::error!(
-            tenant = %args.tenant_id, session = %args.session,
-            "no running WahaSession actor for this session; reply kept in the outbox"
-        ),
     }
 }

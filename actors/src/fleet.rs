@@ -13,28 +13,7 @@ use crate::ports::OutboxStore;
 use crate::registry::SessionRegistry;
 use crate::settings::WahaSettings;
 use crate::shard::{Shard, ShardArgs, ShardMsg};
-
-/// A WAHA instance (one container) the platform can place sessions on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WahaInstanceSpec {
-    /// Instance id.
-    pub id: Uuid,
-    /// Operator-chosen name, used in logs.
-    pub name: String,
-    /// Base URL, for example `http://waha-1:3000`.
-    pub base_url: String,
-    /// Its `X-Api-Key`.
-    pub api_key: String,
-}
-
-/// A WhatsApp session and the instance it lives on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WahaSessionSpec {
-    /// WAHA session name.
-    pub session: String,
-    /// Instance id.
-    pub instance_id: Uuid,
-}
+use crate::waha_specs::{WahaInstanceSpec, WahaSessionSpec};
 
 /// What the fleet is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]

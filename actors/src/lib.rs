@@ -25,11 +25,14 @@ pub mod root;
 pub mod runtime;
 pub mod settings;
 pub mod shard;
+pub mod step;
 pub mod storage_retry;
 pub mod tenant;
+pub mod tenant_messages;
 pub mod tenants;
 pub mod waha_client;
 pub mod waha_session;
+pub mod waha_specs;
 
 pub use inbound::{InboundMedia, InboundMessage};
 pub use ingress::{InFlightPermit, IngressBudget, Overload};

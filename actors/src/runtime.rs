@@ -11,7 +11,6 @@ use uuid::Uuid;
 use wabot_plugins::OrderStatus;
 
 use crate::fleet::{FleetArgs, FleetCommand, FleetMsg};
-pub use crate::fleet::{WahaInstanceSpec, WahaSessionSpec};
 use crate::inbound::InboundMessage;
 use crate::inbox_writer::{InboxWriterArgs, InboxWriterMsg};
 use crate::ingress::{InFlightPermit, IngressBudget, Overload};
@@ -24,6 +23,7 @@ use crate::settings::RuntimeSettings;
 use crate::tenant::TenantMsg;
 use crate::tenants::{TenantIndex, TenantsArgs, TenantsMsg};
 use crate::waha_session::{Outbound, WahaSessionMsg};
+pub use crate::waha_specs::{WahaInstanceSpec, WahaSessionSpec};
 
 /// Why the runtime could not take a request.
 #[derive(Debug, thiserror::Error)]

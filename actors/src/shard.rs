@@ -9,13 +9,13 @@ use std::sync::Arc;
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 
 use crate::breaker::CircuitBreaker;
-use crate::fleet::{WahaInstanceSpec, WahaSessionSpec};
 use crate::metrics;
 use crate::ports::OutboxStore;
 use crate::registry::SessionRegistry;
 use crate::settings::WahaSettings;
 use crate::waha_client::WahaClient;
 use crate::waha_session::{WahaSession, WahaSessionArgs};
+use crate::waha_specs::{WahaInstanceSpec, WahaSessionSpec};
 
 /// Messages of the shard supervisor.
 #[derive(Debug)]

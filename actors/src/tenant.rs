@@ -14,14 +14,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
-use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
 use uuid::Uuid;
-use wabot_plugins::OrderStatus;
 use wabot_plugins::i18n::Notice;
 
-use crate::conversation::{
-    Conversation, ConversationArgs, ConversationMsg, StepOutcome, TenantShared, commit,
-};
+use crate::conversation::{Conversation, ConversationArgs, ConversationMsg};
 use crate::inbound::InboundMessage;
 use crate::metrics;
 use crate::ports::Charge;
@@ -29,44 +26,10 @@ use crate::ports::{NewTenantEvent, OutboundContent, Ports, TenantProfile};
 use crate::quota::{QuotaLevel, QuotaMeter};
 use crate::registry::{PluginCatalog, SessionRegistry};
 use crate::settings::RuntimeSettings;
+use crate::step::{StepOutcome, StepTarget, commit};
 use crate::storage_retry::with_patience;
+pub use crate::tenant_messages::{TenantMsg, TenantShared};
 use crate::waha_session::{Outbound, WahaSessionMsg};
-
-/// Messages of the tenant actor.
-#[derive(Debug)]
-pub enum TenantMsg {
-    /// A customer message for this tenant.
-    Inbound(InboundMessage),
-    /// An order of `customer` moved to `status`; tell them.
-    OrderStatusChanged {
-        /// The customer's chat id.
-        customer: String,
-        /// Customer-facing order number.
-        order_number: i64,
-        /// New status.
-        status: OrderStatus,
-        /// Why, when the business said.
-        reason: Option<String>,
-    },
-    /// A person hands `customer`'s conversation back to the bot.
-    HandBack {
-        /// The customer's chat id.
-        customer: String,
-        /// Unique per hand-back (the key of the bot's reply).
-        key: String,
-    },
-    /// The tenant's configuration or menu changed; load it again.
-    Reload,
-    /// A conversation has been idle since its `handled`-th message.
-    ConversationIdle {
-        /// The customer's chat id.
-        customer: String,
-        /// Messages it had handled.
-        handled: u64,
-    },
-    /// How many conversations are live (not passivated) now.
-    LiveConversations(RpcReplyPort<usize>),
-}
 
 /// Everything needed to start a tenant actor.
 #[derive(Clone)]
@@ -197,7 +160,7 @@ impl Actor for Tenant {
         match message {
             TenantMsg::Inbound(message) => {
                 if let Some(refusal) = refusal_for(state, &message.customer) {
-                    refuse(&myself, state, message, refusal);
+                    refuse(state, message, refusal);
                     return Ok(());
                 }
                 let charge = charge(state).await;
@@ -340,14 +303,11 @@ fn refusal_for(state: &mut TenantState, customer: &str) -> Option<Refusal> {
 /// Marks a refused message handled and, the first time this month, tells
 /// the customer why. Runs beside the actor so storage never holds it up; if
 /// it cannot commit, the message stays in the inbox for the next start.
-fn refuse(
-    myself: &ActorRef<TenantMsg>,
-    state: &TenantState,
-    mut message: InboundMessage,
-    refusal: Refusal,
-) {
+fn refuse(state: &TenantState, mut message: InboundMessage, refusal: Refusal) {
     ::metrics::counter!(metrics::MESSAGES_REFUSED, "reason" => refusal.reason()).increment(1);
-    let args = conversation_args(myself, state, &message.customer);
+    let tenant_id = state.args.tenant_id;
+    let (ports, sessions) = (state.args.ports.clone(), state.args.sessions.clone());
+    let session = state.session.clone();
     let key = format!(
         "{}-{}-{}",
         refusal.reason(),
@@ -365,8 +325,15 @@ fn refuse(
             permit: message.permit.take().map(Arc::new),
             charge: None,
         };
-        if let Err(error) = commit(&args, None, step).await {
-            tracing::error!(tenant = %args.tenant_id, %error, "could not record a refused message; it is replayed at the next start");
+        let target = StepTarget {
+            tenant_id,
+            customer: &message.customer,
+            session: &session,
+            ports: &ports,
+            sessions: &sessions,
+        };
+        if let Err(error) = commit(&target, None, step).await {
+            tracing::error!(tenant = %tenant_id, %error, "could not record a refused message; it is replayed at the next start");
         }
     });
 }

@@ -10,6 +10,7 @@ use wabot_actors::{Overload, RuntimeError, StoreError};
 
 use crate::auth::HashingError;
 use crate::domain::RowError;
+use crate::rate_limits::OverLimit;
 
 /// Seconds a client should wait after a 429 or 503 (WAHA retries anyway).
 const RETRY_AFTER_SECS: &str = "1";
@@ -168,6 +169,12 @@ impl From<StoreError> for ApiError {
             StoreError::OutOfStock(_) => ApiError::Conflict(error.to_string()),
             StoreError::Backend(cause) => ApiError::Internal(cause),
         }
+    }
+}
+
+impl From<OverLimit> for ApiError {
+    fn from(over: OverLimit) -> Self {
+        ApiError::TooManyRequests(over.to_string())
     }
 }
 
