@@ -8,7 +8,7 @@ WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked --bin wabot \
+    cargo build --release --locked --no-default-features --bin wabot \
     && cp target/release/wabot /usr/local/bin/wabot
 
 FROM debian:bookworm-slim AS runtime

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::app::{App, shutdown_signal};
 use crate::config::Settings;
 use crate::redaction::redacted_url;
-use crate::{demo, http, storage, telemetry};
+use crate::{http, storage, telemetry};
 
 /// wabot: multi-tenant WhatsApp ordering bots.
 #[derive(Debug, Parser)]
@@ -73,7 +73,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = App::build(settings).await?;
             app.run_until_stopped(shutdown_signal()).await
         }
-        Command::Demo { serve } => demo::run(settings, serve).await,
+        #[cfg(feature = "demo")]
+        Command::Demo { serve } => crate::demo::run(settings, serve).await,
+        #[cfg(not(feature = "demo"))]
+        Command::Demo { .. } => anyhow::bail!(
+            "this build has no demo (it was built without the default 'demo' feature)"
+        ),
         Command::Openapi => print_to_stdout(&http::openapi_document().to_pretty_json()?),
         Command::Healthcheck { url } => {
             let url = url.unwrap_or_else(|| {

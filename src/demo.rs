@@ -5,13 +5,13 @@
 //! delivered, and prints the conversation and the stored order.
 
 use anyhow::Context;
-use wabot_load_tests::{Simulator, SimulatorConfig};
+use waha_sim::{Simulator, SimulatorConfig};
 
 use crate::app::{App, shutdown_signal};
 use crate::config::{Secret, Settings};
 use crate::secret_box::new_key_list;
 use crate::telemetry;
-use wabot_load_tests::driver::{Driver, set_up_restaurant};
+use waha_sim::driver::{Driver, set_up_restaurant};
 
 const SESSION: &str = "luigis";
 const CUSTOMER: &str = "15550100001@c.us";

@@ -12,10 +12,10 @@ use wabot_actors::{
     InboundMessage, PluginCatalog, Ports, Quota, Runtime, RuntimeSettings, TenantProfile,
     WahaInstanceSpec, WahaSessionSpec,
 };
-use wabot_load_tests::{Simulator, SimulatorConfig};
 use wabot_plugins::{
     Action, ConversationState, Event, Menu, MenuItem, Plugin, PluginKind, TenantContext, plugin_for,
 };
+use waha_sim::{Simulator, SimulatorConfig};
 
 const SESSION: &str = "shop";
 
@@ -162,8 +162,7 @@ impl Harness {
 
     async fn say(&self, customer: &str, text: &str, total: usize) -> Vec<String> {
         self.deliver(customer, text);
-        let to_customer =
-            |r: &wabot_load_tests::SentRecord| r.chat_id == customer && r.kind == "text";
+        let to_customer = |r: &waha_sim::SentRecord| r.chat_id == customer && r.kind == "text";
         let sent = self
             .sim
             .wait_for_sent(to_customer, total, Duration::from_secs(10))

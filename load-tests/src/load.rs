@@ -18,8 +18,8 @@ use axum::routing::post;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::driver::{Driver, sample_menu};
-use crate::simulator::{Simulator, SimulatorConfig, WebhookConfig};
+use waha_sim::driver::{Driver, sample_menu};
+use waha_sim::{Simulator, SimulatorConfig, WebhookConfig};
 
 /// What the customers do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -578,8 +578,7 @@ pub async fn run_rate(
         .iter()
         .filter(|d| d.event == "message")
         .collect();
-    let ok =
-        |d: &&&crate::simulator::DeliveryRecord| d.status.is_some_and(|s| (200..300).contains(&s));
+    let ok = |d: &&&waha_sim::DeliveryRecord| d.status.is_some_and(|s| (200..300).contains(&s));
     let throttled = ours
         .iter()
         .filter(|d| matches!(d.status, Some(429 | 503)))

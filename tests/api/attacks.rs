@@ -6,7 +6,7 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde_json::json;
 use tokio::sync::Semaphore;
-use wabot_load_tests::CustomerMedia;
+use waha_sim::CustomerMedia;
 
 use wabot::storage::models::{NewApiKey, Role};
 
@@ -651,10 +651,7 @@ fn signed_at(
     event["timestamp"] = json!(timestamp_ms);
     let body = serde_json::to_vec(&event).unwrap();
     let headers = vec![
-        (
-            "X-Webhook-Hmac",
-            wabot_load_tests::simulator::sign(SECRET, &body),
-        ),
+        ("X-Webhook-Hmac", waha_sim::sign(SECRET, &body)),
         ("X-Webhook-Hmac-Algorithm", "sha512".to_owned()),
     ];
     (body, headers)

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
-use wabot_load_tests::driver::Driver;
-use wabot_load_tests::driver::set_up_restaurant;
-use wabot_load_tests::{RetryKind, RetryPolicy, Simulator, SimulatorConfig, WebhookConfig};
+use waha_sim::driver::Driver;
+use waha_sim::driver::set_up_restaurant;
+use waha_sim::{RetryKind, RetryPolicy, Simulator, SimulatorConfig, WebhookConfig};
 
 use crate::helpers::{Backend, OPERATOR_TOKEN, SEALING_KEYS, SECRET, SESSION, fresh_database};
 use crate::on_both_backends;

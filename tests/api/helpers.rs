@@ -7,9 +7,9 @@ use uuid::Uuid;
 use wabot::config::Secret;
 use wabot::storage::Store;
 use wabot::{App, Settings};
-use wabot_load_tests::driver::Driver;
-use wabot_load_tests::driver::set_up_restaurant;
-use wabot_load_tests::{Simulator, SimulatorConfig};
+use waha_sim::driver::Driver;
+use waha_sim::driver::set_up_restaurant;
+use waha_sim::{Simulator, SimulatorConfig};
 
 /// Where a test's data lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,7 +261,7 @@ impl TestApp {
         // The simulator keeps calling the old address; point its webhook at the new one.
         drop(driver);
         let driver = Driver::new(&server.url, OPERATOR_TOKEN);
-        let webhook = wabot_load_tests::WebhookConfig::signed(
+        let webhook = waha_sim::WebhookConfig::signed(
             format!("{}/webhooks/waha", server.url),
             &["message", "session.status"],
             SECRET,
@@ -307,10 +307,7 @@ pub fn signed_message_event(
     });
     let bytes = serde_json::to_vec(&event).unwrap();
     let headers = vec![
-        (
-            "X-Webhook-Hmac",
-            wabot_load_tests::simulator::sign(SECRET, &bytes),
-        ),
+        ("X-Webhook-Hmac", waha_sim::sign(SECRET, &bytes)),
         ("X-Webhook-Hmac-Algorithm", "sha512".to_owned()),
     ];
     (bytes, headers)

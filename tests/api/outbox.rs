@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use wabot_load_tests::SessionStatus;
+use waha_sim::SessionStatus;
 
 use crate::helpers::{Backend, SESSION, TestApp, signed_message_event};
 use crate::on_both_backends;

@@ -7,7 +7,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wabot_load_tests::CustomerMedia;
+use waha_sim::CustomerMedia;
 
 use crate::helpers::Backend;
 use crate::on_both_backends;

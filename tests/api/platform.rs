@@ -6,8 +6,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wabot::Settings;
-use wabot_load_tests::driver::Driver;
-use wabot_load_tests::{SessionStatus, Simulator};
+use waha_sim::driver::Driver;
+use waha_sim::{SessionStatus, Simulator};
 
 use crate::helpers::{Backend, Server, Stack};
 
@@ -43,7 +43,7 @@ impl Platform {
     /// A platform around a running `server`, with an idle simulator that
     /// is not registered (the caller registered its own instances).
     pub async fn on(server: Server, driver: Driver) -> Self {
-        let sim = Simulator::start(wabot_load_tests::SimulatorConfig::fast())
+        let sim = Simulator::start(waha_sim::SimulatorConfig::fast())
             .await
             .unwrap();
         Self {

@@ -39,7 +39,7 @@ async fn forged_malformed_unknown_stale_and_oversized_webhooks_are_refused(backe
     let app = TestApp::spawn(backend).await;
 
     let (body, mut headers) = signed_message_event(SESSION, CUSTOMER, "menu", false);
-    headers[0].1 = wabot_load_tests::simulator::sign("not-the-secret", &body);
+    headers[0].1 = waha_sim::sign("not-the-secret", &body);
     let (status, answer) = app.post_webhook(body, &headers).await;
     assert_eq!(
         (status, error_code(&answer)),
@@ -96,7 +96,7 @@ async fn forged_malformed_unknown_stale_and_oversized_webhooks_are_refused(backe
         "session": SESSION, "payload": {"body": "no id and no sender"},
     }))
     .unwrap();
-    let signature = wabot_load_tests::simulator::sign(crate::helpers::SECRET, &incomplete);
+    let signature = waha_sim::sign(crate::helpers::SECRET, &incomplete);
     let (status, answer) = app
         .post_webhook(incomplete, &[("X-Webhook-Hmac", signature)])
         .await;
@@ -107,7 +107,7 @@ async fn forged_malformed_unknown_stale_and_oversized_webhooks_are_refused(backe
         "session": SESSION, "payload": {"id": "false_x_1", "from": CUSTOMER, "fromMe": false, "body": "menu"},
     }))
     .unwrap();
-    let signature = wabot_load_tests::simulator::sign(crate::helpers::SECRET, &stale);
+    let signature = waha_sim::sign(crate::helpers::SECRET, &stale);
     let (status, answer) = app
         .post_webhook(stale, &[("X-Webhook-Hmac", signature)])
         .await;
@@ -370,7 +370,7 @@ fn signed_status_event(status: &str, timestamp_ms: i64) -> (Vec<u8>, Vec<(&'stat
         "payload": {"status": status},
     });
     let bytes = serde_json::to_vec(&event).unwrap();
-    let signature = wabot_load_tests::simulator::sign(crate::helpers::SECRET, &bytes);
+    let signature = waha_sim::sign(crate::helpers::SECRET, &bytes);
     (bytes, vec![("X-Webhook-Hmac", signature)])
 }
 

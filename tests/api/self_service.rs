@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use wabot_load_tests::SessionStatus;
+use waha_sim::SessionStatus;
 
 use crate::helpers::{Backend, OPERATOR_TOKEN, error_code};
 use crate::on_both_backends;

@@ -123,7 +123,7 @@ async fn spawn_server(
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_env_filter("warn").init();
     let options = Options::parse();
-    wabot_load_tests::install_tls_provider();
+    waha_sim::install_tls_provider();
     let token = options
         .operator_token
         .clone()

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use wabot_load_tests::{Engine, Simulator, SimulatorConfig};
+use waha_sim::{Engine, Simulator, SimulatorConfig};
 
 /// Command-line options.
 #[derive(Parser)]

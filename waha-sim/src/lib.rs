@@ -3,8 +3,13 @@
 //! webhooks signed with HMAC-SHA512 and retried per the session's policy.
 //!
 //! Start one with [`Simulator::start`]; drive customers and pairing through
-//! the handle's methods or the `/sim/...` HTTP hooks (see [`routes`]).
+//! the handle's methods or the `/sim/...` HTTP hooks (see `routes`).
+//! [`driver`] plays a platform's operator and its customers against a
+//! running wabot, with a simulator as their WAHA. The simulator backs
+//! `wabot demo`, the test suites, the load generator and the `waha-sim`
+//! binary, and talks to wabot only over HTTP, as WAHA would.
 
+pub mod driver;
 mod qr;
 mod routes;
 mod state;

@@ -2,7 +2,7 @@
 //! customers (through the WAHA simulator) against a running wabot. The demo,
 //! the integration tests and the load generator all drive wabot this way.
 
-use crate::simulator::{Simulator, WebhookConfig, install_tls_provider};
+use crate::{Simulator, WebhookConfig, install_tls_provider};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 

@@ -7,8 +7,8 @@ use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use serde_json::{Value, json};
-use wabot_load_tests::simulator::sign;
-use wabot_load_tests::{CustomerMedia, SessionStatus, Simulator, SimulatorConfig, WebhookConfig};
+use waha_sim::sign;
+use waha_sim::{CustomerMedia, SessionStatus, Simulator, SimulatorConfig, WebhookConfig};
 
 type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
 
