@@ -390,7 +390,7 @@ fn load_flow(path: &Path) -> Flow {
     flow
 }
 
-/// The sample flow (`transcripts/flow/pizza.json`, also the README's
+/// The sample flow (`transcripts/flow/pizza.json`, also docs/bots.md's
 /// example) must be valid, and every flow transcript runs against it
 /// unless it loads another flow with `! flow`.
 #[test]
