@@ -1,8 +1,8 @@
 //! Conversations outlive their actors: passivation, restarts, WAHA failures.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, eventually};
 use crate::on_both_backends;
 
 async fn an_idle_conversation_passivates_and_rehydrates_with_its_cart(backend: Backend) {
@@ -12,23 +12,20 @@ async fn an_idle_conversation_passivates_and_rehydrates_with_its_cart(backend: B
     .await;
     let customer = "15551230010@c.us";
     app.say(customer, "2x 1", 1).await;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let live = app
-            .server
-            .runtime
-            .live_conversations(app.tenant_uuid(), Duration::from_secs(2))
-            .await
-            .unwrap();
-        if live == 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the conversation never passivated"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        "the conversation passivates",
+        Duration::from_secs(15),
+        || async {
+            let live = app
+                .server
+                .runtime
+                .live_conversations(app.tenant_uuid(), Duration::from_secs(2))
+                .await
+                .unwrap();
+            (live == 0).then_some(())
+        },
+    )
+    .await;
     let stored = app
         .server
         .store

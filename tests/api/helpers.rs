@@ -313,6 +313,27 @@ pub fn signed_message_event(
     (bytes, headers)
 }
 
+/// Polls `probe` every 20 ms until it yields a value, and returns it;
+/// fails the test, naming `what`, if nothing came within `within`. The one
+/// way the tests wait for something to happen.
+pub async fn eventually<T, F, Fut>(what: &str, within: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {within:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The `code` of an API error body.
 pub fn error_code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or_default()

@@ -6,7 +6,7 @@ use serde_json::json;
 use wabot_actors::{Appended, NewInboxEvent};
 use wabot_plugins::{OrderDraft, OrderLine};
 
-use crate::helpers::{Backend, SESSION, TestApp, signed_message_event};
+use crate::helpers::{Backend, SESSION, TestApp, eventually, signed_message_event};
 use crate::on_both_backends;
 
 async fn a_redelivered_message_is_acknowledged_and_answered_once(backend: Backend) {
@@ -66,14 +66,20 @@ async fn stored_but_unprocessed_messages_are_replayed_at_start_up(backend: Backe
         .await
         .unwrap();
     assert!(cart.contains("2 x Margherita"), "replayed in order: {cart}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !app.server.store.unprocessed().await.unwrap().is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "replayed events were never marked processed"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually(
+        "replayed events are marked processed",
+        std::time::Duration::from_secs(10),
+        || async {
+            app.server
+                .store
+                .unprocessed()
+                .await
+                .unwrap()
+                .is_empty()
+                .then_some(())
+        },
+    )
+    .await;
 }
 on_both_backends!(stored_but_unprocessed_messages_are_replayed_at_start_up);
 

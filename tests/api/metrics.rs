@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{Backend, TestApp, redis_url};
+use crate::helpers::{Backend, TestApp, eventually, redis_url};
 use crate::on_both_backends;
 
 async fn scrape(app: &TestApp) -> String {
@@ -18,14 +18,12 @@ async fn scrape(app: &TestApp) -> String {
 
 /// Scrapes until `series` shows up (the sampler runs every second here).
 async fn scrape_until(app: &TestApp, series: &str) -> String {
-    for _ in 0..100 {
-        let body = scrape(app).await;
-        if body.contains(series) {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{series} never appeared in:\n{}", scrape(app).await);
+    eventually(
+        &format!("{series} appears in /metrics"),
+        Duration::from_secs(10),
+        || async { Some(scrape(app).await).filter(|body| body.contains(series)) },
+    )
+    .await
 }
 
 /// The value of `series` (its whole name with labels) in `body`.

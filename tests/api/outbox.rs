@@ -1,22 +1,20 @@
 //! The outbox: replies are kept until WAHA takes them, and sent once.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use waha_sim::SessionStatus;
 
-use crate::helpers::{Backend, SESSION, TestApp, signed_message_event};
+use crate::helpers::{Backend, SESSION, TestApp, eventually, signed_message_event};
 use crate::on_both_backends;
 
 /// Waits until exactly `count` outbox messages are unsent.
 async fn wait_for_unsent(app: &TestApp, count: usize) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while app.server.store.unsent().await.unwrap().len() != count {
-        assert!(
-            Instant::now() < deadline,
-            "never {count} unsent outbox messages"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        &format!("{count} unsent outbox messages"),
+        Duration::from_secs(15),
+        || async { (app.server.store.unsent().await.unwrap().len() == count).then_some(()) },
+    )
+    .await;
 }
 
 async fn replies_wait_while_the_session_is_down_and_go_out_once_it_works_again(backend: Backend) {
@@ -60,14 +58,12 @@ async fn replies_left_unsent_at_a_stop_are_sent_once_after_the_restart(backend: 
     app.sim
         .inject_customer_message(SESSION, customer, "menu")
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while app.server.store.unsent().await.unwrap().is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the reply never reached the outbox"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        "the reply reaches the outbox",
+        Duration::from_secs(10),
+        || async { (!app.server.store.unsent().await.unwrap().is_empty()).then_some(()) },
+    )
+    .await;
     assert!(app.sent_to(customer).is_empty(), "WAHA took nothing yet");
 
     app.sim.fail_next_sends(0, 503);

@@ -9,7 +9,7 @@ use wabot::Settings;
 use waha_sim::driver::Driver;
 use waha_sim::{SessionStatus, Simulator};
 
-use crate::helpers::{Backend, Server, Stack};
+use crate::helpers::{Backend, Server, Stack, eventually};
 
 /// A server and a simulator registered as its only WAHA instance, with no
 /// tenant yet.
@@ -158,31 +158,34 @@ impl Platform {
     /// Waits until wabot accepted the customer message `message_id` (if
     /// given) and every stored customer message has been handled.
     pub async fn wait_until_handled(&self, message_id: Option<&str>) {
-        for _ in 0..200 {
-            let accepted = message_id.is_none_or(|id| {
-                self.sim
-                    .deliveries()
-                    .iter()
-                    .any(|d| d.payload_id.as_deref() == Some(id) && d.status == Some(200))
-            });
-            if accepted && self.server.store.unprocessed().await.unwrap().is_empty() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("customer messages were never all handled");
+        eventually(
+            "every customer message is handled",
+            Duration::from_secs(4),
+            || async {
+                let accepted = message_id.is_none_or(|id| {
+                    self.sim
+                        .deliveries()
+                        .iter()
+                        .any(|d| d.payload_id.as_deref() == Some(id) && d.status == Some(200))
+                });
+                (accepted && self.server.store.unprocessed().await.unwrap().is_empty())
+                    .then_some(())
+            },
+        )
+        .await;
     }
 
     /// Polls `/v1/me` until the session status is `status`.
     pub async fn wait_for_session_status(&self, token: &str, status: &str) {
-        for _ in 0..100 {
-            let (_, me) = self.call(Some(token), Method::GET, "/v1/me", None).await;
-            if me["tenant"]["session_status"] == status {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the session never reported {status}");
+        eventually(
+            &format!("the session reports {status}"),
+            Duration::from_secs(5),
+            || async {
+                let (_, me) = self.call(Some(token), Method::GET, "/v1/me", None).await;
+                (me["tenant"]["session_status"] == status).then_some(())
+            },
+        )
+        .await;
     }
 }
 

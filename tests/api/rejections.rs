@@ -3,7 +3,9 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, OPERATOR_TOKEN, SESSION, TestApp, error_code, signed_message_event};
+use crate::helpers::{
+    Backend, OPERATOR_TOKEN, SESSION, TestApp, error_code, eventually, signed_message_event,
+};
 use crate::on_both_backends;
 
 const CUSTOMER: &str = "15551239999@c.us";
@@ -386,13 +388,12 @@ async fn a_late_older_session_status_does_not_overwrite_a_newer_one(backend: Bac
             .session_status
     };
     // The simulator's WORKING event reaches the server asynchronously.
-    for _ in 0..100 {
-        if stored().await == "WORKING" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(stored().await, "WORKING");
+    eventually(
+        "the session is stored as WORKING",
+        std::time::Duration::from_secs(5),
+        || async { (stored().await == "WORKING").then_some(()) },
+    )
+    .await;
 
     // A retried SCAN_QR_CODE from a minute ago arrives after WORKING.
     let (body, headers) = signed_status_event("SCAN_QR_CODE", now - 60_000);

@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use waha_sim::SessionStatus;
 
-use crate::helpers::{Backend, OPERATOR_TOKEN, error_code};
+use crate::helpers::{Backend, OPERATOR_TOKEN, error_code, eventually};
 use crate::on_both_backends;
 use crate::platform::{MENU_CSV, Platform};
 
@@ -162,17 +162,14 @@ async fn a_new_business_goes_from_signup_to_a_first_order(backend: Backend) {
     assert_eq!(report["activity"]["customers"], 1);
     assert_eq!(report["ordering_customers"], 1);
     // Billable: 6 customer messages and, once marked sent, 1 order notice.
-    let mut usage = Value::Null;
-    for _ in 0..100 {
-        usage = platform
+    let usage = eventually("7 billable messages", Duration::from_secs(5), || async {
+        let usage = platform
             .call(Some(key), Method::GET, "/v1/usage", None)
             .await
             .1;
-        if usage["messages"] == 7 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (usage["messages"] == 7).then_some(usage)
+    })
+    .await;
     assert_eq!(
         (usage["messages"].as_u64(), usage["quota"].as_u64()),
         (Some(7), Some(100)),
