@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use uuid::Uuid;
 
-use crate::metrics;
+use crate::children::{Children, RestartBudget};
 use crate::ports::OutboxStore;
 use crate::registry::SessionRegistry;
 use crate::settings::WahaSettings;
@@ -57,7 +57,7 @@ struct ShardEntry {
 pub struct FleetState {
     args: FleetArgs,
     shards: HashMap<Uuid, ShardEntry>,
-    instance_by_actor: HashMap<ActorId, Uuid>,
+    shard_actors: Children<Uuid>,
 }
 
 /// The actor.
@@ -76,7 +76,7 @@ impl Actor for Fleet {
         Ok(FleetState {
             args,
             shards: HashMap::new(),
-            instance_by_actor: HashMap::new(),
+            shard_actors: Children::new("shard", RestartBudget::standard()),
         })
     }
 
@@ -140,21 +140,20 @@ impl Actor for Fleet {
         event: SupervisionEvent,
         state: &mut FleetState,
     ) -> Result<(), ActorProcessingErr> {
-        let (cell, failure) = match event {
-            SupervisionEvent::ActorFailed(cell, error) => (cell, Some(error)),
-            SupervisionEvent::ActorTerminated(cell, _, _) => (cell, None),
+        let (instance, failure) = match event {
+            SupervisionEvent::ActorFailed(cell, error) => {
+                (state.shard_actors.crashed(cell.get_id())?, Some(error))
+            }
+            SupervisionEvent::ActorTerminated(cell, _, _) => {
+                (state.shard_actors.stopped(cell.get_id()), None)
+            }
             _ => return Ok(()),
         };
-        let Some(instance) = state.instance_by_actor.remove(&cell.get_id()) else {
+        let Some(entry) = instance.and_then(|instance| state.shards.remove(&instance)) else {
             return Ok(());
         };
-        let Some(entry) = state.shards.remove(&instance) else {
-            return Ok(());
-        };
-        ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "shard").decrement(1);
         if let Some(error) = failure {
             tracing::error!(instance = %entry.spec.name, %error, "shard supervisor crashed; restarting it");
-            ::metrics::counter!(metrics::ACTOR_RESTARTS, "kind" => "shard").increment(1);
             spawn_shard(&myself, state, entry.spec, entry.sessions).await?;
         }
         Ok(())
@@ -177,9 +176,8 @@ async fn spawn_shard(
     for session in &sessions {
         actor.cast(ShardMsg::AddSession(session.clone(), None))?;
     }
-    ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "shard").increment(1);
     tracing::info!(instance = %spec.name, sessions = sessions.len(), "shard started");
-    state.instance_by_actor.insert(actor.get_id(), spec.id);
+    state.shard_actors.started(actor.get_id(), spec.id);
     state.shards.insert(
         spec.id,
         ShardEntry {

@@ -11,6 +11,7 @@
 //! database it writes to. [`Runtime`] is the handle the HTTP layer uses.
 
 pub mod breaker;
+pub mod children;
 pub mod conversation;
 pub mod fleet;
 pub mod inbound;

@@ -4,9 +4,9 @@
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 
+use crate::children::RestartBudget;
 use crate::fleet::{Fleet, FleetArgs, FleetCommand, FleetMsg};
 use crate::inbox_writer::{InboxWriter, InboxWriterArgs};
-use crate::metrics;
 use crate::registry::WriterSlot;
 use crate::tenants::{Tenants, TenantsArgs, TenantsMsg};
 
@@ -41,6 +41,9 @@ pub struct RootState {
     fleet: ActorRef<FleetMsg>,
     tenants: ActorRef<TenantsMsg>,
     writer_id: ractor::ActorId,
+    /// Crashes of its children; past the budget the root fails, and the
+    /// runtime reports it instead of restarting in a loop.
+    restarts: RestartBudget,
 }
 
 /// The actor.
@@ -67,6 +70,7 @@ impl Actor for Root {
             fleet,
             tenants,
             writer_id,
+            restarts: RestartBudget::standard(),
         })
     }
 
@@ -109,7 +113,7 @@ impl Actor for Root {
         };
         if cell.get_id() == state.fleet.get_id() {
             tracing::error!(%error, "fleet supervisor crashed; restarting it");
-            ::metrics::counter!(metrics::ACTOR_RESTARTS, "kind" => "fleet").increment(1);
+            state.restarts.crashed("fleet")?;
             state.fleet =
                 Actor::spawn_linked(None, Fleet, state.args.fleet.clone(), myself.get_cell())
                     .await?
@@ -122,11 +126,11 @@ impl Actor for Root {
             }
         } else if cell.get_id() == state.writer_id {
             tracing::error!(%error, "inbox writer crashed; restarting it");
-            ::metrics::counter!(metrics::ACTOR_RESTARTS, "kind" => "inbox_writer").increment(1);
+            state.restarts.crashed("inbox_writer")?;
             state.writer_id = spawn_writer(&myself, &state.args).await?;
         } else if cell.get_id() == state.tenants.get_id() {
             tracing::error!(%error, "tenants supervisor crashed; restarting it");
-            ::metrics::counter!(metrics::ACTOR_RESTARTS, "kind" => "tenants").increment(1);
+            state.restarts.crashed("tenants")?;
             state.args.tenants.index.clear();
             state.tenants =
                 Actor::spawn_linked(None, Tenants, state.args.tenants.clone(), myself.get_cell())

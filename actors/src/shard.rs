@@ -3,13 +3,12 @@
 //! instance, keeps the session registry current, and restarts a crashed
 //! session actor with the same arguments.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 
 use crate::breaker::CircuitBreaker;
-use crate::metrics;
+use crate::children::{Children, RestartBudget};
 use crate::ports::OutboxStore;
 use crate::registry::SessionRegistry;
 use crate::settings::WahaSettings;
@@ -45,7 +44,7 @@ pub struct ShardState {
     args: ShardArgs,
     client: WahaClient,
     breaker: Arc<CircuitBreaker>,
-    sessions: HashMap<ActorId, String>,
+    sessions: Children<String>,
 }
 
 /// The actor.
@@ -75,7 +74,7 @@ impl Actor for Shard {
             args,
             client,
             breaker,
-            sessions: HashMap::new(),
+            sessions: Children::new("waha_session", RestartBudget::standard()),
         })
     }
 
@@ -97,7 +96,7 @@ impl Actor for Shard {
     ) -> Result<(), ActorProcessingErr> {
         let done = match message {
             ShardMsg::AddSession(spec, done) => {
-                if !state.sessions.values().any(|s| s == &spec.session) {
+                if !state.sessions.keys().any(|s| s == &spec.session) {
                     spawn_session(&myself, state, spec.session).await?;
                 }
                 done
@@ -125,27 +124,21 @@ impl Actor for Shard {
     ) -> Result<(), ActorProcessingErr> {
         match event {
             SupervisionEvent::ActorFailed(cell, error) => {
-                if let Some(session) = forget(state, &cell) {
+                if let Some(session) = state.sessions.crashed(cell.get_id())? {
+                    state.args.registry.remove_if_served_by(&session, &cell);
                     tracing::error!(%session, %error, "WahaSession actor crashed; restarting it");
-                    ::metrics::counter!(metrics::ACTOR_RESTARTS, "kind" => "waha_session")
-                        .increment(1);
                     spawn_session(&myself, state, session).await?;
                 }
             }
             SupervisionEvent::ActorTerminated(cell, _, _) => {
-                forget(state, &cell);
+                if let Some(session) = state.sessions.stopped(cell.get_id()) {
+                    state.args.registry.remove_if_served_by(&session, &cell);
+                }
             }
             _ => {}
         }
         Ok(())
     }
-}
-
-fn forget(state: &mut ShardState, cell: &ractor::ActorCell) -> Option<String> {
-    let session = state.sessions.remove(&cell.get_id())?;
-    state.args.registry.remove_if_served_by(&session, cell);
-    ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "waha_session").decrement(1);
-    Some(session)
 }
 
 async fn spawn_session(
@@ -163,7 +156,6 @@ async fn spawn_session(
     let (actor, _) = Actor::spawn_linked(None, WahaSession, args, myself.get_cell()).await?;
     tracing::info!(%session, instance = %state.args.instance.name, "WahaSession actor started");
     state.args.registry.insert(&session, actor.clone());
-    state.sessions.insert(actor.get_id(), session);
-    ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "waha_session").increment(1);
+    state.sessions.started(actor.get_id(), session);
     Ok(())
 }

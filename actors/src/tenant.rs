@@ -14,10 +14,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
-use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
+use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use uuid::Uuid;
 use wabot_plugins::i18n::Notice;
 
+use crate::children::{Children, RestartBudget};
 use crate::conversation::{Conversation, ConversationArgs, ConversationMsg};
 use crate::inbound::InboundMessage;
 use crate::metrics;
@@ -61,7 +62,7 @@ pub struct TenantState {
     suspended: bool,
     meter: QuotaMeter,
     conversations: HashMap<String, LiveConversation>,
-    customer_by_actor: HashMap<ActorId, String>,
+    conversation_actors: Children<String>,
 }
 
 /// The actor.
@@ -136,7 +137,7 @@ impl Actor for Tenant {
             tier: profile.tier,
             suspended: profile.suspended,
             conversations: HashMap::new(),
-            customer_by_actor: HashMap::new(),
+            conversation_actors: Children::new("conversation", RestartBudget::standard()),
         })
     }
 
@@ -247,12 +248,12 @@ impl Actor for Tenant {
     ) -> Result<(), ActorProcessingErr> {
         match event {
             SupervisionEvent::ActorFailed(cell, error) => {
-                let Some(customer) = forget(state, &cell) else {
+                let Some(customer) = state.conversation_actors.crashed(cell.get_id())? else {
                     return Ok(());
                 };
+                forget(state, &cell, &customer);
                 tracing::error!(tenant = %state.args.tenant_id, %error,
                     "conversation crashed; it restarts from its last snapshot on the next message");
-                ::metrics::counter!(metrics::ACTOR_RESTARTS, "kind" => "conversation").increment(1);
                 if let Some(session) = state.args.sessions.get(&state.session) {
                     session.cast(WahaSessionMsg::Send(Outbound {
                         chat_id: customer,
@@ -265,7 +266,9 @@ impl Actor for Tenant {
                 }
             }
             SupervisionEvent::ActorTerminated(cell, _, _) => {
-                forget(state, &cell);
+                if let Some(customer) = state.conversation_actors.stopped(cell.get_id()) {
+                    forget(state, &cell, &customer);
+                }
             }
             _ => {}
         }
@@ -273,18 +276,16 @@ impl Actor for Tenant {
     }
 }
 
-/// Drops a stopped conversation from the routing tables.
-fn forget(state: &mut TenantState, cell: &ractor::ActorCell) -> Option<String> {
-    let customer = state.customer_by_actor.remove(&cell.get_id())?;
-    ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "conversation").decrement(1);
+/// Drops `customer`'s stopped conversation `cell` from the routing table
+/// (unless a newer one already serves the customer).
+fn forget(state: &mut TenantState, cell: &ractor::ActorCell, customer: &str) {
     if state
         .conversations
-        .get(&customer)
+        .get(customer)
         .is_some_and(|live| live.actor.get_id() == cell.get_id())
     {
-        state.conversations.remove(&customer);
+        state.conversations.remove(customer);
     }
-    Some(customer)
 }
 
 /// Why `customer`'s message should not be handled, if it should not.
@@ -402,10 +403,9 @@ async fn conversation_for(
     }
     let args = conversation_args(myself, state, customer);
     let (actor, _) = Actor::spawn_linked(None, Conversation, args, myself.get_cell()).await?;
-    ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "conversation").increment(1);
     state
-        .customer_by_actor
-        .insert(actor.get_id(), customer.to_owned());
+        .conversation_actors
+        .started(actor.get_id(), customer.to_owned());
     state.conversations.insert(
         customer.to_owned(),
         LiveConversation {

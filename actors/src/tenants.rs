@@ -3,14 +3,13 @@
 //! a hop), and removes it when it stops or crashes; a crashed tenant is
 //! started again, from storage, on its next event.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use dashmap::DashMap;
-use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
+use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use uuid::Uuid;
 
-use crate::metrics;
+use crate::children::{Children, RestartBudget};
 use crate::ports::Ports;
 use crate::registry::{PluginCatalog, SessionRegistry};
 use crate::settings::RuntimeSettings;
@@ -49,7 +48,7 @@ pub struct TenantsArgs {
 /// State: which actor is which tenant.
 pub struct TenantsState {
     args: TenantsArgs,
-    tenant_by_actor: HashMap<ActorId, Uuid>,
+    tenants: Children<Uuid>,
 }
 
 /// The actor.
@@ -67,7 +66,7 @@ impl Actor for Tenants {
     ) -> Result<Self::State, ActorProcessingErr> {
         Ok(TenantsState {
             args,
-            tenant_by_actor: HashMap::new(),
+            tenants: Children::new("tenant", RestartBudget::standard()),
         })
     }
 
@@ -103,8 +102,7 @@ impl Actor for Tenants {
                 };
                 match Actor::spawn_linked(None, Tenant, args, myself.get_cell()).await {
                     Ok((actor, _)) => {
-                        ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "tenant").increment(1);
-                        state.tenant_by_actor.insert(actor.get_id(), tenant_id);
+                        state.tenants.started(actor.get_id(), tenant_id);
                         state.args.index.insert(tenant_id, actor.clone());
                         actor
                     }
@@ -125,19 +123,19 @@ impl Actor for Tenants {
         event: SupervisionEvent,
         state: &mut TenantsState,
     ) -> Result<(), ActorProcessingErr> {
-        let (cell, failed) = match event {
+        let (cell, tenant_id) = match event {
             SupervisionEvent::ActorFailed(cell, error) => {
                 tracing::error!(%error, "tenant actor crashed; it restarts on the tenant's next event");
-                (cell, true)
+                let tenant_id = state.tenants.crashed(cell.get_id())?;
+                (cell, tenant_id)
             }
-            SupervisionEvent::ActorTerminated(cell, _, _) => (cell, false),
+            SupervisionEvent::ActorTerminated(cell, _, _) => {
+                let tenant_id = state.tenants.stopped(cell.get_id());
+                (cell, tenant_id)
+            }
             _ => return Ok(()),
         };
-        if let Some(tenant_id) = state.tenant_by_actor.remove(&cell.get_id()) {
-            ::metrics::gauge!(metrics::LIVE_ACTORS, "kind" => "tenant").decrement(1);
-            if failed {
-                ::metrics::counter!(metrics::ACTOR_RESTARTS, "kind" => "tenant").increment(1);
-            }
+        if let Some(tenant_id) = tenant_id {
             state
                 .args
                 .index

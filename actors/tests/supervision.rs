@@ -320,3 +320,33 @@ async fn an_exhausted_quota_warns_the_tenant_and_closes_new_conversations_only()
     assert_eq!(h.store.events().len(), 2, "each level is announced once");
     h.runtime.shutdown(Duration::from_secs(5)).await;
 }
+
+#[tokio::test]
+async fn a_storm_of_crashes_escalates_to_the_tenant_which_restarts_with_fresh_state() {
+    let h = Harness::start(Duration::from_secs(300)).await;
+    let bob = "15551110002@c.us";
+    assert!(h.say(bob, "1", 1).await[0].contains("Added 1 x Soup"));
+    let live = || {
+        h.runtime
+            .live_conversations(h.tenant_id, Duration::from_secs(2))
+    };
+    assert_eq!(live().await.unwrap(), 1);
+
+    // More crashes than the budget (20 in 10 s), from different customers.
+    for n in 0..22 {
+        h.deliver(&format!("1555222{n:04}@c.us"), "boom");
+    }
+    // The tenant actor failed and came back empty: bob's live conversation
+    // went with it (without the escalation it would live for 300 s).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while live().await.unwrap() != 0 {
+        assert!(Instant::now() < deadline, "the tenant never restarted");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let cart = h.say(bob, "cart", 2).await;
+    assert!(
+        cart[1].contains("1 x Soup"),
+        "bob's cart came back from its snapshot: {cart:?}"
+    );
+    h.runtime.shutdown(Duration::from_secs(5)).await;
+}
