@@ -26,7 +26,6 @@ use crate::registry::SessionRegistry;
 use crate::step::{StepOutcome, StepTarget, commit};
 use crate::storage_retry::with_patience;
 use crate::tenant_messages::{TenantMsg, TenantShared};
-use crate::waha_session::WahaSessionMsg;
 
 /// Messages of the conversation actor.
 pub enum ConversationMsg {
@@ -159,10 +158,7 @@ impl Actor for Conversation {
             } => {
                 ::metrics::counter!(metrics::MESSAGES_IN).increment(1);
                 if let Some(session) = state.args.sessions.get(&state.args.session) {
-                    session.cast(WahaSessionMsg::MarkSeen {
-                        chat_id: message.customer.clone(),
-                        message_id: message.message_id.clone(),
-                    })?;
+                    session.mark_seen(message.customer.clone(), message.message_id.clone())?;
                 }
                 let attachment = match &message.media {
                     Some(media) if tenant.plugin.wants_attachments() => {
@@ -257,10 +253,8 @@ async fn fetch_attachment(
 enum FetchFailure {
     #[error("WAHA did not download the file (media.url is empty)")]
     NotDownloaded,
-    #[error("no running session actor to ask for the WAHA client")]
+    #[error("the session is not running on any WAHA instance")]
     NoSession,
-    #[error("the session actor did not answer: {0}")]
-    Session(String),
     #[error(transparent)]
     Waha(#[from] crate::WahaError),
     #[error(transparent)]
@@ -273,16 +267,10 @@ async fn download_and_keep(
     message_id: &str,
 ) -> Result<Attachment, FetchFailure> {
     let url = media.url.as_deref().ok_or(FetchFailure::NotDownloaded)?;
-    let session = args
+    let client = args
         .sessions
-        .get(&args.session)
+        .client(&args.session)
         .ok_or(FetchFailure::NoSession)?;
-    let client = session
-        .call(WahaSessionMsg::Client, Some(Duration::from_secs(5)))
-        .await
-        .map_err(|e| FetchFailure::Session(e.to_string()))?
-        .success_or(())
-        .map_err(|_| FetchFailure::Session("no answer".to_owned()))?;
     let (bytes, content_type) = client.download(url, args.ports.media.max_bytes()).await?;
     let mimetype = media
         .mimetype

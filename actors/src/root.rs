@@ -131,7 +131,6 @@ impl Actor for Root {
         } else if cell.get_id() == state.tenants.get_id() {
             tracing::error!(%error, "tenants supervisor crashed; restarting it");
             state.restarts.crashed("tenants")?;
-            state.args.tenants.index.clear();
             state.tenants =
                 Actor::spawn_linked(None, Tenants, state.args.tenants.clone(), myself.get_cell())
                     .await?

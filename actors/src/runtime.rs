@@ -22,7 +22,6 @@ use crate::root::{Root, RootArgs, RootMsg};
 use crate::settings::RuntimeSettings;
 use crate::tenant::TenantMsg;
 use crate::tenants::{TenantIndex, TenantsArgs, TenantsMsg};
-use crate::waha_session::{Outbound, WahaSessionMsg};
 pub use crate::waha_specs::{WahaInstanceSpec, WahaSessionSpec};
 
 /// Why the runtime could not take a request.
@@ -122,9 +121,7 @@ impl Runtime {
         for message in unsent {
             match runtime.sessions.get(&message.session) {
                 Some(session) => session
-                    .cast(WahaSessionMsg::Send(Outbound::from_outbox(
-                        message, None, None,
-                    )))
+                    .send_stored(message, None, None)
                     .map_err(|_| RuntimeError::Stopped)?,
                 None => {
                     tracing::error!(session = %message.session, "unsent outbox message for a session that is not running")
@@ -188,7 +185,7 @@ impl Runtime {
 
     fn to_tenant(&self, tenant_id: Uuid, message: TenantMsg) -> Result<(), RuntimeError> {
         // Fast path: the tenant actor is live and published.
-        let message = match self.tenants.get(&tenant_id).map(|e| e.value().clone()) {
+        let message = match self.tenants.get(&tenant_id) {
             Some(actor) => match actor.cast(message) {
                 Ok(()) => return Ok(()),
                 Err(ractor::MessagingErr::SendErr(message)) => message,
@@ -281,9 +278,7 @@ impl Runtime {
         tenant_id: Uuid,
         session: Option<WahaSessionSpec>,
     ) -> Result<(), RuntimeError> {
-        if let Some((_, actor)) = self.tenants.remove(&tenant_id) {
-            actor.stop(Some("tenant deleted".to_owned()));
-        }
+        self.to_root(RootMsg::Tenants(TenantsMsg::Remove { tenant_id }))?;
         match session {
             Some(spec) => self.to_fleet(FleetCommand::RemoveSession(spec)).await,
             None => Ok(()),
@@ -305,7 +300,7 @@ impl Runtime {
         tenant_id: Uuid,
         timeout: Duration,
     ) -> Result<usize, RuntimeError> {
-        let Some(actor) = self.tenants.get(&tenant_id).map(|e| e.value().clone()) else {
+        let Some(actor) = self.tenants.get(&tenant_id) else {
             return Ok(0);
         };
         match actor
@@ -320,7 +315,7 @@ impl Runtime {
     /// Records a `session.status` event for the session's actor.
     pub fn session_status_changed(&self, session: &str, status: &str) {
         if let Some(actor) = self.sessions.get(session) {
-            let _ = actor.cast(WahaSessionMsg::StatusChanged(status.to_owned()));
+            let _ = actor.status_changed(status);
         }
     }
 

@@ -103,7 +103,7 @@ impl Actor for Shard {
             }
             ShardMsg::RemoveSession(session, done) => {
                 if let Some(actor) = state.args.registry.get(&session) {
-                    actor.stop(Some("session removed".to_owned()));
+                    actor.actor().stop(Some("session removed".to_owned()));
                     tracing::info!(%session, "WahaSession actor stopped: session removed");
                 }
                 done
@@ -155,7 +155,10 @@ async fn spawn_session(
     };
     let (actor, _) = Actor::spawn_linked(None, WahaSession, args, myself.get_cell()).await?;
     tracing::info!(%session, instance = %state.args.instance.name, "WahaSession actor started");
-    state.args.registry.insert(&session, actor.clone());
+    state
+        .args
+        .registry
+        .insert(&session, actor.clone(), state.client.clone());
     state.sessions.started(actor.get_id(), session);
     Ok(())
 }

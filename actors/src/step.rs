@@ -14,7 +14,7 @@ use crate::ingress::InFlightPermit;
 use crate::ports::{Charge, NewOutboxMessage, OutboundContent, Ports, Step};
 use crate::registry::SessionRegistry;
 use crate::storage_retry::with_patience;
-use crate::waha_session::{Outbound, WahaSessionMsg, new_wa_message_id};
+use crate::waha_session::{Outbound, new_wa_message_id};
 
 /// Whose step it is, and where its replies go.
 pub struct StepTarget<'a> {
@@ -96,7 +96,7 @@ pub async fn commit(
 
 fn send(args: &StepTarget<'_>, outbound: Outbound) {
     match args.sessions.get(args.session) {
-        Some(session) if session.cast(WahaSessionMsg::Send(outbound)).is_ok() => {}
+        Some(session) if session.send(outbound).is_ok() => {}
         // Stored in the outbox: sent when the session runs again (at the latest after a restart).
         _ => tracing::error!(
             tenant = %args.tenant_id, session = %args.session,

@@ -30,7 +30,6 @@ use crate::settings::RuntimeSettings;
 use crate::step::{StepOutcome, StepTarget, commit};
 use crate::storage_retry::with_patience;
 pub use crate::tenant_messages::{TenantMsg, TenantShared};
-use crate::waha_session::{Outbound, WahaSessionMsg};
 
 /// Everything needed to start a tenant actor.
 #[derive(Clone)]
@@ -255,14 +254,7 @@ impl Actor for Tenant {
                 tracing::error!(tenant = %state.args.tenant_id, %error,
                     "conversation crashed; it restarts from its last snapshot on the next message");
                 if let Some(session) = state.args.sessions.get(&state.session) {
-                    session.cast(WahaSessionMsg::Send(Outbound {
-                        chat_id: customer,
-                        content: OutboundContent::Text(notice(state, Notice::CrashApology)),
-                        outbox: None,
-                        wa_message_id: None,
-                        received_at: None,
-                        permit: None,
-                    }))?;
+                    session.send_notice(customer, notice(state, Notice::CrashApology))?;
                 }
             }
             SupervisionEvent::ActorTerminated(cell, _, _) => {

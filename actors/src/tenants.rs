@@ -15,8 +15,31 @@ use crate::registry::{PluginCatalog, SessionRegistry};
 use crate::settings::RuntimeSettings;
 use crate::tenant::{Tenant, TenantArgs, TenantMsg};
 
-/// Tenant id → its live tenant actor.
-pub type TenantIndex = Arc<DashMap<Uuid, ActorRef<TenantMsg>>>;
+/// Tenant id → its live tenant actor, published for fast delivery. Only
+/// the tenants supervisor writes it (these writers are private to this
+/// module); everyone else reads.
+#[derive(Clone, Default)]
+pub struct TenantIndex(Arc<DashMap<Uuid, ActorRef<TenantMsg>>>);
+
+impl TenantIndex {
+    /// The tenant's live actor, if one is published.
+    pub fn get(&self, tenant_id: &Uuid) -> Option<ActorRef<TenantMsg>> {
+        self.0.get(tenant_id).map(|entry| entry.value().clone())
+    }
+
+    fn publish(&self, tenant_id: Uuid, actor: ActorRef<TenantMsg>) {
+        self.0.insert(tenant_id, actor);
+    }
+
+    fn withdraw(&self, tenant_id: &Uuid, actor: &ractor::ActorCell) {
+        self.0
+            .remove_if(tenant_id, |_, current| current.get_id() == actor.get_id());
+    }
+
+    fn clear(&self) {
+        self.0.clear();
+    }
+}
 
 /// Messages of the tenants supervisor.
 #[derive(Debug)]
@@ -27,6 +50,11 @@ pub enum TenantsMsg {
         tenant_id: Uuid,
         /// The message.
         message: TenantMsg,
+    },
+    /// The tenant was deleted: stop its actor (and so its conversations).
+    Remove {
+        /// Tenant id.
+        tenant_id: Uuid,
     },
 }
 
@@ -64,6 +92,9 @@ impl Actor for Tenants {
         _myself: ActorRef<Self::Msg>,
         args: TenantsArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
+        // A (re)started supervisor has no children yet: whatever the index
+        // holds is left from the one before.
+        args.index.clear();
         Ok(TenantsState {
             args,
             tenants: Children::new("tenant", RestartBudget::standard()),
@@ -88,9 +119,17 @@ impl Actor for Tenants {
         message: TenantsMsg,
         state: &mut TenantsState,
     ) -> Result<(), ActorProcessingErr> {
-        let TenantsMsg::Deliver { tenant_id, message } = message;
-        let existing = state.args.index.get(&tenant_id).map(|e| e.value().clone());
-        let actor = match existing {
+        let (tenant_id, message) = match message {
+            TenantsMsg::Deliver { tenant_id, message } => (tenant_id, message),
+            TenantsMsg::Remove { tenant_id } => {
+                if let Some(actor) = state.args.index.get(&tenant_id) {
+                    state.args.index.withdraw(&tenant_id, &actor.get_cell());
+                    actor.stop(Some("tenant deleted".to_owned()));
+                }
+                return Ok(());
+            }
+        };
+        let actor = match state.args.index.get(&tenant_id) {
             Some(actor) => actor,
             None => {
                 let args = TenantArgs {
@@ -103,7 +142,7 @@ impl Actor for Tenants {
                 match Actor::spawn_linked(None, Tenant, args, myself.get_cell()).await {
                     Ok((actor, _)) => {
                         state.tenants.started(actor.get_id(), tenant_id);
-                        state.args.index.insert(tenant_id, actor.clone());
+                        state.args.index.publish(tenant_id, actor.clone());
                         actor
                     }
                     Err(error) => {
@@ -136,10 +175,7 @@ impl Actor for Tenants {
             _ => return Ok(()),
         };
         if let Some(tenant_id) = tenant_id {
-            state
-                .args
-                .index
-                .remove_if(&tenant_id, |_, actor| actor.get_id() == cell.get_id());
+            state.args.index.withdraw(&tenant_id, &cell);
         }
         Ok(())
     }

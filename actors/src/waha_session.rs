@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rand::Rng;
 use tokio::task::JoinSet;
 use uuid::Uuid;
@@ -86,11 +86,81 @@ pub enum WahaSessionMsg {
     },
     /// WAHA reported a new session status through `session.status`.
     StatusChanged(String),
-    /// The client of the session's WAHA instance, to download a customer's
-    /// file without waiting behind the session's sends.
-    Client(RpcReplyPort<WahaClient>),
     /// Self-scheduled: try the held messages again.
     RetryHeld,
+}
+
+/// A session actor is not running (stopping, or restarting).
+#[derive(Debug, thiserror::Error)]
+#[error("the WahaSession actor is not running")]
+pub struct SessionGone;
+
+/// How every other actor talks to a `WahaSession` actor: typed calls
+/// instead of hand-built messages.
+#[derive(Debug, Clone)]
+pub struct WahaSessionHandle {
+    actor: ActorRef<WahaSessionMsg>,
+}
+
+impl WahaSessionHandle {
+    /// The handle of `actor`.
+    pub fn new(actor: ActorRef<WahaSessionMsg>) -> Self {
+        Self { actor }
+    }
+
+    /// The actor behind the handle.
+    pub fn actor(&self) -> &ActorRef<WahaSessionMsg> {
+        &self.actor
+    }
+
+    /// Sends `message` (paced, with typing and retries; held if WAHA
+    /// cannot take it now).
+    pub fn send(&self, message: Outbound) -> Result<(), SessionGone> {
+        self.actor
+            .cast(WahaSessionMsg::Send(message))
+            .map_err(|_| SessionGone)
+    }
+
+    /// Sends a stored outbox message, marked sent once WAHA takes it.
+    pub fn send_stored(
+        &self,
+        message: OutboxMessage,
+        received_at: Option<Instant>,
+        permit: Option<Arc<InFlightPermit>>,
+    ) -> Result<(), SessionGone> {
+        self.send(Outbound::from_outbox(message, received_at, permit))
+    }
+
+    /// Sends `text` to `chat_id` as a best-effort notice that is not stored
+    /// (an apology after a crash).
+    pub fn send_notice(&self, chat_id: String, text: String) -> Result<(), SessionGone> {
+        self.send(Outbound {
+            chat_id,
+            content: OutboundContent::Text(text),
+            outbox: None,
+            wa_message_id: None,
+            received_at: None,
+            permit: None,
+        })
+    }
+
+    /// Marks the customer's message `message_id` as read (best effort,
+    /// never delaying a reply).
+    pub fn mark_seen(&self, chat_id: String, message_id: String) -> Result<(), SessionGone> {
+        self.actor
+            .cast(WahaSessionMsg::MarkSeen {
+                chat_id,
+                message_id,
+            })
+            .map_err(|_| SessionGone)
+    }
+
+    /// WAHA reported `status` for the session.
+    pub fn status_changed(&self, status: &str) -> Result<(), SessionGone> {
+        self.actor
+            .cast(WahaSessionMsg::StatusChanged(status.to_owned()))
+            .map_err(|_| SessionGone)
+    }
 }
 
 /// Everything needed to (re)start a session actor.
@@ -214,10 +284,6 @@ impl Actor for WahaSession {
                 if let Err(error) = result {
                     record_failure(&session, state.args.breaker.instance(), "sendSeen", &error);
                 }
-            }
-            WahaSessionMsg::Client(reply) => {
-                // The asker may have given up waiting; nothing to do then.
-                let _ = reply.send(state.args.client.clone());
             }
             WahaSessionMsg::StatusChanged(status) => {
                 tracing::info!(session = %state.args.session, previous = ?state.status, %status, "WAHA session status changed");
