@@ -9,10 +9,14 @@
 //! `wabot demo`, the test suites, the load generator and the `waha-sim`
 //! binary, and talks to wabot only over HTTP, as WAHA would.
 
+mod customers;
 pub mod driver;
 mod qr;
 mod routes;
+mod sessions;
 mod state;
+mod waiting;
+mod webhook_types;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -210,7 +214,7 @@ impl Simulator {
         metadata: Option<serde_json::Value>,
         start: bool,
     ) -> Result<(), SimError> {
-        state::create_session(&self.shared, name, webhooks, metadata, start)
+        sessions::create_session(&self.shared, name, webhooks, metadata, start)
     }
 
     /// Replaces the session's webhooks, as `PUT /api/sessions/{s}` does, and
@@ -222,7 +226,7 @@ impl Simulator {
         timeout: Duration,
     ) -> Result<(), SimError> {
         let metadata = self.shared.with_session(session, |s| s.metadata.clone())?;
-        state::update_session(&self.shared, session, webhooks, metadata)?;
+        sessions::update_session(&self.shared, session, webhooks, metadata)?;
         match self
             .wait_for_status(session, SessionStatus::Working, timeout)
             .await
@@ -238,7 +242,7 @@ impl Simulator {
 
     /// Plays the phone scanning the QR code: `SCAN_QR_CODE` → `WORKING`.
     pub fn scan(&self, session: &str, phone: &str, push_name: &str) -> Result<(), SimError> {
-        state::scan(&self.shared, session, phone, push_name)
+        sessions::scan(&self.shared, session, phone, push_name)
     }
 
     /// Waits (up to `timeout`) for the session to reach `status`; returns the
@@ -268,7 +272,7 @@ impl Simulator {
 
     /// Plays the phone unlinking the device: `WORKING` → `FAILED`.
     pub fn unlink(&self, session: &str) -> Result<(), SimError> {
-        state::unlink(&self.shared, session)
+        sessions::unlink(&self.shared, session)
     }
 
     /// The status a session is in now.
@@ -284,7 +288,7 @@ impl Simulator {
         from: &str,
         body: &str,
     ) -> Result<String, SimError> {
-        state::inject_customer_message(&self.shared, session, from, body)
+        customers::inject_customer_message(&self.shared, session, from, body)
     }
 
     /// Plays a customer sending `media` with `caption`: the `message` event
@@ -297,7 +301,7 @@ impl Simulator {
         caption: &str,
         media: CustomerMedia,
     ) -> Result<String, SimError> {
-        state::inject_customer_media(
+        customers::inject_customer_media(
             &self.shared,
             &self.base_url(),
             session,

@@ -24,9 +24,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha512};
 
-use super::state::{
-    self, SentRecord, SessionStatus, Shared, new_wa_id, normalise_chat_id, now_ms, transition,
-};
+use super::customers;
+use super::sessions::{self, transition};
+use super::state::{SentRecord, SessionStatus, Shared, new_wa_id, normalise_chat_id, now_ms};
 use super::webhooks::{self, Emission, WebhookConfig};
 use super::{Engine, SimError, qr};
 
@@ -173,7 +173,7 @@ async fn create_session(State(shared): SharedState, body: Bytes) -> Result<Respo
     let name = request
         .name
         .unwrap_or_else(|| format!("session_{}", ulid::Ulid::new().to_string().to_lowercase()));
-    state::create_session(
+    sessions::create_session(
         &shared,
         &name,
         request.config.webhooks,
@@ -223,7 +223,7 @@ async fn update_session(
     body: Bytes,
 ) -> Result<Json<Value>> {
     let request: UpdateSession = parse(&body)?;
-    state::update_session(
+    sessions::update_session(
         &shared,
         &name,
         request.config.webhooks,
@@ -614,12 +614,12 @@ async fn hook_scan(
     body: Bytes,
 ) -> Result<Response> {
     let hook: ScanHook = parse(&body)?;
-    state::scan(&shared, &name, &hook.phone, &hook.push_name)?;
+    sessions::scan(&shared, &name, &hook.phone, &hook.push_name)?;
     created_dto(&shared, &name)
 }
 
 async fn hook_unlink(State(shared): SharedState, Path(name): Path<String>) -> Result<Response> {
-    state::unlink(&shared, &name)?;
+    sessions::unlink(&shared, &name)?;
     created_dto(&shared, &name)
 }
 
@@ -635,7 +635,7 @@ async fn hook_customer_message(
     body: Bytes,
 ) -> Result<Response> {
     let hook: CustomerMessageHook = parse(&body)?;
-    let id = state::inject_customer_message(&shared, &name, &hook.from, &hook.body)?;
+    let id = customers::inject_customer_message(&shared, &name, &hook.from, &hook.body)?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
 }
 
