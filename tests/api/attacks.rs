@@ -10,12 +10,12 @@ use waha_sim::CustomerMedia;
 
 use wabot::storage::models::{NewApiKey, Role};
 
-use crate::helpers::{
+use crate::harness::Platform;
+use crate::harness::{
     Backend, SEALING_KEYS, SECRET, SESSION, Stack, TestApp, error_code, fresh_database,
     signed_message_event,
 };
 use crate::on_both_backends;
-use crate::platform::Platform;
 
 /// The resident memory of this process (server and simulator included), in
 /// bytes, from `/proc/self/status`.

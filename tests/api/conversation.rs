@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use wabot_plugins::OrderStatus;
 
-use crate::helpers::{Backend, TestApp};
+use crate::harness::{Backend, TestApp};
 use crate::on_both_backends;
 
 async fn a_customer_orders_two_items_and_follows_the_order_to_delivery(backend: Backend) {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{Backend, TestApp, eventually};
+use crate::harness::{Backend, TestApp, eventually};
 use crate::on_both_backends;
 
 async fn an_idle_conversation_passivates_and_rehydrates_with_its_cart(backend: Backend) {

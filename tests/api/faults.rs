@@ -18,7 +18,7 @@ use waha_sim::driver::Driver;
 use waha_sim::driver::set_up_restaurant;
 use waha_sim::{RetryKind, RetryPolicy, Simulator, SimulatorConfig, WebhookConfig};
 
-use crate::helpers::{Backend, OPERATOR_TOKEN, SEALING_KEYS, SECRET, SESSION, fresh_database};
+use crate::harness::{Backend, OPERATOR_TOKEN, SEALING_KEYS, SECRET, SESSION, fresh_database};
 use crate::on_both_backends;
 
 const CUSTOMERS: usize = 12;

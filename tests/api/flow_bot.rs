@@ -6,9 +6,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, error_code};
+use crate::harness::Platform;
+use crate::harness::{Backend, error_code};
 use crate::on_both_backends;
-use crate::platform::Platform;
 
 fn sample_flow() -> Value {
     let path = concat!(

@@ -4,9 +4,9 @@
 
 use reqwest::Method;
 
-use crate::helpers::{Backend, error_code};
+use crate::harness::Platform;
+use crate::harness::{Backend, error_code};
 use crate::on_both_backends;
-use crate::platform::Platform;
 
 async fn a_customer_talks_to_a_person_and_the_bot_takes_over_again(backend: Backend) {
     let platform = Platform::start(backend).await;

@@ -6,7 +6,7 @@ use serde_json::json;
 use wabot_actors::{Appended, NewInboxEvent};
 use wabot_plugins::{OrderDraft, OrderLine};
 
-use crate::helpers::{Backend, SESSION, TestApp, eventually, signed_message_event};
+use crate::harness::{Backend, SESSION, TestApp, eventually, signed_message_event};
 use crate::on_both_backends;
 
 async fn a_redelivered_message_is_acknowledged_and_answered_once(backend: Backend) {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use wabot_load_tests::load::{self, LoadPlan, Scenario};
 
-use crate::helpers::{Backend, OPERATOR_TOKEN, Server, fresh_database, test_settings};
+use crate::harness::{Backend, OPERATOR_TOKEN, Server, fresh_database, test_settings};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_small_noisy_run_answers_every_message_once_and_measures_both_targets() {

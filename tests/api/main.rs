@@ -2,7 +2,7 @@
 //! WAHA, and real databases (a fresh SQLite file or PostgreSQL database per
 //! test). Scenarios that touch storage run on both backends.
 
-mod helpers;
+mod harness;
 
 mod attacks;
 mod conversation;
@@ -16,7 +16,6 @@ mod metrics;
 mod operator_api;
 mod outbox;
 mod pharmacy;
-mod platform;
 mod quotas;
 mod rejections;
 mod retail;

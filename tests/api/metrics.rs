@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{Backend, TestApp, eventually, redis_url};
+use crate::harness::{Backend, TestApp, eventually, redis_url};
 use crate::on_both_backends;
 
 async fn scrape(app: &TestApp) -> String {

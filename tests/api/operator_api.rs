@@ -7,9 +7,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, error_code};
+use crate::harness::Platform;
+use crate::harness::{Backend, error_code};
 use crate::on_both_backends;
-use crate::platform::Platform;
 
 async fn the_operator_manages_tenants_and_instances(backend: Backend) {
     let platform = Platform::start(backend).await;

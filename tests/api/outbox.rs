@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use waha_sim::SessionStatus;
 
-use crate::helpers::{Backend, SESSION, TestApp, eventually, signed_message_event};
+use crate::harness::{Backend, SESSION, TestApp, eventually, signed_message_event};
 use crate::on_both_backends;
 
 /// Waits until exactly `count` outbox messages are unsent.

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use wabot_actors::{Appended, Charge, NewInboxEvent, NewOutboxMessage, OutboundContent, Step};
 
-use crate::helpers::{Backend, error_code};
+use crate::harness::Platform;
+use crate::harness::{Backend, error_code};
 use crate::on_both_backends;
-use crate::platform::Platform;
 
 async fn event_kinds(platform: &Platform, key: &str) -> Vec<String> {
     let (status, page) = platform

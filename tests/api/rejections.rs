@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{
+use crate::harness::{
     Backend, OPERATOR_TOKEN, SESSION, TestApp, error_code, eventually, signed_message_event,
 };
 use crate::on_both_backends;
@@ -98,7 +98,7 @@ async fn forged_malformed_unknown_stale_and_oversized_webhooks_are_refused(backe
         "session": SESSION, "payload": {"body": "no id and no sender"},
     }))
     .unwrap();
-    let signature = waha_sim::sign(crate::helpers::SECRET, &incomplete);
+    let signature = waha_sim::sign(crate::harness::SECRET, &incomplete);
     let (status, answer) = app
         .post_webhook(incomplete, &[("X-Webhook-Hmac", signature)])
         .await;
@@ -109,7 +109,7 @@ async fn forged_malformed_unknown_stale_and_oversized_webhooks_are_refused(backe
         "session": SESSION, "payload": {"id": "false_x_1", "from": CUSTOMER, "fromMe": false, "body": "menu"},
     }))
     .unwrap();
-    let signature = waha_sim::sign(crate::helpers::SECRET, &stale);
+    let signature = waha_sim::sign(crate::harness::SECRET, &stale);
     let (status, answer) = app
         .post_webhook(stale, &[("X-Webhook-Hmac", signature)])
         .await;
@@ -372,7 +372,7 @@ fn signed_status_event(status: &str, timestamp_ms: i64) -> (Vec<u8>, Vec<(&'stat
         "payload": {"status": status},
     });
     let bytes = serde_json::to_vec(&event).unwrap();
-    let signature = waha_sim::sign(crate::helpers::SECRET, &bytes);
+    let signature = waha_sim::sign(crate::harness::SECRET, &bytes);
     (bytes, vec![("X-Webhook-Hmac", signature)])
 }
 

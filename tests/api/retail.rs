@@ -6,9 +6,9 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::Backend;
+use crate::harness::Backend;
+use crate::harness::Platform;
 use crate::on_both_backends;
-use crate::platform::Platform;
 
 const CATALOG_CSV: &str =
     "item_id,name,description,price,category,available,image_url,stock,variant

@@ -11,7 +11,7 @@ use wabot::storage::{AdminStore, FleetStore};
 use wabot_actors::{ConversationStore, OrderStore, Step};
 use wabot_plugins::{BotSettings, OrderDraft, OrderLine, Plugin, PluginKind, ShopBot};
 
-use crate::helpers::{Backend, fresh_database};
+use crate::harness::{Backend, fresh_database};
 
 /// The store of `url` (migrated by whoever `url` logs in as) with one WAHA
 /// instance registered.
@@ -172,7 +172,7 @@ async fn a_session_scoped_to_one_tenant_reads_and_writes_none_of_anothers_rows()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owner_sees_tenant_rows_only_when_it_opts_in_and_tenants_cannot_raise_their_tier() {
     use sqlx::Connection;
-    let admin_url = crate::helpers::postgres_admin_url();
+    let admin_url = crate::harness::postgres_admin_url();
     let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
     let suffix = Uuid::new_v4().simple().to_string();
     let (owner, database) = (

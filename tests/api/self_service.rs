@@ -9,9 +9,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use waha_sim::SessionStatus;
 
-use crate::helpers::{Backend, OPERATOR_TOKEN, error_code, eventually};
+use crate::harness::{Backend, OPERATOR_TOKEN, error_code, eventually};
+use crate::harness::{MENU_CSV, Platform};
 use crate::on_both_backends;
-use crate::platform::{MENU_CSV, Platform};
 
 async fn a_new_business_goes_from_signup_to_a_first_order(backend: Backend) {
     let platform = Platform::start(backend).await;

@@ -7,9 +7,9 @@ use chrono::Datelike;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{Backend, error_code};
+use crate::harness::Platform;
+use crate::harness::{Backend, error_code};
 use crate::on_both_backends;
-use crate::platform::Platform;
 
 async fn settings_are_checked_and_shape_the_bot(backend: Backend) {
     let platform = Platform::start(backend).await;

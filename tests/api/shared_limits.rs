@@ -7,7 +7,7 @@ use uuid::Uuid;
 use wabot::rate_limits::{LimitSettings, RateLimits};
 use wabot::storage::models::{Principal, Role};
 
-use crate::helpers::{
+use crate::harness::{
     Backend, SESSION, Server, TestApp, error_code, redis_url, signed_message_event, test_settings,
 };
 use crate::on_both_backends;

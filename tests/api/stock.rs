@@ -6,9 +6,9 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::Backend;
+use crate::harness::Backend;
+use crate::harness::Platform;
 use crate::on_both_backends;
-use crate::platform::Platform;
 
 async fn the_last_unit_goes_to_one_customer_only(backend: Backend) {
     let platform = Platform::start(backend).await;

@@ -5,9 +5,9 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::Backend;
+use crate::harness::Backend;
+use crate::harness::Platform;
 use crate::on_both_backends;
-use crate::platform::Platform;
 
 async fn owners_restart_and_unlink_their_session(backend: Backend) {
     let platform = Platform::start(backend).await;
