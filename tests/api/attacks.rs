@@ -10,9 +10,8 @@ use waha_sim::CustomerMedia;
 
 use wabot::storage::models::{NewApiKey, Role};
 
-use crate::harness::Platform;
 use crate::harness::{
-    Backend, SEALING_KEYS, SECRET, SESSION, Stack, TestApp, error_code, fresh_database,
+    Backend, Platform, SEALING_KEYS, SECRET, SESSION, Stack, TestApp, error_code, fresh_database,
     signed_message_event,
 };
 use crate::on_both_backends;

@@ -6,8 +6,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::Platform;
-use crate::harness::{Backend, error_code};
+use crate::harness::{Backend, Platform, error_code};
 use crate::on_both_backends;
 
 fn sample_flow() -> Value {

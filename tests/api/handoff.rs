@@ -4,8 +4,7 @@
 
 use reqwest::Method;
 
-use crate::harness::Platform;
-use crate::harness::{Backend, error_code};
+use crate::harness::{Backend, Platform, error_code};
 use crate::on_both_backends;
 
 async fn a_customer_talks_to_a_person_and_the_bot_takes_over_again(backend: Backend) {

@@ -7,8 +7,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::Platform;
-use crate::harness::{Backend, error_code};
+use crate::harness::{Backend, Platform, error_code};
 use crate::on_both_backends;
 
 async fn the_operator_manages_tenants_and_instances(backend: Backend) {

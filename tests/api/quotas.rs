@@ -9,8 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use wabot_actors::{Appended, Charge, NewInboxEvent, NewOutboxMessage, OutboundContent, Step};
 
-use crate::harness::Platform;
-use crate::harness::{Backend, error_code};
+use crate::harness::{Backend, Platform, error_code};
 use crate::on_both_backends;
 
 async fn event_kinds(platform: &Platform, key: &str) -> Vec<String> {

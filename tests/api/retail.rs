@@ -6,8 +6,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::harness::Backend;
-use crate::harness::Platform;
+use crate::harness::{Backend, Platform};
 use crate::on_both_backends;
 
 const CATALOG_CSV: &str =

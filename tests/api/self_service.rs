@@ -9,8 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use waha_sim::SessionStatus;
 
-use crate::harness::{Backend, OPERATOR_TOKEN, error_code, eventually};
-use crate::harness::{MENU_CSV, Platform};
+use crate::harness::{Backend, MENU_CSV, OPERATOR_TOKEN, Platform, error_code, eventually};
 use crate::on_both_backends;
 
 async fn a_new_business_goes_from_signup_to_a_first_order(backend: Backend) {

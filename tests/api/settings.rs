@@ -7,8 +7,7 @@ use chrono::Datelike;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::harness::Platform;
-use crate::harness::{Backend, error_code};
+use crate::harness::{Backend, Platform, error_code};
 use crate::on_both_backends;
 
 async fn settings_are_checked_and_shape_the_bot(backend: Backend) {

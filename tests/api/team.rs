@@ -6,8 +6,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::harness::Platform;
-use crate::harness::{Backend, error_code};
+use crate::harness::{Backend, Platform, error_code};
 use crate::on_both_backends;
 
 async fn owners_manage_their_team(backend: Backend) {

@@ -5,8 +5,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::harness::Backend;
-use crate::harness::Platform;
+use crate::harness::{Backend, Platform};
 use crate::on_both_backends;
 
 async fn owners_restart_and_unlink_their_session(backend: Backend) {
