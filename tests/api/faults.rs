@@ -11,14 +11,16 @@
 
 use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use waha_sim::driver::Driver;
 use waha_sim::driver::set_up_restaurant;
 use waha_sim::{RetryKind, RetryPolicy, Simulator, SimulatorConfig, WebhookConfig};
 
-use crate::harness::{Backend, OPERATOR_TOKEN, SEALING_KEYS, SECRET, SESSION, fresh_database};
+use crate::harness::{
+    Backend, ChildServer, OPERATOR_TOKEN, SECRET, SESSION, free_port, fresh_database,
+};
 use crate::on_both_backends;
 
 const CUSTOMERS: usize = 12;
@@ -32,72 +34,6 @@ fn script(n: usize) -> Vec<String> {
         .map(|s| (*s).to_owned())
         .chain([format!("{n} Fault Street, Testville"), "yes".to_owned()])
         .collect()
-}
-
-/// `wabot serve` as a child process on a fixed port.
-struct ChildServer {
-    child: tokio::process::Child,
-}
-
-impl ChildServer {
-    async fn start(database_url: &str, port: u16) -> Self {
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_wabot"))
-            .arg("serve")
-            .env("WABOT_SERVER__LISTEN", format!("127.0.0.1:{port}"))
-            .env("WABOT_DATABASE__URL", database_url)
-            .env("WABOT_OPERATOR__TOKEN", OPERATOR_TOKEN)
-            .env("WABOT_SECRETS__KEYS", SEALING_KEYS)
-            .env("WABOT_WAHA__TYPING_MS_PER_CHAR", "0")
-            .env("WABOT_WAHA__BACKOFF_BASE_MS", "20")
-            .env("WABOT_WAHA__BACKOFF_MAX_MS", "200")
-            .env("WABOT_WAHA__BREAKER_COOLDOWN_SECS", "1")
-            .env("WABOT_LOG__LEVEL", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start the wabot binary");
-        let health = format!("http://127.0.0.1:{port}/healthz");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !reqwest::get(&health)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            assert!(Instant::now() < deadline, "the server did not come up");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Self { child }
-    }
-
-    /// SIGKILL: no shutdown code runs.
-    async fn kill(mut self) {
-        self.child.start_kill().expect("SIGKILL");
-        self.child.wait().await.expect("reap the child");
-    }
-
-    /// SIGTERM: the graceful path (stop HTTP, drain actors).
-    async fn terminate(mut self) {
-        let pid = self.child.id().expect("running").to_string();
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill -TERM");
-        assert!(status.success());
-        let exit = tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await;
-        assert!(
-            exit.expect("stops within the grace period")
-                .expect("exit status")
-                .success()
-        );
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Points the session's webhook at `url` with fast, long-lasting retries, as

@@ -4,7 +4,8 @@
 //! no tenant yet, for tests that sign businesses up through the REST API
 //! ([`Platform`]). [`eventually`] is how tests wait.
 
-use std::time::Duration;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -527,3 +528,84 @@ margherita,Margherita,Tomato and mozzarella,9.50,Pizzas,true,
 diavola,Diavola,Spicy salami,11.00,Pizzas,yes,
 tiramisu,Tiramisu,,5.00,Desserts,,
 ";
+
+/// `wabot serve` as a child process on a fixed port.
+pub struct ChildServer {
+    child: tokio::process::Child,
+}
+
+impl ChildServer {
+    /// Starts it on `database_url` at `port`, with the fault tests'
+    /// settings.
+    pub async fn start(database_url: &str, port: u16) -> Self {
+        Self::start_with(database_url, port, &[]).await
+    }
+
+    /// [`ChildServer::start`] with more `WABOT_*` variables.
+    pub async fn start_with(database_url: &str, port: u16, env: &[(&str, &str)]) -> Self {
+        waha_sim::install_tls_provider();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_wabot"))
+            .arg("serve")
+            .envs(env.iter().copied())
+            .env("WABOT_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("WABOT_DATABASE__URL", database_url)
+            .env("WABOT_OPERATOR__TOKEN", OPERATOR_TOKEN)
+            .env("WABOT_SECRETS__KEYS", SEALING_KEYS)
+            .env("WABOT_WAHA__TYPING_MS_PER_CHAR", "0")
+            .env("WABOT_WAHA__BACKOFF_BASE_MS", "20")
+            .env("WABOT_WAHA__BACKOFF_MAX_MS", "200")
+            .env("WABOT_WAHA__BREAKER_COOLDOWN_SECS", "1")
+            .env("WABOT_LOG__LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the wabot binary");
+        let health = format!("http://127.0.0.1:{port}/healthz");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !reqwest::get(&health)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            assert!(Instant::now() < deadline, "the server did not come up");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Self { child }
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("running")
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub async fn kill(mut self) {
+        self.child.start_kill().expect("SIGKILL");
+        self.child.wait().await.expect("reap the child");
+    }
+
+    /// SIGTERM: the graceful path (stop HTTP, drain actors).
+    pub async fn terminate(mut self) {
+        let pid = self.child.id().expect("running").to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        let exit = tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await;
+        assert!(
+            exit.expect("stops within the grace period")
+                .expect("exit status")
+                .success()
+        );
+    }
+}
+
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
