@@ -251,18 +251,12 @@ async fn keys_with_the_same_prefix_do_not_share_a_budget(backend: Backend) {
         keys.push(key);
     }
     for _ in 0..3 {
-        let (status, _) = platform
-            .call(Some(&keys[0]), Method::GET, "/v1/me", None)
-            .await;
+        let (status, _) = platform.me(Some(&keys[0])).await;
         assert_eq!(status, 200);
     }
-    let (status, _) = platform
-        .call(Some(&keys[0]), Method::GET, "/v1/me", None)
-        .await;
+    let (status, _) = platform.me(Some(&keys[0])).await;
     assert_eq!(status, 429, "the first key spent its budget");
-    let (status, body) = platform
-        .call(Some(&keys[1]), Method::GET, "/v1/me", None)
-        .await;
+    let (status, body) = platform.me(Some(&keys[1])).await;
     assert_eq!(
         status, 200,
         "the other tenant's key is not throttled: {body}"
@@ -397,9 +391,7 @@ async fn a_nul_byte_in_the_api_is_a_422_naming_the_field(backend: Backend) {
         ],
     )
     .await;
-    let (_, items) = platform
-        .call(key, Method::GET, "/v1/menu/items", None)
-        .await;
+    let (_, items) = platform.menu_items(key).await;
     assert_eq!(items, json!([]), "nothing was stored");
     let (status, _) = platform
         .call(
@@ -446,9 +438,7 @@ soup,Soup,,4.00,Starters,yes,https://10.1.2.3/soup.jpg
     let (status, answer) = platform.import_csv(&owner, csv, "replace").await;
     assert_eq!(status, 422, "{answer}");
     assert_eq!(answer["error"]["details"][0]["item_id"], "soup");
-    let (_, items) = platform
-        .call(key, Method::GET, "/v1/menu/items", None)
-        .await;
+    let (_, items) = platform.menu_items(key).await;
     assert_eq!(items, json!([]), "nothing was stored");
 
     let (status, answer) = platform
@@ -580,9 +570,7 @@ async fn a_failed_session_start_shows_no_internal_address(backend: Backend) {
         .unwrap();
     let platform = Platform::on(server, driver).await;
     let (key, _) = platform.sign_up("ann@example.com", "15550003333").await;
-    let (status, answer) = platform
-        .call(Some(&key), Method::POST, "/v1/whatsapp/session", None)
-        .await;
+    let (status, answer) = platform.start_session(Some(&key)).await;
     assert_eq!(status, 503, "{answer}");
     let text = answer.to_string();
     assert!(
@@ -800,9 +788,7 @@ async fn small_input_holes_are_closed(backend: Backend) {
         ],
     )
     .await;
-    let (_, items) = platform
-        .call(owner, Method::GET, "/v1/menu/items", None)
-        .await;
+    let (_, items) = platform.menu_items(owner).await;
     assert_eq!(items, json!([]));
 
     let oversized =

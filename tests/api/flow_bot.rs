@@ -74,7 +74,7 @@ async fn an_enterprise_tenant_runs_its_own_flow(backend: Backend) {
         .call(key, Method::PUT, "/v1/flow", Some(sample_flow()))
         .await;
     assert_eq!(status, 200, "{stored}");
-    let (_, me) = platform.call(key, Method::GET, "/v1/me", None).await;
+    let (_, me) = platform.me(key).await;
     assert_eq!(me["tenant"]["plugin_type"], "flow", "{me}");
 
     let customer = "15550100901";
@@ -113,7 +113,7 @@ async fn an_enterprise_tenant_runs_its_own_flow(backend: Backend) {
         (&json!("19.00"), &json!("Via Roma 1, Roma"), &json!(2)),
         "{page}"
     );
-    let (_, audit) = platform.call(key, Method::GET, "/v1/audit-log", None).await;
+    let (_, audit) = platform.audit_log(key).await;
     assert_eq!(audit["entries"][0]["action"], "flow.upload", "{audit}");
 }
 on_both_backends!(an_enterprise_tenant_runs_its_own_flow);

@@ -408,6 +408,38 @@ impl Platform {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// `GET /v1/me`.
+    pub async fn me(&self, token: Option<&str>) -> (u16, Value) {
+        self.call(token, Method::GET, "/v1/me", None).await
+    }
+
+    /// `GET /v1/menu/items`.
+    pub async fn menu_items(&self, token: Option<&str>) -> (u16, Value) {
+        self.call(token, Method::GET, "/v1/menu/items", None).await
+    }
+
+    /// `GET /v1/api-keys`.
+    pub async fn api_keys(&self, token: Option<&str>) -> (u16, Value) {
+        self.call(token, Method::GET, "/v1/api-keys", None).await
+    }
+
+    /// `POST /v1/whatsapp/session`: place and start the session.
+    pub async fn start_session(&self, token: Option<&str>) -> (u16, Value) {
+        self.call(token, Method::POST, "/v1/whatsapp/session", None)
+            .await
+    }
+
+    /// `GET /v1/whatsapp/session`.
+    pub async fn session(&self, token: Option<&str>) -> (u16, Value) {
+        self.call(token, Method::GET, "/v1/whatsapp/session", None)
+            .await
+    }
+
+    /// `GET /v1/audit-log`.
+    pub async fn audit_log(&self, token: Option<&str>) -> (u16, Value) {
+        self.call(token, Method::GET, "/v1/audit-log", None).await
+    }
+
     /// Signs a restaurant up; returns its owner's API key and tenant.
     pub async fn sign_up(&self, email: &str, phone: &str) -> (String, Value) {
         self.sign_up_as(email, phone, "restaurant").await
@@ -472,9 +504,7 @@ impl Platform {
         csv: &str,
     ) -> (String, String, String) {
         let (key, tenant) = self.sign_up_as(email, phone, business_type).await;
-        let (status, session) = self
-            .call(Some(&key), Method::POST, "/v1/whatsapp/session", None)
-            .await;
+        let (status, session) = self.start_session(Some(&key)).await;
         assert_eq!(status, 200, "{session}");
         let name = session["name"].as_str().unwrap().to_owned();
         self.sim
@@ -515,7 +545,7 @@ impl Platform {
             &format!("the session reports {status}"),
             Duration::from_secs(5),
             || async {
-                let (_, me) = self.call(Some(token), Method::GET, "/v1/me", None).await;
+                let (_, me) = self.me(Some(token)).await;
                 (me["tenant"]["session_status"] == status).then_some(())
             },
         )

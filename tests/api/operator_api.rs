@@ -133,9 +133,7 @@ async fn the_operator_manages_tenants_and_instances(backend: Backend) {
         (200, &json!(true), &json!(50)),
         "{drained}"
     );
-    let (status, refused) = platform
-        .call(Some(&other_key), Method::POST, "/v1/whatsapp/session", None)
-        .await;
+    let (status, refused) = platform.start_session(Some(&other_key)).await;
     assert_eq!(status, 403, "a draining fleet places nothing: {refused}");
     let (status, bad) = platform
         .call(
@@ -229,7 +227,7 @@ async fn the_operator_manages_tenants_and_instances(backend: Backend) {
         .call(operator, Method::GET, &tenant_path, None)
         .await;
     assert_eq!(status, 404);
-    let (status, _) = platform.call(Some(&key), Method::GET, "/v1/me", None).await;
+    let (status, _) = platform.me(Some(&key)).await;
     assert_eq!(status, 401, "the tenant's keys are gone");
     let (status, _) = platform
         .call(operator, Method::DELETE, &tenant_path, None)

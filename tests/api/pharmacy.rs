@@ -223,9 +223,7 @@ async fn a_prescription_order_waits_for_the_pharmacist(backend: Backend) {
             && told.contains("Reason: The prescription has expired."),
         "{told}"
     );
-    let (_, audit) = platform
-        .call(Some(key), Method::GET, "/v1/audit-log", None)
-        .await;
+    let (_, audit) = platform.audit_log(Some(key)).await;
     assert_eq!(
         audit["entries"][0]["action"], "order.prescription_review",
         "{audit}"

@@ -22,7 +22,7 @@ async fn a_shopper_finds_a_variant_and_orders_it(backend: Backend) {
         .live_business("shop@example.com", "+1 555 010 1100", "retail", CATALOG_CSV)
         .await;
     let key = Some(key.as_str());
-    let (_, me) = platform.call(key, Method::GET, "/v1/me", None).await;
+    let (_, me) = platform.me(key).await;
     assert_eq!(me["tenant"]["plugin_type"], "retail", "{me}");
 
     let customer = "15550101101";

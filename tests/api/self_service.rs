@@ -23,22 +23,16 @@ async fn a_new_business_goes_from_signup_to_a_first_order(backend: Backend) {
     assert_eq!(tenant["waha_instance_id"], Value::Null);
 
     // No session yet: a clear 409.
-    let (status, body) = platform
-        .call(Some(key), Method::GET, "/v1/whatsapp/session", None)
-        .await;
+    let (status, body) = platform.session(Some(key)).await;
     assert_eq!(status, 409, "{body}");
 
-    let (status, session) = platform
-        .call(Some(key), Method::POST, "/v1/whatsapp/session", None)
-        .await;
+    let (status, session) = platform.start_session(Some(key)).await;
     assert_eq!(status, 200, "{session}");
     let name = session["name"].as_str().unwrap().to_owned();
     assert_eq!(session["waha_instance"], "waha-1");
     assert_eq!(session["live"], false);
     // Asking again is harmless.
-    let (status, again) = platform
-        .call(Some(key), Method::POST, "/v1/whatsapp/session", None)
-        .await;
+    let (status, again) = platform.start_session(Some(key)).await;
     assert_eq!((status, &again["name"]), (200, &json!(name)), "{again}");
 
     platform
@@ -78,9 +72,7 @@ async fn a_new_business_goes_from_signup_to_a_first_order(backend: Backend) {
     // The owner scans; WAHA's session.status webhook makes the bot live.
     platform.sim.scan(&name, "390612345678", "Rosa").unwrap();
     platform.wait_for_session_status(key, "WORKING").await;
-    let (_, live) = platform
-        .call(Some(key), Method::GET, "/v1/whatsapp/session", None)
-        .await;
+    let (_, live) = platform.session(Some(key)).await;
     assert_eq!(live["live"], true, "{live}");
 
     let (status, imported) = platform.import_csv(key, MENU_CSV, "merge").await;
@@ -193,9 +185,7 @@ async fn a_new_business_goes_from_signup_to_a_first_order(backend: Backend) {
         "{csv}"
     );
 
-    let (_, audit) = platform
-        .call(Some(key), Method::GET, "/v1/audit-log", None)
-        .await;
+    let (_, audit) = platform.audit_log(Some(key)).await;
     let actions: Vec<&str> = audit["entries"]
         .as_array()
         .unwrap()
@@ -271,39 +261,20 @@ async fn credentials_are_checked_and_roles_limit_what_a_key_may_do(backend: Back
     assert_eq!(status, 200, "{session}");
     let token = session["token"].as_str().unwrap();
     assert!(token.starts_with("wbs_"));
-    let (status, me) = platform
-        .call(Some(token), Method::GET, "/v1/me", None)
-        .await;
+    let (status, me) = platform.me(Some(token)).await;
     assert_eq!((status, &me["role"]), (200, &json!("owner")));
     assert_eq!(me["actor"], "user:ann@example.com");
     let (status, _) = platform
         .call(Some(token), Method::POST, "/v1/logout", None)
         .await;
     assert_eq!(status, 204);
-    let (status, _) = platform
-        .call(Some(token), Method::GET, "/v1/me", None)
-        .await;
+    let (status, _) = platform.me(Some(token)).await;
     assert_eq!(status, 401, "a logged-out token no longer works");
 
     // Missing, unknown and operator credentials.
-    assert_eq!(
-        platform.call(None, Method::GET, "/v1/me", None).await.0,
-        401
-    );
-    assert_eq!(
-        platform
-            .call(Some("wbk_made_up"), Method::GET, "/v1/me", None)
-            .await
-            .0,
-        401
-    );
-    assert_eq!(
-        platform
-            .call(Some(OPERATOR_TOKEN), Method::GET, "/v1/me", None)
-            .await
-            .0,
-        403
-    );
+    assert_eq!(platform.me(None).await.0, 401);
+    assert_eq!(platform.me(Some("wbk_made_up")).await.0, 401);
+    assert_eq!(platform.me(Some(OPERATOR_TOKEN)).await.0, 403);
 
     // A staff key: reads, toggles availability, cannot manage keys or edit items.
     let (status, created) = platform
@@ -319,13 +290,7 @@ async fn credentials_are_checked_and_roles_limit_what_a_key_may_do(backend: Back
     let staff = created["key"].as_str().unwrap();
     let staff_id = created["api_key"]["id"].as_str().unwrap();
     platform.import_csv(owner, MENU_CSV, "merge").await;
-    assert_eq!(
-        platform
-            .call(Some(staff), Method::GET, "/v1/api-keys", None)
-            .await
-            .0,
-        403
-    );
+    assert_eq!(platform.api_keys(Some(staff)).await.0, 403);
     assert_eq!(platform.import_csv(staff, MENU_CSV, "replace").await.0, 403);
     let (status, _) = platform
         .call(
@@ -348,9 +313,7 @@ async fn credentials_are_checked_and_roles_limit_what_a_key_may_do(backend: Back
     assert_eq!(item["price"], "11.00");
 
     // Listing shows the prefix, never the key; revoking stops it at once.
-    let (_, keys) = platform
-        .call(Some(owner), Method::GET, "/v1/api-keys", None)
-        .await;
+    let (_, keys) = platform.api_keys(Some(owner)).await;
     let listed = keys.to_string();
     assert!(
         !listed.contains(staff) && listed.contains(&staff[..8]),
@@ -366,13 +329,7 @@ async fn credentials_are_checked_and_roles_limit_what_a_key_may_do(backend: Back
         .await;
     assert_eq!(status, 200);
     assert!(revoked["revoked_at"].is_string());
-    assert_eq!(
-        platform
-            .call(Some(staff), Method::GET, "/v1/me", None)
-            .await
-            .0,
-        401
-    );
+    assert_eq!(platform.me(Some(staff)).await.0, 401);
     platform.server.stop().await;
 }
 on_both_backends!(credentials_are_checked_and_roles_limit_what_a_key_may_do);
@@ -393,9 +350,7 @@ async fn one_tenants_key_cannot_reach_another_tenants_rows(backend: Backend) {
     let alice_key_id = created["api_key"]["id"].as_str().unwrap().to_owned();
 
     // Bob sees none of Alice's items, and cannot change or delete them.
-    let (_, bobs_menu) = platform
-        .call(Some(&bob), Method::GET, "/v1/menu/items", None)
-        .await;
+    let (_, bobs_menu) = platform.menu_items(Some(&bob)).await;
     assert_eq!(bobs_menu, json!([]));
     for (method, body) in [
         (Method::GET, None),
@@ -431,18 +386,14 @@ async fn one_tenants_key_cannot_reach_another_tenants_rows(backend: Backend) {
         .call(Some(&alice), Method::GET, "/v1/menu/items/margherita", None)
         .await;
     assert_eq!(item["available"], true);
-    let (_, keys) = platform
-        .call(Some(&alice), Method::GET, "/v1/api-keys", None)
-        .await;
+    let (_, keys) = platform.api_keys(Some(&alice)).await;
     assert!(
         keys.as_array()
             .unwrap()
             .iter()
             .all(|k| k["revoked_at"].is_null())
     );
-    let (_, audit) = platform
-        .call(Some(&bob), Method::GET, "/v1/audit-log", None)
-        .await;
+    let (_, audit) = platform.audit_log(Some(&bob)).await;
     let entries = audit["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{audit}");
     assert_eq!(entries[0]["actor"], "user:bob@example.com");
@@ -473,9 +424,7 @@ ok,Twice,,1.00,Misc,,
         .map(|d| d["row"].as_u64().unwrap())
         .collect();
     assert_eq!(rows, [2, 3, 4, 5], "{answer}");
-    let (_, menu) = platform
-        .call(Some(key), Method::GET, "/v1/menu/items", None)
-        .await;
+    let (_, menu) = platform.menu_items(Some(key)).await;
     assert_eq!(menu.as_array().unwrap().len(), 3, "nothing half-imported");
 
     // JSON import, items and categories.
@@ -529,9 +478,7 @@ ok,Twice,,1.00,Misc,,
         (403, &json!("forbidden")),
         "{answer}"
     );
-    let (_, menu) = platform
-        .call(Some(key), Method::GET, "/v1/menu/items", None)
-        .await;
+    let (_, menu) = platform.menu_items(Some(key)).await;
     assert_eq!(menu.as_array().unwrap().len(), 3);
     let (status, answer) = platform
         .call(Some(key), Method::POST, "/v1/menu/import", Some(items(17)))
@@ -555,9 +502,7 @@ ok,Twice,,1.00,Misc,,
         )
         .await;
     assert_eq!((status, &answer["imported"]), (200, &json!(2)));
-    let (_, menu) = platform
-        .call(Some(key), Method::GET, "/v1/menu/items", None)
-        .await;
+    let (_, menu) = platform.menu_items(Some(key)).await;
     assert_eq!(menu.as_array().unwrap().len(), 2);
     platform.server.stop().await;
 }
@@ -618,9 +563,7 @@ async fn gateway_failures_get_answers_a_tenant_can_act_on(backend: Backend) {
     let platform = Platform::start(backend).await;
     let (key, _) = platform.sign_up("dora@example.com", "15550008888").await;
     let key = key.as_str();
-    let (_, session) = platform
-        .call(Some(key), Method::POST, "/v1/whatsapp/session", None)
-        .await;
+    let (_, session) = platform.start_session(Some(key)).await;
     let name = session["name"].as_str().unwrap().to_owned();
     platform
         .sim
@@ -648,20 +591,16 @@ async fn gateway_failures_get_answers_a_tenant_can_act_on(backend: Backend) {
 
     // WAHA unreachable: 503 with Retry-After, and the stored status stays.
     platform.sim.go_offline().await;
-    let (status, answer) = platform
-        .call(Some(key), Method::GET, "/v1/whatsapp/session", None)
-        .await;
+    let (status, answer) = platform.session(Some(key)).await;
     assert_eq!(
         (status, error_code(&answer)),
         (503, "unavailable"),
         "{answer}"
     );
-    let (_, me) = platform.call(Some(key), Method::GET, "/v1/me", None).await;
+    let (_, me) = platform.me(Some(key)).await;
     assert_eq!(me["tenant"]["session_status"], "WORKING");
     platform.sim.go_online().await.unwrap();
-    let (status, live) = platform
-        .call(Some(key), Method::GET, "/v1/whatsapp/session", None)
-        .await;
+    let (status, live) = platform.session(Some(key)).await;
     assert_eq!((status, &live["live"]), (200, &json!(true)), "{live}");
     platform.server.stop().await;
 }

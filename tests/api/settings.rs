@@ -134,7 +134,7 @@ async fn settings_are_checked_and_shape_the_bot(backend: Backend) {
     let closed = says("checkout", 8).await.unwrap();
     assert!(closed.contains("closed right now"), "{closed}");
 
-    let (_, audit) = platform.call(key, Method::GET, "/v1/audit-log", None).await;
+    let (_, audit) = platform.audit_log(key).await;
     assert_eq!(audit["entries"][0]["action"], "settings.update", "{audit}");
     assert_eq!(
         audit["entries"][1]["after"]["delivery_fee"], "2.50",

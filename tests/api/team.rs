@@ -87,9 +87,7 @@ async fn owners_manage_their_team(backend: Backend) {
         .call(staff_token, Method::GET, "/v1/orders", None)
         .await;
     assert_eq!(status, 401, "the removed user's login stopped working");
-    let (_, audit) = platform
-        .call(owner, Method::GET, "/v1/audit-log", None)
-        .await;
+    let (_, audit) = platform.audit_log(owner).await;
     assert_eq!(audit["entries"][0]["action"], "user.delete", "{audit}");
 }
 on_both_backends!(owners_manage_their_team);

@@ -55,11 +55,9 @@ async fn owners_restart_and_unlink_their_session(backend: Backend) {
     platform
         .wait_for_session_status(owner, "SCAN_QR_CODE")
         .await;
-    let (_, now) = platform
-        .call(key, Method::GET, "/v1/whatsapp/session", None)
-        .await;
+    let (_, now) = platform.session(key).await;
     assert_eq!(now["live"], false, "{now}");
-    let (_, audit) = platform.call(key, Method::GET, "/v1/audit-log", None).await;
+    let (_, audit) = platform.audit_log(key).await;
     let actions: Vec<&str> = audit["entries"]
         .as_array()
         .unwrap()
