@@ -199,13 +199,11 @@ async fn guessing_a_password_and_mass_signups_are_throttled(backend: Backend) {
     let mut signups = Vec::new();
     for n in 0..6 {
         let (status, _) = platform
-            .call(
+            .sign_up_request(
                 None,
-                Method::POST,
-                "/v1/signup",
-                Some(json!({"email": format!("shop{n}@example.com"), "password": "correct horse battery",
+                json!({"email": format!("shop{n}@example.com"), "password": "correct horse battery",
                     "business_name": "Shop", "business_type": "restaurant",
-                    "phone_number": format!("1555000{n:04}")})),
+                    "phone_number": format!("1555000{n:04}")}),
             )
             .await;
         signups.push(status);
@@ -262,12 +260,7 @@ async fn keys_with_the_same_prefix_do_not_share_a_budget(backend: Backend) {
         "the other tenant's key is not throttled: {body}"
     );
     let (_, created) = platform
-        .call(
-            Some(&keys[1]),
-            Method::POST,
-            "/v1/api-keys",
-            Some(json!({"name": "ci"})),
-        )
+        .create_api_key(Some(&keys[1]), json!({"name": "ci"}))
         .await;
     assert_eq!(
         created["api_key"]["prefix"].as_str().unwrap().len(),
@@ -423,9 +416,7 @@ async fn menu_images_cannot_point_inside_the_platform(backend: Backend) {
         "https://[::ffff:10.0.0.1]/x.png",
         "http://93.184.216.34/soup.jpg",
     ] {
-        let (status, answer) = platform
-            .call(key, Method::POST, "/v1/menu/items", Some(item(url)))
-            .await;
+        let (status, answer) = platform.add_item(key, item(url)).await;
         assert_eq!(
             (status, error_code(&answer)),
             (422, "invalid"),
@@ -442,12 +433,7 @@ soup,Soup,,4.00,Starters,yes,https://10.1.2.3/soup.jpg
     assert_eq!(items, json!([]), "nothing was stored");
 
     let (status, answer) = platform
-        .call(
-            key,
-            Method::POST,
-            "/v1/menu/items",
-            Some(item("https://93.184.216.34/soup.jpg")),
-        )
+        .add_item(key, item("https://93.184.216.34/soup.jpg"))
         .await;
     assert_eq!(status, 201, "a public https URL is fine: {answer}");
     let (status, answer) = platform
@@ -793,9 +779,7 @@ async fn small_input_holes_are_closed(backend: Backend) {
 
     let oversized =
         json!({"item_id": "soup", "name": "x".repeat(70_000), "price": "1", "category": "c"});
-    let (status, answer) = platform
-        .call(owner, Method::POST, "/v1/menu/items", Some(oversized))
-        .await;
+    let (status, answer) = platform.add_item(owner, oversized).await;
     assert_eq!(
         (status, error_code(&answer)),
         (413, "payload_too_large"),

@@ -435,6 +435,24 @@ impl Platform {
             .await
     }
 
+    /// `POST /v1/signup` with `body`, as sent.
+    pub async fn sign_up_request(&self, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.call(token, Method::POST, "/v1/signup", Some(body))
+            .await
+    }
+
+    /// `POST /v1/menu/items`: adds `item`.
+    pub async fn add_item(&self, token: Option<&str>, item: Value) -> (u16, Value) {
+        self.call(token, Method::POST, "/v1/menu/items", Some(item))
+            .await
+    }
+
+    /// `POST /v1/api-keys`: creates the key `body` describes.
+    pub async fn create_api_key(&self, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.call(token, Method::POST, "/v1/api-keys", Some(body))
+            .await
+    }
+
     /// `GET /v1/audit-log`.
     pub async fn audit_log(&self, token: Option<&str>) -> (u16, Value) {
         self.call(token, Method::GET, "/v1/audit-log", None).await
@@ -454,15 +472,13 @@ impl Platform {
         business_type: &str,
     ) -> (String, Value) {
         let (status, body) = self
-            .call(
+            .sign_up_request(
                 None,
-                Method::POST,
-                "/v1/signup",
-                Some(json!({
+                json!({
                     "email": email, "password": "correct horse battery",
                     "business_name": "Rosa's Pizzeria", "business_type": business_type,
                     "phone_number": phone,
-                })),
+                }),
             )
             .await;
         assert_eq!(status, 201, "{body}");

@@ -212,33 +212,19 @@ async fn credentials_are_checked_and_roles_limit_what_a_key_may_do(backend: Back
     let owner = owner.as_str();
 
     // Signup input and duplicates.
-    let (status, body) = platform
-        .call(
-            None,
-            Method::POST,
-            "/v1/signup",
-            Some(json!({"email": "not-an-email", "password": "correct horse battery",
-                "business_name": "X", "business_type": "restaurant", "phone_number": "15550004444"})),
-        )
+    let (status, body) = platform.sign_up_request(None, json!({"email": "not-an-email", "password": "correct horse battery",
+                "business_name": "X", "business_type": "restaurant", "phone_number": "15550004444"}))
         .await;
     assert_eq!(status, 422, "{body}");
-    let (status, body) = platform
-        .call(
-            None,
-            Method::POST,
-            "/v1/signup",
-            Some(json!({"email": "ANN@example.com", "password": "correct horse battery",
-                "business_name": "X", "business_type": "restaurant", "phone_number": "15550004444"})),
-        )
+    let (status, body) = platform.sign_up_request(None, json!({"email": "ANN@example.com", "password": "correct horse battery",
+                "business_name": "X", "business_type": "restaurant", "phone_number": "15550004444"}))
         .await;
     assert_eq!(status, 409, "emails are case-insensitive: {body}");
     let (status, _) = platform
-        .call(
+        .sign_up_request(
             None,
-            Method::POST,
-            "/v1/signup",
-            Some(json!({"email": "bob@example.com", "password": "short",
-                "business_name": "X", "business_type": "pharmacy", "phone_number": "15550004444"})),
+            json!({"email": "bob@example.com", "password": "short",
+                "business_name": "X", "business_type": "pharmacy", "phone_number": "15550004444"}),
         )
         .await;
     assert_eq!(status, 422);
@@ -278,12 +264,7 @@ async fn credentials_are_checked_and_roles_limit_what_a_key_may_do(backend: Back
 
     // A staff key: reads, toggles availability, cannot manage keys or edit items.
     let (status, created) = platform
-        .call(
-            Some(owner),
-            Method::POST,
-            "/v1/api-keys",
-            Some(json!({"name": "counter tablet"})),
-        )
+        .create_api_key(Some(owner), json!({"name": "counter tablet"}))
         .await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["api_key"]["role"], "staff");
@@ -340,12 +321,7 @@ async fn one_tenants_key_cannot_reach_another_tenants_rows(backend: Backend) {
     let (bob, _) = platform.sign_up("bob@example.com", "15550006666").await;
     platform.import_csv(&alice, MENU_CSV, "merge").await;
     let (_, created) = platform
-        .call(
-            Some(&alice),
-            Method::POST,
-            "/v1/api-keys",
-            Some(json!({"name": "k"})),
-        )
+        .create_api_key(Some(&alice), json!({"name": "k"}))
         .await;
     let alice_key_id = created["api_key"]["id"].as_str().unwrap().to_owned();
 
@@ -429,20 +405,16 @@ ok,Twice,,1.00,Misc,,
 
     // JSON import, items and categories.
     let (status, _) = platform
-        .call(
+        .add_item(
             Some(key),
-            Method::POST,
-            "/v1/menu/items",
-            Some(json!({"item_id": "cola", "name": "Cola", "price": "2.50", "category": "Drinks"})),
+            json!({"item_id": "cola", "name": "Cola", "price": "2.50", "category": "Drinks"}),
         )
         .await;
     assert_eq!(status, 201);
     let (status, _) = platform
-        .call(
+        .add_item(
             Some(key),
-            Method::POST,
-            "/v1/menu/items",
-            Some(json!({"item_id": "cola", "name": "Cola", "price": "2.50", "category": "Drinks"})),
+            json!({"item_id": "cola", "name": "Cola", "price": "2.50", "category": "Drinks"}),
         )
         .await;
     assert_eq!(status, 409);
@@ -484,13 +456,7 @@ ok,Twice,,1.00,Misc,,
         .call(Some(key), Method::POST, "/v1/menu/import", Some(items(17)))
         .await;
     assert_eq!(status, 200, "{answer}");
-    let (status, _) = platform
-        .call(
-            Some(key),
-            Method::POST,
-            "/v1/menu/items",
-            Some(json!({"item_id": "one-more", "name": "One more", "price": "1.00", "category": "Extras"})),
-        )
+    let (status, _) = platform.add_item(Some(key), json!({"item_id": "one-more", "name": "One more", "price": "1.00", "category": "Extras"}))
         .await;
     assert_eq!(status, 403);
     let (status, answer) = platform

@@ -65,12 +65,7 @@ async fn settings_are_checked_and_shape_the_bot(backend: Backend) {
     assert_eq!(unchanged, defaults, "nothing was stored");
 
     let (status, created) = platform
-        .call(
-            key,
-            Method::POST,
-            "/v1/api-keys",
-            Some(json!({"name": "till", "role": "staff"})),
-        )
+        .create_api_key(key, json!({"name": "till", "role": "staff"}))
         .await;
     assert_eq!(status, 201, "{created}");
     let (status, _) = platform

@@ -15,14 +15,7 @@ async fn the_last_unit_goes_to_one_customer_only(backend: Backend) {
         .live_tenant("stock@example.com", "+1 555 010 1000")
         .await;
     let key = Some(key.as_str());
-    let (_, created) = platform
-        .call(
-            key,
-            Method::POST,
-            "/v1/api-keys",
-            Some(json!({"name": "shelf"})),
-        )
-        .await;
+    let (_, created) = platform.create_api_key(key, json!({"name": "shelf"})).await;
     let (status, item) = platform
         .call(
             created["key"].as_str(),

@@ -15,14 +15,7 @@ async fn owners_restart_and_unlink_their_session(backend: Backend) {
         .await;
     let owner = key.as_str();
     let key = Some(owner);
-    let (_, created) = platform
-        .call(
-            key,
-            Method::POST,
-            "/v1/api-keys",
-            Some(json!({"name": "till"})),
-        )
-        .await;
+    let (_, created) = platform.create_api_key(key, json!({"name": "till"})).await;
     let (status, _) = platform
         .call(
             created["key"].as_str(),
