@@ -11,24 +11,24 @@ const MAX_PRICE: Decimal = Decimal::from_parts(999_999_999, 0, 0, false, 2);
 /// Trimmed one-line text of 1..=`max` characters, with no control or
 /// direction-changing characters.
 pub fn text(field: &str, value: &str, max: usize) -> Result<String, String> {
-    let value = value.trim();
-    if let Some(found) = forbidden_character(value, false) {
-        return Err(format!(
-            "{field} must not contain control characters (found {found})"
-        ));
+    let value = checked_text(field, value, max, false)?;
+    if value.is_empty() {
+        return Err(format!("{field} must not be empty"));
     }
-    match value.chars().count() {
-        0 => Err(format!("{field} must not be empty")),
-        n if n > max => Err(format!("{field} must be at most {max} characters")),
-        _ => Ok(value.to_owned()),
-    }
+    Ok(value)
 }
 
 /// Trimmed free text of at most `max` characters (may be empty): line
 /// breaks and tabs are allowed, other control characters are not.
 pub fn free_text(field: &str, value: &str, max: usize) -> Result<String, String> {
+    checked_text(field, value, max, true)
+}
+
+/// `value` trimmed, refused if it holds a forbidden character (line
+/// breaks and tabs allowed when `multiline`) or is longer than `max`.
+fn checked_text(field: &str, value: &str, max: usize, multiline: bool) -> Result<String, String> {
     let value = value.trim();
-    if let Some(found) = forbidden_character(value, true) {
+    if let Some(found) = forbidden_character(value, multiline) {
         return Err(format!(
             "{field} must not contain control characters (found {found})"
         ));

@@ -14,6 +14,7 @@
 //! (rebinding) is not caught here; serving pictures from wabot's own media
 //! store would close that too.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
@@ -34,6 +35,11 @@ pub struct ImageUrlPolicy {
 impl ImageUrlPolicy {
     /// Why `url` may not be an image URL, if it may not.
     pub async fn check(&self, url: &str) -> Result<(), String> {
+        self.check_with(url, &mut HostVerdicts::new()).await
+    }
+
+    /// [`ImageUrlPolicy::check`], resolving each host once per `verdicts`.
+    async fn check_with(&self, url: &str, verdicts: &mut HostVerdicts) -> Result<(), String> {
         let parsed = url::Url::parse(url).map_err(|e| format!("image_url is not a URL ({e})"))?;
         let scheme_ok = match parsed.scheme() {
             "https" => true,
@@ -50,28 +56,24 @@ impl ImageUrlPolicy {
             return Ok(());
         }
         let port = parsed.port_or_known_default().unwrap_or(443);
-        let addresses: Vec<IpAddr> = match parsed.host() {
-            Some(url::Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
-            Some(url::Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
-            Some(url::Host::Domain(name)) => resolve(name, port).await?,
-            None => return Err("image_url must name a host".to_owned()),
-        };
-        match addresses.iter().find(|ip| !is_public(**ip)) {
-            Some(ip) => Err(format!(
-                "image_url must point to a public host; {} is a private, local or reserved address",
-                ip
-            )),
-            None => Ok(()),
+        let host = parsed.host_str().unwrap_or_default().to_owned();
+        if let Some(verdict) = verdicts.get(&(host.clone(), port)) {
+            return verdict.clone();
         }
+        let verdict = host_verdict(parsed.host(), port).await;
+        verdicts.insert((host, port), verdict.clone());
+        verdict
     }
 
     /// Every item of `items` whose image URL is refused, with its reason
-    /// (rows numbered from 1 in the order given).
+    /// (rows numbered from 1 in the order given). Each host is resolved
+    /// once, however many items point to it.
     pub async fn check_menu(&self, items: &[MenuItem]) -> Result<(), Vec<RowError>> {
+        let mut verdicts = HostVerdicts::new();
         let mut errors = Vec::new();
         for (row, item) in (1..).zip(items) {
             if let Some(url) = &item.image_url
-                && let Err(message) = self.check(url).await
+                && let Err(message) = self.check_with(url, &mut verdicts).await
             {
                 errors.push(RowError {
                     row,
@@ -85,6 +87,26 @@ impl ImageUrlPolicy {
         } else {
             Err(errors)
         }
+    }
+}
+
+/// The verdict on each `(host, port)` already checked.
+type HostVerdicts = HashMap<(String, u16), Result<(), String>>;
+
+/// Whether `host` (at `port`) is a public host: every address it resolves
+/// to is public.
+async fn host_verdict(host: Option<url::Host<&str>>, port: u16) -> Result<(), String> {
+    let addresses: Vec<IpAddr> = match host {
+        Some(url::Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
+        Some(url::Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
+        Some(url::Host::Domain(name)) => resolve(name, port).await?,
+        None => return Err("image_url must name a host".to_owned()),
+    };
+    match addresses.iter().find(|ip| !is_public(**ip)) {
+        Some(ip) => Err(format!(
+            "image_url must point to a public host; {ip} is a private, local or reserved address"
+        )),
+        None => Ok(()),
     }
 }
 

@@ -24,7 +24,7 @@ const MAX_MESSAGE_BYTES: usize = 4 * 1024;
 /// Refuses (422) a request whose path or query has `%00` in it.
 pub async fn refuse_nul_in_uri(request: Request, next: Next) -> Response {
     let uri = request.uri();
-    let has_nul = |part: &str| part.to_ascii_lowercase().contains("%00");
+    let has_nul = |part: &str| part.contains("%00");
     if has_nul(uri.path()) {
         return ApiError::Unprocessable("the path contains a NUL character (%00)".to_owned())
             .into_response();
