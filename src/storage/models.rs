@@ -179,7 +179,7 @@ pub struct OrderChange {
 }
 
 /// A customer's file, as indexed in the database.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MediaRecord {
     /// The tenant it belongs to.
     pub tenant_id: Uuid,

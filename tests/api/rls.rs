@@ -6,8 +6,8 @@ use sqlx::Row;
 use uuid::Uuid;
 use wabot::secret_box::SecretBox;
 use wabot::storage::models::{NewTenant, NewWahaInstance};
-use wabot::storage::postgres::PgStore;
-use wabot::storage::{AdminStore, FleetStore};
+use wabot::storage::SqlStore;
+use wabot::storage::{AccountStore, FleetStore, OrderBook};
 use wabot_actors::{ConversationStore, OrderStore, Step};
 use wabot_plugins::{BotSettings, OrderDraft, OrderLine, Plugin, PluginKind, ShopBot};
 
@@ -15,8 +15,8 @@ use crate::harness::{Backend, fresh_database};
 
 /// The store of `url` (migrated by whoever `url` logs in as) with one WAHA
 /// instance registered.
-async fn store_with_instance(url: &str) -> (PgStore, Uuid) {
-    let store = PgStore::open(url, std::sync::Arc::new(SecretBox::ephemeral()))
+async fn store_with_instance(url: &str) -> (SqlStore, Uuid) {
+    let store = SqlStore::open(url, std::sync::Arc::new(SecretBox::ephemeral()))
         .await
         .expect("open and migrate the database");
     let instance = store
@@ -31,7 +31,7 @@ async fn store_with_instance(url: &str) -> (PgStore, Uuid) {
     (store, instance.id)
 }
 
-async fn tenant(store: &PgStore, instance: Uuid, n: u8) -> Uuid {
+async fn tenant(store: &SqlStore, instance: Uuid, n: u8) -> Uuid {
     let tenant = store
         .create_tenant(&NewTenant {
             business_name: format!("Shop {n}"),
@@ -100,7 +100,7 @@ async fn a_session_scoped_to_one_tenant_reads_and_writes_none_of_anothers_rows()
     );
     pool.close().await;
 
-    let mut tx = store.tenant_transaction(a).await.unwrap();
+    let mut tx = store.postgres_tenant_transaction(a).await.unwrap();
     for table in ["tenants", "orders", "conversations"] {
         let all: i64 =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
@@ -141,7 +141,7 @@ async fn a_session_scoped_to_one_tenant_reads_and_writes_none_of_anothers_rows()
     assert!(insert.is_err(), "rows cannot be written for B");
     drop(tx);
 
-    let mut tx = store.tenant_transaction(a).await.unwrap();
+    let mut tx = store.postgres_tenant_transaction(a).await.unwrap();
     let who = sqlx::query("SELECT current_user AS role")
         .fetch_one(&mut *tx)
         .await
@@ -223,14 +223,14 @@ async fn the_owner_sees_tenant_rows_only_when_it_opts_in_and_tenants_cannot_rais
     assert_eq!(seen, 1, "and everything once it opts in");
     console.close().await.unwrap();
 
-    let mut tx = store.tenant_transaction(a).await.unwrap();
+    let mut tx = store.postgres_tenant_transaction(a).await.unwrap();
     let raised = sqlx::query("UPDATE tenants SET subscription_tier = 'enterprise' WHERE id = $1")
         .bind(a)
         .execute(&mut *tx)
         .await;
     assert!(raised.is_err(), "tenant work cannot change its own tier");
     drop(tx);
-    let mut tx = store.tenant_transaction(a).await.unwrap();
+    let mut tx = store.postgres_tenant_transaction(a).await.unwrap();
     let settings = sqlx::query("UPDATE tenants SET settings = settings WHERE id = $1")
         .bind(a)
         .execute(&mut *tx)
