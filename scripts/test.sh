@@ -127,6 +127,8 @@ log "cargo fmt --check"
 cargo fmt --all --check
 log "cargo clippy -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
+log "import cycles between files"
+python3 scripts/import_cycles.py
 if cargo nextest --version >/dev/null 2>&1; then
   log "cargo nextest run"
   cargo nextest run --locked --no-fail-fast

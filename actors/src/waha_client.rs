@@ -2,10 +2,8 @@
 //! with WAHA's answers sorted into retryable and final failures. Session
 //! management (§2) is in [`sessions`].
 
-mod sessions;
+pub mod sessions;
 pub mod webhook_retries;
-
-pub use sessions::{SessionConfig, SessionState};
 
 use std::time::Duration;
 

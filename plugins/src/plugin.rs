@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Menu;
-use crate::flow::{Flow, FlowState};
+use crate::flow::graph::Flow;
+use crate::flow::state::FlowState;
 use crate::order::{OrderDraft, OrderStatus};
 use crate::settings::{BotSettings, SettingError};
 use crate::shop::state::ShopState;

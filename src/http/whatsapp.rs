@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
-use wabot_actors::waha_client::SessionConfig;
+use wabot_actors::waha_client::sessions::SessionConfig;
 use wabot_actors::{WahaClient, WahaError, WahaSessionSpec};
 
 use super::AppState;

@@ -9,12 +9,12 @@ use uuid::Uuid;
 use wabot_actors::StoreError;
 use wabot_plugins::BotSettings;
 
-use super::SqlStore;
 use super::database::Tx;
 use super::models::{
     ApiKey, NewApiKey, NewSignup, NewTenant, Principal, Role, Tenant, User, UserCredentials,
 };
 use super::sql::backend;
+use super::sql_store::SqlStore;
 use crate::secret_box::Purpose;
 
 /// Tenants, accounts and credentials.
@@ -195,6 +195,21 @@ async fn insert_tenant(
     .into_tenant()
 }
 
+/// One tenant, read inside `tx`.
+pub(super) async fn tenant_in(tx: &mut Tx, tenant_id: Uuid) -> Result<Tenant, StoreError> {
+    tx.sql(
+        "SELECT id, business_name, phone_number, whatsapp_session_id, waha_instance_id,
+             session_status, plugin_type, status, subscription_tier, overage_allowed,
+             settings, created_at
+         FROM tenants WHERE id = $1",
+    )
+    .about("tenant")
+    .bind(tenant_id)
+    .fetch_one_as::<TenantRow>(&mut *tx)
+    .await?
+    .into_tenant()
+}
+
 async fn insert_api_key(
     tx: &mut Tx,
     tenant_id: Uuid,
@@ -285,19 +300,9 @@ impl AccountStore for SqlStore {
 
     async fn get_tenant(&self, tenant_id: Uuid) -> Result<Tenant, StoreError> {
         let mut tx = self.db.read_tx(tenant_id).await?;
-        let tenant = tx
-            .sql(
-                "SELECT id, business_name, phone_number, whatsapp_session_id, waha_instance_id,
-                     session_status, plugin_type, status, subscription_tier, overage_allowed,
-                     settings, created_at
-                 FROM tenants WHERE id = $1",
-            )
-            .about("tenant")
-            .bind(tenant_id)
-            .fetch_one_as::<TenantRow>(&mut tx)
-            .await?;
+        let tenant = tenant_in(&mut tx, tenant_id).await?;
         tx.commit().await?;
-        tenant.into_tenant()
+        Ok(tenant)
     }
 
     async fn credentials(&self, email: &str) -> Result<Option<UserCredentials>, StoreError> {

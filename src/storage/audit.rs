@@ -6,8 +6,8 @@ use sqlx::types::Json;
 use uuid::Uuid;
 use wabot_actors::StoreError;
 
-use super::SqlStore;
 use super::models::{AuditEntry, AuditRecord};
+use super::sql_store::SqlStore;
 
 /// The audit log.
 #[async_trait]

@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 use wabot_actors::StoreError;
 
-use super::SqlStore;
 use super::models::{Activity, TenantUsage, UsageDay};
+use super::sql_store::SqlStore;
 use crate::tiers::dollars;
 
 /// Usage and traffic.

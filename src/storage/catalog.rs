@@ -10,10 +10,10 @@ use uuid::Uuid;
 use wabot_actors::{StoreError, TenantDirectory, TenantProfile};
 use wabot_plugins::{BotSettings, Flow, Menu, MenuItem, TenantContext};
 
-use super::SqlStore;
 use super::accounts::AccountStore;
 use super::database::Tx;
 use super::sql::{Money, backend};
+use super::sql_store::SqlStore;
 use crate::tiers::{Tier, billing_month};
 
 /// The tenant's menu, flow and bot settings.

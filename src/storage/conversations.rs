@@ -11,10 +11,21 @@ use wabot_plugins::ConversationState;
 
 use super::outbox::OutboxRow;
 use super::sql::values_list;
-use super::{SqlStore, bucket_of};
+use super::sql_store::SqlStore;
 
 /// The columns a step's outbox insert writes, in order.
 const OUTBOX_COLUMNS: usize = 8;
+
+/// The scale-out bucket (0..=255) of a conversation: FNV-1a of tenant and
+/// customer, stable across versions and machines.
+pub fn bucket_of(tenant_id: Uuid, customer: &str) -> i16 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in tenant_id.as_bytes().iter().chain(customer.as_bytes()) {
+        hash ^= u32::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    (hash % 256) as i16
+}
 
 #[async_trait]
 impl ConversationStore for SqlStore {
@@ -119,5 +130,24 @@ impl ConversationStore for SqlStore {
         }
         tx.commit().await?;
         Ok(stored)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_stable_and_in_range() {
+        let tenant = Uuid::from_u128(42);
+        assert_eq!(
+            bucket_of(tenant, "15551234567@c.us"),
+            bucket_of(tenant, "15551234567@c.us")
+        );
+        let distinct: std::collections::HashSet<_> = (0..2000)
+            .map(|n| bucket_of(tenant, &format!("{n}@c.us")))
+            .collect();
+        assert!(distinct.len() > 200, "customers spread over the buckets");
+        assert!(distinct.iter().all(|b| (0..=255).contains(b)));
     }
 }

@@ -7,8 +7,8 @@ use sqlx::types::Json;
 use uuid::Uuid;
 use wabot_actors::{EventStore, NewTenantEvent, StoreError};
 
-use super::SqlStore;
 use super::models::TenantEvent;
+use super::sql_store::SqlStore;
 
 /// Reading a tenant's event feed.
 #[async_trait]

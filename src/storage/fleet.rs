@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use wabot_actors::StoreError;
 
-use super::SqlStore;
 use super::models::{InstanceChange, NewWahaInstance, SessionRoute, WahaInstance};
+use super::sql_store::SqlStore;
 use crate::secret_box::{Purpose, SecretBox};
 
 /// WAHA instances and session placement.

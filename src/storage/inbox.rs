@@ -9,8 +9,9 @@ use chrono::Utc;
 use uuid::Uuid;
 use wabot_actors::{Appended, InboxEvent, InboxStore, NewInboxEvent, StoreError};
 
+use super::conversations::bucket_of;
 use super::sql::{backend, values_list};
-use super::{SqlStore, bucket_of};
+use super::sql_store::SqlStore;
 
 /// The columns an append writes, in order.
 const APPEND_COLUMNS: usize = 8;

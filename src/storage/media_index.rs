@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use uuid::Uuid;
 use wabot_actors::StoreError;
 
-use super::SqlStore;
 use super::models::MediaRecord;
+use super::sql_store::SqlStore;
 
 /// The index of customers' files.
 #[async_trait]

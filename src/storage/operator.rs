@@ -7,10 +7,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use wabot_actors::StoreError;
 
-use super::SqlStore;
-use super::accounts::TenantRow;
-use super::database::Tx;
+use super::accounts::{TenantRow, tenant_in};
 use super::models::{Backlog, PoolStats, Tenant, TenantFilter, TenantPlanChange};
+use super::sql_store::SqlStore;
 use crate::secret_box::Purpose;
 
 /// The operator's management of tenants and of the database.
@@ -39,21 +38,6 @@ pub trait OperatorStore: Send + Sync {
     fn pool_stats(&self) -> PoolStats;
     /// Whether the database answers a query.
     async fn ping(&self) -> Result<(), StoreError>;
-}
-
-/// One tenant, read inside `tx`.
-async fn tenant_in(tx: &mut Tx, tenant_id: Uuid) -> Result<Tenant, StoreError> {
-    tx.sql(
-        "SELECT id, business_name, phone_number, whatsapp_session_id, waha_instance_id,
-             session_status, plugin_type, status, subscription_tier, overage_allowed,
-             settings, created_at
-         FROM tenants WHERE id = $1",
-    )
-    .about("tenant")
-    .bind(tenant_id)
-    .fetch_one_as::<TenantRow>(&mut *tx)
-    .await?
-    .into_tenant()
 }
 
 #[async_trait]

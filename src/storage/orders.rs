@@ -8,9 +8,9 @@ use uuid::Uuid;
 use wabot_actors::{OrderStore, PlacedOrder, StoreError};
 use wabot_plugins::{OrderDraft, OrderLine, OrderStatus};
 
-use super::SqlStore;
 use super::models::{Order, OrderChange, OrderFilter, Prescription, Review};
 use super::sql::{Money, backend};
+use super::sql_store::SqlStore;
 
 /// The business's view of its orders.
 #[async_trait]

@@ -7,7 +7,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 use wabot_actors::{OutboundContent, OutboxMessage, OutboxStore, StoreError};
 
-use super::SqlStore;
+use super::sql_store::SqlStore;
 
 /// An `outbox` row as the sender reads it.
 #[derive(sqlx::FromRow)]

@@ -4,33 +4,13 @@
 //! starts over). The few texts the runner itself says exist in every
 //! language; everything else is the tenant's own wording.
 
-use std::collections::BTreeMap;
-
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 
-use super::{Comparison, Flow, InputKind, MAX_STEPS_PER_MESSAGE, Node};
+use super::graph::{Comparison, Flow, InputKind, MAX_STEPS_PER_MESSAGE, Node};
+use super::state::FlowState;
 use crate::i18n::{Language, fill};
 use crate::order::{MAX_LINE_QUANTITY, OrderDraft, OrderLine, OrderStatus};
 use crate::plugin::{Action, ConversationState, Event, Plugin, PluginKind, TenantContext};
-
-/// Where a customer is in the tenant's flow.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct FlowState {
-    /// The node waiting for the customer (or for an order to be placed);
-    /// none before the first message and after the flow ended.
-    #[serde(default)]
-    pub at: Option<String>,
-    /// Values captured or set so far.
-    #[serde(default)]
-    pub variables: BTreeMap<String, String>,
-    /// Items added so far.
-    #[serde(default)]
-    pub cart: Vec<OrderLine>,
-    /// Handed over to a person: silent until handed back.
-    #[serde(default)]
-    pub handed_over: bool,
-}
 
 /// What the runner says in its own words.
 #[derive(Debug, Clone, Copy)]
