@@ -167,11 +167,9 @@ async fn guessing_a_password_and_mass_signups_are_throttled(backend: Backend) {
     let mut statuses = Vec::new();
     for _ in 0..7 {
         let (status, body) = platform
-            .call(
+            .log_in_request(
                 None,
-                Method::POST,
-                "/v1/login",
-                Some(json!({"email": "ann@example.com", "password": "wrong password!"})),
+                json!({"email": "ann@example.com", "password": "wrong password!"}),
             )
             .await;
         statuses.push((status, error_code(&body).to_owned()));
@@ -184,11 +182,9 @@ async fn guessing_a_password_and_mass_signups_are_throttled(backend: Backend) {
         "{statuses:?}"
     );
     let (status, _) = platform
-        .call(
+        .log_in_request(
             None,
-            Method::POST,
-            "/v1/login",
-            Some(json!({"email": "ann@example.com", "password": "correct horse battery"})),
+            json!({"email": "ann@example.com", "password": "correct horse battery"}),
         )
         .await;
     assert_eq!(
@@ -387,11 +383,9 @@ async fn a_nul_byte_in_the_api_is_a_422_naming_the_field(backend: Backend) {
     let (_, items) = platform.menu_items(key).await;
     assert_eq!(items, json!([]), "nothing was stored");
     let (status, _) = platform
-        .call(
+        .log_in_request(
             None,
-            Method::POST,
-            "/v1/login",
-            Some(json!({"email": "bob@example.com", "password": "correct horse battery"})),
+            json!({"email": "bob@example.com", "password": "correct horse battery"}),
         )
         .await;
     assert_eq!(status, 401, "the refused signup created no account");
@@ -506,9 +500,7 @@ async fn customer_file_metadata_is_served_safely(backend: Backend) {
         assert!(received.contains("Prescription received"), "{received}");
         says("22 Mill Road, York", 4).await.unwrap();
         says("yes", 5).await.unwrap();
-        let (_, page) = platform
-            .call(Some(&key), Method::GET, "/v1/orders", None)
-            .await;
+        let (_, page) = platform.orders(Some(&key)).await;
         let order = page["orders"]
             .as_array()
             .unwrap()

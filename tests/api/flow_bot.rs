@@ -23,9 +23,7 @@ async fn an_enterprise_tenant_runs_its_own_flow(backend: Backend) {
         .live_tenant("flow@example.com", "+1 555 010 0900")
         .await;
     let key = Some(key.as_str());
-    let (status, refused) = platform
-        .call(key, Method::PUT, "/v1/flow", Some(sample_flow()))
-        .await;
+    let (status, refused) = platform.put_flow(key, sample_flow()).await;
     assert_eq!(
         (status, error_code(&refused)),
         (403, "forbidden"),
@@ -42,17 +40,13 @@ async fn an_enterprise_tenant_runs_its_own_flow(backend: Backend) {
     assert_eq!(status, 200);
 
     let malformed = json!({"start": "a", "nodes": {"a": {"type": "mesage", "text": "hi"}}});
-    let (status, _) = platform
-        .call(key, Method::PUT, "/v1/flow", Some(malformed))
-        .await;
+    let (status, _) = platform.put_flow(key, malformed).await;
     assert_eq!(status, 400, "an unknown node type is not a flow");
     let broken = json!({"start": "a", "nodes": {
         "a": {"type": "message", "text": "Hi {name}", "next": "b"},
         "lost": {"type": "add_to_cart", "item_id": "sushi", "next": "a"}
     }});
-    let (status, problems) = platform
-        .call(key, Method::PUT, "/v1/flow", Some(broken))
-        .await;
+    let (status, problems) = platform.put_flow(key, broken).await;
     assert_eq!(
         (status, error_code(&problems)),
         (422, "invalid"),
@@ -67,12 +61,10 @@ async fn an_enterprise_tenant_runs_its_own_flow(backend: Backend) {
     ] {
         assert!(message.contains(expected), "{expected} in {message}");
     }
-    let (status, _) = platform.call(key, Method::GET, "/v1/flow", None).await;
+    let (status, _) = platform.flow(key).await;
     assert_eq!(status, 404, "nothing was stored");
 
-    let (status, stored) = platform
-        .call(key, Method::PUT, "/v1/flow", Some(sample_flow()))
-        .await;
+    let (status, stored) = platform.put_flow(key, sample_flow()).await;
     assert_eq!(status, 200, "{stored}");
     let (_, me) = platform.me(key).await;
     assert_eq!(me["tenant"]["plugin_type"], "flow", "{me}");
@@ -102,7 +94,7 @@ async fn an_enterprise_tenant_runs_its_own_flow(backend: Backend) {
     let placed = says("yes", 7).await.unwrap();
     assert!(placed.contains("Order #1001 is in the oven"), "{placed}");
 
-    let (_, page) = platform.call(key, Method::GET, "/v1/orders", None).await;
+    let (_, page) = platform.orders(key).await;
     let order = &page["orders"][0];
     assert_eq!(
         (

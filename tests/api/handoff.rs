@@ -26,7 +26,7 @@ async fn a_customer_talks_to_a_person_and_the_bot_takes_over_again(backend: Back
         "{paused}"
     );
 
-    let (_, page) = platform.call(key, Method::GET, "/v1/events", None).await;
+    let (_, page) = platform.events(key).await;
     let event = &page["events"][0];
     assert_eq!(event["kind"], "handoff.requested", "{page}");
     assert_eq!(event["data"]["customer"], format!("{customer}@c.us"));

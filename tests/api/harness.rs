@@ -458,6 +458,59 @@ impl Platform {
         self.call(token, Method::GET, "/v1/audit-log", None).await
     }
 
+    /// `GET /v1/orders`: the newest orders.
+    pub async fn orders(&self, token: Option<&str>) -> (u16, Value) {
+        self.call(token, Method::GET, "/v1/orders", None).await
+    }
+
+    /// `GET /v1/settings`: the bot settings.
+    pub async fn settings(&self, token: Option<&str>) -> (u16, Value) {
+        self.call(token, Method::GET, "/v1/settings", None).await
+    }
+
+    /// `GET /v1/flow`: the uploaded flow.
+    pub async fn flow(&self, token: Option<&str>) -> (u16, Value) {
+        self.call(token, Method::GET, "/v1/flow", None).await
+    }
+
+    /// `GET /v1/users`: the team.
+    pub async fn users(&self, token: Option<&str>) -> (u16, Value) {
+        self.call(token, Method::GET, "/v1/users", None).await
+    }
+
+    /// `GET /v1/events`: the event feed.
+    pub async fn events(&self, token: Option<&str>) -> (u16, Value) {
+        self.call(token, Method::GET, "/v1/events", None).await
+    }
+
+    /// `GET /v1/usage`: this month's usage.
+    pub async fn usage(&self, token: Option<&str>) -> (u16, Value) {
+        self.call(token, Method::GET, "/v1/usage", None).await
+    }
+
+    /// `PUT /v1/settings`: replaces the bot settings with `body`.
+    pub async fn put_settings(&self, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.call(token, Method::PUT, "/v1/settings", Some(body))
+            .await
+    }
+
+    /// `PUT /v1/flow`: uploads the flow `body`.
+    pub async fn put_flow(&self, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.call(token, Method::PUT, "/v1/flow", Some(body)).await
+    }
+
+    /// `POST /v1/users`: adds the user `body` describes.
+    pub async fn add_user(&self, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.call(token, Method::POST, "/v1/users", Some(body))
+            .await
+    }
+
+    /// `POST /v1/login`: with `body`, as sent.
+    pub async fn log_in_request(&self, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.call(token, Method::POST, "/v1/login", Some(body))
+            .await
+    }
+
     /// Signs a restaurant up; returns its owner's API key and tenant.
     pub async fn sign_up(&self, email: &str, phone: &str) -> (String, Value) {
         self.sign_up_as(email, phone, "restaurant").await

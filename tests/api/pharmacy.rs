@@ -32,9 +32,7 @@ fn photo(size: usize) -> CustomerMedia {
 
 /// The order numbered `number`, from the tenant's listing.
 async fn order(platform: &Platform, key: &str, number: i64) -> Value {
-    let (_, page) = platform
-        .call(Some(key), Method::GET, "/v1/orders", None)
-        .await;
+    let (_, page) = platform.orders(Some(key)).await;
     page["orders"]
         .as_array()
         .unwrap()
@@ -112,9 +110,7 @@ async fn a_prescription_order_waits_for_the_pharmacist(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    let (_, events) = platform
-        .call(Some(key), Method::GET, "/v1/events", None)
-        .await;
+    let (_, events) = platform.events(Some(key)).await;
     assert_eq!(
         events["events"][0]["kind"], "prescription.submitted",
         "{events}"

@@ -13,9 +13,7 @@ use crate::harness::{Backend, Platform, error_code};
 use crate::on_both_backends;
 
 async fn event_kinds(platform: &Platform, key: &str) -> Vec<String> {
-    let (status, page) = platform
-        .call(Some(key), Method::GET, "/v1/events", None)
-        .await;
+    let (status, page) = platform.events(Some(key)).await;
     assert_eq!(status, 200, "{page}");
     page["events"]
         .as_array()
@@ -62,9 +60,7 @@ async fn a_full_quota_closes_new_conversations_until_the_plan_changes(backend: B
         event_kinds(&platform, key).await,
         ["quota.warning", "quota.exhausted"]
     );
-    let (_, page) = platform
-        .call(Some(key), Method::GET, "/v1/events", None)
-        .await;
+    let (_, page) = platform.events(Some(key)).await;
     let exhausted = &page["events"][0]["data"];
     assert_eq!(
         (
@@ -98,9 +94,7 @@ async fn a_full_quota_closes_new_conversations_until_the_plan_changes(backend: B
         .count();
     assert_eq!(to_newcomer, 1, "the newcomer is told once");
 
-    let (status, usage) = platform
-        .call(Some(key), Method::GET, "/v1/usage", None)
-        .await;
+    let (status, usage) = platform.usage(Some(key)).await;
     assert_eq!(status, 200, "{usage}");
     assert_eq!(
         (
@@ -145,9 +139,7 @@ async fn a_full_quota_closes_new_conversations_until_the_plan_changes(backend: B
     );
     let welcome = says(newcomer, "hi", 2).await.unwrap();
     assert!(welcome.contains("Rosa's Pizzeria"), "{welcome}");
-    let (_, usage) = platform
-        .call(Some(key), Method::GET, "/v1/usage", None)
-        .await;
+    let (_, usage) = platform.usage(Some(key)).await;
     assert_eq!(
         (
             &usage["quota"],

@@ -154,10 +154,7 @@ async fn a_new_business_goes_from_signup_to_a_first_order(backend: Backend) {
     assert_eq!(report["ordering_customers"], 1);
     // Billable: 6 customer messages and, once marked sent, 1 order notice.
     let usage = eventually("7 billable messages", Duration::from_secs(5), || async {
-        let usage = platform
-            .call(Some(key), Method::GET, "/v1/usage", None)
-            .await
-            .1;
+        let usage = platform.usage(Some(key)).await.1;
         (usage["messages"] == 7).then_some(usage)
     })
     .await;
@@ -231,11 +228,9 @@ async fn credentials_are_checked_and_roles_limit_what_a_key_may_do(backend: Back
 
     // Login, a wrong password, logout.
     let login = |password: &'static str| {
-        platform.call(
+        platform.log_in_request(
             None,
-            Method::POST,
-            "/v1/login",
-            Some(json!({"email": "ann@example.com", "password": password})),
+            json!({"email": "ann@example.com", "password": password}),
         )
     };
     let (status, body) = login("wrong password!").await;

@@ -4,7 +4,6 @@
 //! minimum order, opening hours).
 
 use chrono::Datelike;
-use reqwest::Method;
 use serde_json::json;
 
 use crate::harness::{Backend, Platform, error_code};
@@ -16,7 +15,7 @@ async fn settings_are_checked_and_shape_the_bot(backend: Backend) {
         .live_tenant("settings@example.com", "+1 555 010 0500")
         .await;
     let key = Some(key.as_str());
-    let (status, defaults) = platform.call(key, Method::GET, "/v1/settings", None).await;
+    let (status, defaults) = platform.settings(key).await;
     assert_eq!(status, 200, "{defaults}");
     assert_eq!(
         (
@@ -28,14 +27,12 @@ async fn settings_are_checked_and_shape_the_bot(backend: Backend) {
     );
 
     let (status, refused) = platform
-        .call(
+        .put_settings(
             key,
-            Method::PUT,
-            "/v1/settings",
-            Some(json!({
+            json!({
                 "currency_symbol": "EUROS", "language": "tlh", "delivery_fee": "-1",
                 "opening_hours": {"mon": ["23:00-09:00"]},
-            })),
+            }),
         )
         .await;
     assert_eq!(
@@ -52,16 +49,9 @@ async fn settings_are_checked_and_shape_the_bot(backend: Backend) {
     ] {
         assert!(message.contains(field), "{field} is named: {message}");
     }
-    let (status, typo) = platform
-        .call(
-            key,
-            Method::PUT,
-            "/v1/settings",
-            Some(json!({"greting": "hi"})),
-        )
-        .await;
+    let (status, typo) = platform.put_settings(key, json!({"greting": "hi"})).await;
     assert_eq!((status, error_code(&typo)), (400, "bad_request"), "{typo}");
-    let (_, unchanged) = platform.call(key, Method::GET, "/v1/settings", None).await;
+    let (_, unchanged) = platform.settings(key).await;
     assert_eq!(unchanged, defaults, "nothing was stored");
 
     let (status, created) = platform
@@ -69,25 +59,18 @@ async fn settings_are_checked_and_shape_the_bot(backend: Backend) {
         .await;
     assert_eq!(status, 201, "{created}");
     let (status, _) = platform
-        .call(
-            created["key"].as_str(),
-            Method::PUT,
-            "/v1/settings",
-            Some(json!({})),
-        )
+        .put_settings(created["key"].as_str(), json!({}))
         .await;
     assert_eq!(status, 403, "staff cannot change settings");
 
     let (status, saved) = platform
-        .call(
+        .put_settings(
             key,
-            Method::PUT,
-            "/v1/settings",
-            Some(json!({
+            json!({
                 "currency_symbol": "€", "greeting": "Benvenuti da Rosa!",
                 "branding": "Rosa's – since 1962", "delivery_fee": "2.50",
                 "minimum_order": "15",
-            })),
+            }),
         )
         .await;
     assert_eq!(status, 200, "{saved}");
@@ -118,12 +101,7 @@ async fn settings_are_checked_and_shape_the_bot(backend: Backend) {
     let other_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
         [(chrono::Utc::now().weekday().num_days_from_monday() as usize + 3) % 7];
     let (status, _) = platform
-        .call(
-            key,
-            Method::PUT,
-            "/v1/settings",
-            Some(json!({"opening_hours": {other_day: ["09:00-17:00"]}})),
-        )
+        .put_settings(key, json!({"opening_hours": {other_day: ["09:00-17:00"]}}))
         .await;
     assert_eq!(status, 200);
     let closed = says("checkout", 8).await.unwrap();

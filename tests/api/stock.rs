@@ -61,7 +61,7 @@ async fn the_last_unit_goes_to_one_customer_only(backend: Backend) {
         .call(key, Method::GET, "/v1/menu/items/margherita", None)
         .await;
     assert_eq!(item["stock"], 0, "{item}");
-    let (_, page) = platform.call(key, Method::GET, "/v1/orders", None).await;
+    let (_, page) = platform.orders(key).await;
     assert_eq!(page["orders"].as_array().unwrap().len(), 1, "{page}");
 
     // Cancelling the order gives the unit back, and the bot sells it again.

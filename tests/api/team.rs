@@ -20,51 +20,37 @@ async fn owners_manage_their_team(backend: Backend) {
         .await;
 
     let new_staff = json!({"email": "Till@Example.com", "password": "counter-password-1"});
-    let (status, staff) = platform
-        .call(owner, Method::POST, "/v1/users", Some(new_staff.clone()))
-        .await;
+    let (status, staff) = platform.add_user(owner, new_staff.clone()).await;
     assert_eq!(status, 201, "{staff}");
     assert_eq!(
         (&staff["email"], &staff["role"]),
         (&json!("till@example.com"), &json!("staff"))
     );
-    let (status, taken) = platform
-        .call(owner, Method::POST, "/v1/users", Some(new_staff))
-        .await;
+    let (status, taken) = platform.add_user(owner, new_staff).await;
     assert_eq!((status, error_code(&taken)), (409, "conflict"), "{taken}");
     let (status, short) = platform
-        .call(
+        .add_user(
             owner,
-            Method::POST,
-            "/v1/users",
-            Some(json!({"email": "x@example.com", "password": "short"})),
+            json!({"email": "x@example.com", "password": "short"}),
         )
         .await;
     assert_eq!((status, error_code(&short)), (422, "invalid"), "{short}");
 
     let (status, login) = platform
-        .call(
+        .log_in_request(
             None,
-            Method::POST,
-            "/v1/login",
-            Some(json!({"email": "till@example.com", "password": "counter-password-1"})),
+            json!({"email": "till@example.com", "password": "counter-password-1"}),
         )
         .await;
     assert_eq!(status, 200, "{login}");
     let staff_token = login["token"].as_str();
-    let (status, _) = platform
-        .call(staff_token, Method::GET, "/v1/orders", None)
-        .await;
+    let (status, _) = platform.orders(staff_token).await;
     assert_eq!(status, 200, "staff read orders");
-    let (status, _) = platform
-        .call(staff_token, Method::GET, "/v1/users", None)
-        .await;
+    let (status, _) = platform.users(staff_token).await;
     assert_eq!(status, 403, "staff do not manage the team");
 
     // Another tenant neither sees nor removes these users.
-    let (_, theirs) = platform
-        .call(Some(&other_owner), Method::GET, "/v1/users", None)
-        .await;
+    let (_, theirs) = platform.users(Some(&other_owner)).await;
     assert_eq!(theirs.as_array().unwrap().len(), 1, "{theirs}");
     let staff_path = format!("/v1/users/{}", staff["id"].as_str().unwrap());
     let (status, _) = platform
@@ -72,7 +58,7 @@ async fn owners_manage_their_team(backend: Backend) {
         .await;
     assert_eq!(status, 404);
 
-    let (_, team) = platform.call(owner, Method::GET, "/v1/users", None).await;
+    let (_, team) = platform.users(owner).await;
     let owner_path = format!("/v1/users/{}", team[0]["id"].as_str().unwrap());
     let (status, last) = platform
         .call(owner, Method::DELETE, &owner_path, None)
@@ -83,9 +69,7 @@ async fn owners_manage_their_team(backend: Backend) {
         .call(owner, Method::DELETE, &staff_path, None)
         .await;
     assert_eq!(status, 204);
-    let (status, _) = platform
-        .call(staff_token, Method::GET, "/v1/orders", None)
-        .await;
+    let (status, _) = platform.orders(staff_token).await;
     assert_eq!(status, 401, "the removed user's login stopped working");
     let (_, audit) = platform.audit_log(owner).await;
     assert_eq!(audit["entries"][0]["action"], "user.delete", "{audit}");
