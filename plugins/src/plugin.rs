@@ -103,7 +103,7 @@ pub struct TenantContext {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "plugin", rename_all = "snake_case")]
 pub enum ConversationState {
-    /// State of the restaurant bot.
+    /// State of a shop bot (restaurant, retail or pharmacy).
     Restaurant(ShopState),
     /// State of the retail bot.
     Retail(ShopState),

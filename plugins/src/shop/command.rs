@@ -1,4 +1,4 @@
-//! Turns a customer's free text into a restaurant command.
+//! Turns a customer's free text into a shop command.
 
 /// What the customer asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! The restaurant bot's message catalogue: one [`Phrases`] per language,
+//! The shop bot's message catalogue: one [`Phrases`] per language,
 //! each a complete set of templates (the compiler refuses a language that
 //! lacks one). Templates name their values in braces (`{business}`); the
 //! keywords they show in `*bold*` are ones [`command`](super::command)
@@ -12,7 +12,7 @@ mod pt;
 
 use crate::i18n::Language;
 
-/// Every customer-facing template of the restaurant bot, in one language.
+/// Every customer-facing template of the shop bot, in one language.
 pub(crate) struct Phrases {
     pub welcome: &'static str,
     pub type_menu: &'static str,

@@ -1,4 +1,5 @@
-//! Conversation-level tests of the restaurant bot, with no runtime at all.
+//! Conversation-level tests of the shop bot (restaurant, retail and
+//! pharmacy rules), with no runtime at all.
 
 use rust_decimal::Decimal;
 

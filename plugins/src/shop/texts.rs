@@ -1,4 +1,4 @@
-//! Builds every customer-facing text of the restaurant bot from the
+//! Builds every customer-facing text of the shop bot from the
 //! catalogue of the conversation's language ([`Phrases`]), with prices in
 //! that language's style and the tenant's branding (WhatsApp formatting:
 //! `*bold*`, `_italic_`).
