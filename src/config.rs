@@ -345,6 +345,8 @@ pub struct WahaConfig {
     pub typing_ms_per_char: u64,
     /// Longest typing indicator, in ms.
     pub typing_max_ms: u64,
+    /// Chats of one session whose replies may be in flight at once.
+    pub max_parallel_sends: usize,
     /// Consecutive failed calls that open an instance's circuit breaker.
     pub breaker_threshold: u32,
     /// Seconds an open breaker holds calls back.
@@ -363,6 +365,7 @@ impl Default for WahaConfig {
             burst: defaults.burst,
             typing_ms_per_char: defaults.typing_per_char.as_millis() as u64,
             typing_max_ms: defaults.typing_max.as_millis() as u64,
+            max_parallel_sends: defaults.max_parallel_sends,
             breaker_threshold: defaults.breaker_threshold,
             breaker_cooldown_secs: defaults.breaker_cooldown.as_secs(),
         }
@@ -462,6 +465,7 @@ impl Settings {
                 burst: waha.burst,
                 typing_per_char: Duration::from_millis(waha.typing_ms_per_char),
                 typing_max: Duration::from_millis(waha.typing_max_ms),
+                max_parallel_sends: waha.max_parallel_sends.max(1),
                 breaker_threshold: waha.breaker_threshold,
                 breaker_cooldown: Duration::from_secs(waha.breaker_cooldown_secs),
             },

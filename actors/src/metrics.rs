@@ -161,7 +161,10 @@ pub fn describe() {
         BREAKER_OPEN,
         "1 while a WAHA instance's circuit breaker is open"
     );
-    describe_gauge!(OUTBOX_HELD, "Messages held until WAHA can take them");
+    describe_gauge!(
+        OUTBOX_HELD,
+        "Replies waiting in session actors until WAHA takes them"
+    );
     describe_counter!(OUTBOX_RESENT, "Unsent outbox messages re-sent at start-up");
     describe_counter!(BILLABLE_MESSAGES, "Billable messages counted, by tier");
     describe_counter!(HANDOVERS, "Conversations handed over to a person");

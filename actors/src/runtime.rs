@@ -121,7 +121,7 @@ impl Runtime {
         for message in unsent {
             match runtime.sessions.get(&message.session) {
                 Some(session) => session
-                    .send_stored(message, None, None)
+                    .resend_stored(message)
                     .map_err(|_| RuntimeError::Stopped)?,
                 None => {
                     tracing::error!(session = %message.session, "unsent outbox message for a session that is not running")

@@ -41,6 +41,8 @@ pub struct WahaSettings {
     pub typing_per_char: Duration,
     /// Cap of the typing indicator time.
     pub typing_max: Duration,
+    /// Chats of one session whose replies may be in flight at once.
+    pub max_parallel_sends: usize,
     /// Consecutive failed calls that open an instance's circuit breaker.
     pub breaker_threshold: u32,
     /// How long an open breaker holds calls back.
@@ -72,6 +74,7 @@ impl Default for WahaSettings {
             burst: NonZeroU32::new(10).expect("non-zero"),
             typing_per_char: Duration::from_millis(15),
             typing_max: Duration::from_millis(1500),
+            max_parallel_sends: 32,
             breaker_threshold: 10,
             breaker_cooldown: Duration::from_secs(10),
         }

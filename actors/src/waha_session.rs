@@ -1,18 +1,24 @@
 //! `WahaSession` actor: one per WhatsApp session (one business number),
 //! supervised by the shard supervisor of its WAHA instance.
 //!
-//! It is the single way out to WhatsApp for its session: a serial queue that
-//! paces sends (anti-ban), shows typing, marks messages seen, and retries
-//! network errors and 5xx with capped exponential backoff and jitter.
+//! It is the single way out to WhatsApp for its session. Replies to
+//! different customers are sent in parallel (at most
+//! `max_parallel_sends` chats at once), each chat's own replies in order,
+//! one at a time. Anti-ban pacing is a *rate* shared by the session's sends
+//! (governor), not a queue; typing indicators of different chats overlap.
+//! `sendSeen` runs on its own and never delays a reply. Network errors and
+//! 5xx are retried with capped exponential backoff and jitter.
 //!
 //! Outbox messages are marked sent once WAHA accepts them and are sent with
-//! their pre-generated WhatsApp id, so a resend is recognisable. When WAHA
-//! cannot take them (session not WORKING, instance down, breaker open) they
-//! are *held*, in order, and tried again with growing delays, at once when
-//! WAHA reports the session WORKING. WAHA's final refusals (other 4xx) are
-//! recorded on the outbox row and not retried.
+//! their pre-generated WhatsApp id, so a resend is recognisable (and shows
+//! no typing again). When WAHA cannot take a message (session not WORKING,
+//! instance down, breaker open) the session *holds*: the message goes back
+//! to the front of its chat's queue, no new send starts, and sending
+//! resumes after a growing delay, or at once when WAHA reports the session
+//! WORKING. WAHA's final refusals (other 4xx) are recorded on the outbox
+//! row and not retried.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,7 +36,7 @@ use crate::settings::WahaSettings;
 use crate::storage_retry::with_patience;
 use crate::waha_client::{WahaClient, WahaError};
 
-/// Longest wait between two tries of held messages.
+/// Longest wait before sending resumes after WAHA could not take a message.
 const MAX_HOLD_DELAY: Duration = Duration::from_secs(30);
 
 /// A message for one customer.
@@ -51,10 +57,13 @@ pub struct Outbound {
     /// its replies are sent, so replies WAHA cannot take yet hold the budget
     /// (and the webhook answers 429/503) instead of piling up in memory.
     pub permit: Option<Arc<InFlightPermit>>,
+    /// Whether the typing indicator is shown first (not for a resend: the
+    /// customer may have seen it already).
+    pub show_typing: bool,
 }
 
 impl Outbound {
-    /// An outbox message, ready to send.
+    /// An outbox message, ready to send for the first time.
     pub fn from_outbox(
         message: OutboxMessage,
         received_at: Option<Instant>,
@@ -67,6 +76,7 @@ impl Outbound {
             wa_message_id: Some(message.wa_message_id),
             received_at,
             permit,
+            show_typing: true,
         }
     }
 }
@@ -86,8 +96,16 @@ pub enum WahaSessionMsg {
     },
     /// WAHA reported a new session status through `session.status`.
     StatusChanged(String),
-    /// Self-scheduled: try the held messages again.
-    RetryHeld,
+    /// From a send task: the chat's send is over; `returned` is the message
+    /// when WAHA could not take it now.
+    SendOver {
+        /// The chat whose send ended.
+        chat_id: String,
+        /// The message, back for a later try.
+        returned: Option<Outbound>,
+    },
+    /// Self-scheduled: resume sending after a hold.
+    Resume,
 }
 
 /// A session actor is not running (stopping, or restarting).
@@ -121,14 +139,13 @@ impl WahaSessionHandle {
             .map_err(|_| SessionGone)
     }
 
-    /// Sends a stored outbox message, marked sent once WAHA takes it.
-    pub fn send_stored(
-        &self,
-        message: OutboxMessage,
-        received_at: Option<Instant>,
-        permit: Option<Arc<InFlightPermit>>,
-    ) -> Result<(), SessionGone> {
-        self.send(Outbound::from_outbox(message, received_at, permit))
+    /// Sends again a stored outbox message left unsent at a stop, without
+    /// typing; it is marked sent once WAHA takes it.
+    pub fn resend_stored(&self, message: OutboxMessage) -> Result<(), SessionGone> {
+        self.send(Outbound {
+            show_typing: false,
+            ..Outbound::from_outbox(message, None, None)
+        })
     }
 
     /// Sends `text` to `chat_id` as a best-effort notice that is not stored
@@ -141,6 +158,7 @@ impl WahaSessionHandle {
             wa_message_id: None,
             received_at: None,
             permit: None,
+            show_typing: true,
         })
     }
 
@@ -178,27 +196,41 @@ pub struct WahaSessionArgs {
     pub settings: WahaSettings,
 }
 
-/// State: the client, the pacing limiter, held messages, the last status.
-pub struct WahaSessionState {
+/// What every send task of a session shares.
+struct Sender {
     args: WahaSessionArgs,
+    /// The session's pacing, shared by its parallel sends.
     limiter: DefaultDirectRateLimiter,
-    held: VecDeque<Outbound>,
-    retry_armed: bool,
+}
+
+/// State: the chats' queues, which chats are sending, the hold.
+pub struct WahaSessionState {
+    sender: Arc<Sender>,
+    /// Messages waiting, per chat, in order.
+    queues: HashMap<String, VecDeque<Outbound>>,
+    /// Chats with waiting messages and no send under way, oldest first.
+    ready: VecDeque<String>,
+    /// Chats with a send under way (at most one each).
+    sending: HashSet<String>,
+    /// WAHA could not take a message: no send starts until `Resume`.
+    holding: bool,
     hold_delay: Duration,
     status: Option<String>,
-    /// `mark_sent` commits running off the send path; awaited at stop.
-    marking: JoinSet<()>,
+    /// Send, `sendSeen` and outbox-marking tasks; awaited at stop.
+    tasks: JoinSet<()>,
 }
 
 /// The actor.
 pub struct WahaSession;
 
-/// Why a message could not go now.
-enum NotSent {
-    /// WAHA cannot take it now; keep it and try later.
-    Hold,
-    /// WAHA refused it for good.
-    Refused(WahaError),
+/// How one message's send ended.
+enum Delivery {
+    /// WAHA took it.
+    Sent,
+    /// WAHA refused it for good (recorded on its outbox row).
+    Refused,
+    /// WAHA cannot take it now; try again later.
+    Hold(Outbound),
 }
 
 impl Actor for WahaSession {
@@ -215,12 +247,16 @@ impl Actor for WahaSession {
             Quota::per_second(args.settings.messages_per_second).allow_burst(args.settings.burst);
         Ok(WahaSessionState {
             hold_delay: args.settings.backoff_base,
-            args,
-            limiter: RateLimiter::direct(quota),
-            held: VecDeque::new(),
-            retry_armed: false,
+            sender: Arc::new(Sender {
+                args,
+                limiter: RateLimiter::direct(quota),
+            }),
+            queues: HashMap::new(),
+            ready: VecDeque::new(),
+            sending: HashSet::new(),
+            holding: false,
             status: None,
-            marking: JoinSet::new(),
+            tasks: JoinSet::new(),
         })
     }
 
@@ -229,12 +265,14 @@ impl Actor for WahaSession {
         _myself: ActorRef<Self::Msg>,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        if !state.held.is_empty() {
-            tracing::warn!(session = %state.args.session, held = state.held.len(),
-                "stopping with held messages; they stay in the outbox and are sent after the restart");
-            ::metrics::gauge!(metrics::OUTBOX_HELD).decrement(state.held.len() as f64);
+        while state.tasks.join_next().await.is_some() {}
+        let waiting: usize = state.queues.values().map(VecDeque::len).sum();
+        let unsettled = waiting + state.sending.len();
+        if unsettled > 0 {
+            tracing::warn!(session = %state.sender.args.session, waiting,
+                "stopping with unsent messages; they stay in the outbox and are sent after the restart");
+            ::metrics::gauge!(metrics::OUTBOX_HELD).decrement(unsettled as f64);
         }
-        while state.marking.join_next().await.is_some() {}
         Ok(())
     }
 
@@ -246,50 +284,70 @@ impl Actor for WahaSession {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             WahaSessionMsg::Send(outbound) => {
-                if state.held.is_empty() {
-                    if let Err(outbound) = deliver(state, outbound).await {
-                        hold(&myself, state, outbound);
-                    }
-                } else {
-                    // Keep the customer's order: behind what is already held.
-                    hold(&myself, state, outbound);
+                ::metrics::gauge!(metrics::OUTBOX_HELD).increment(1.0);
+                let chat = outbound.chat_id.clone();
+                let queue = state.queues.entry(chat.clone()).or_default();
+                queue.push_back(outbound);
+                if queue.len() == 1 && !state.sending.contains(&chat) {
+                    state.ready.push_back(chat);
                 }
+                start_sends(&myself, state);
             }
-            WahaSessionMsg::RetryHeld => {
-                state.retry_armed = false;
-                while let Some(outbound) = state.held.pop_front() {
-                    ::metrics::gauge!(metrics::OUTBOX_HELD).decrement(1.0);
-                    if let Err(outbound) = deliver(state, outbound).await {
-                        state.held.push_front(outbound);
-                        ::metrics::gauge!(metrics::OUTBOX_HELD).increment(1.0);
-                        state.hold_delay = (state.hold_delay * 2).min(MAX_HOLD_DELAY);
-                        arm_retry(&myself, state);
-                        break;
+            WahaSessionMsg::SendOver { chat_id, returned } => {
+                state.sending.remove(&chat_id);
+                match returned {
+                    Some(outbound) => {
+                        state
+                            .queues
+                            .entry(chat_id.clone())
+                            .or_default()
+                            .push_front(outbound);
+                        hold(&myself, state);
+                    }
+                    None => {
+                        ::metrics::gauge!(metrics::OUTBOX_HELD).decrement(1.0);
+                        if !state.holding {
+                            state.hold_delay = state.sender.args.settings.backoff_base;
+                        }
                     }
                 }
-                if state.held.is_empty() {
-                    state.hold_delay = state.args.settings.backoff_base;
+                if state
+                    .queues
+                    .get(&chat_id)
+                    .is_some_and(|queue| !queue.is_empty())
+                {
+                    state.ready.push_back(chat_id);
+                } else {
+                    state.queues.remove(&chat_id);
                 }
+                start_sends(&myself, state);
+            }
+            WahaSessionMsg::Resume => {
+                state.holding = false;
+                start_sends(&myself, state);
             }
             WahaSessionMsg::MarkSeen {
                 chat_id,
                 message_id,
             } => {
-                let session = state.args.session.clone();
-                let client = state.args.client.clone();
-                let result = with_retries(&state.args.settings, || {
-                    client.send_seen(&session, &chat_id, &message_id)
-                })
-                .await;
-                if let Err(error) = result {
-                    record_failure(&session, state.args.breaker.instance(), "sendSeen", &error);
-                }
+                let sender = state.sender.clone();
+                reap(&mut state.tasks);
+                state.tasks.spawn(async move {
+                    let args = &sender.args;
+                    let result = with_retries(&args.settings, || {
+                        args.client.send_seen(&args.session, &chat_id, &message_id)
+                    })
+                    .await;
+                    if let Err(error) = result {
+                        record_failure(&args.session, args.breaker.instance(), "sendSeen", &error);
+                    }
+                });
             }
             WahaSessionMsg::StatusChanged(status) => {
-                tracing::info!(session = %state.args.session, previous = ?state.status, %status, "WAHA session status changed");
-                if status == "WORKING" && !state.held.is_empty() {
-                    state.hold_delay = state.args.settings.backoff_base;
-                    myself.cast(WahaSessionMsg::RetryHeld)?;
+                tracing::info!(session = %state.sender.args.session, previous = ?state.status, %status, "WAHA session status changed");
+                if status == "WORKING" && state.holding {
+                    state.hold_delay = state.sender.args.settings.backoff_base;
+                    myself.cast(WahaSessionMsg::Resume)?;
                 }
                 state.status = Some(status);
             }
@@ -298,30 +356,64 @@ impl Actor for WahaSession {
     }
 }
 
-fn hold(myself: &ActorRef<WahaSessionMsg>, state: &mut WahaSessionState, outbound: Outbound) {
-    state.held.push_back(outbound);
-    ::metrics::gauge!(metrics::OUTBOX_HELD).increment(1.0);
-    arm_retry(myself, state);
-}
-
-fn arm_retry(myself: &ActorRef<WahaSessionMsg>, state: &mut WahaSessionState) {
-    if !state.retry_armed {
-        state.retry_armed = true;
-        let delay = state
-            .args
-            .breaker
-            .wait()
-            .unwrap_or_default()
-            .max(state.hold_delay);
-        myself.send_after(delay, || WahaSessionMsg::RetryHeld);
+/// Starts a send for each ready chat, up to `max_parallel_sends` at once,
+/// unless the session holds.
+fn start_sends(myself: &ActorRef<WahaSessionMsg>, state: &mut WahaSessionState) {
+    let limit = state.sender.args.settings.max_parallel_sends.max(1);
+    while !state.holding && state.sending.len() < limit {
+        let Some(chat) = state.ready.pop_front() else {
+            break;
+        };
+        let Some(outbound) = state.queues.get_mut(&chat).and_then(VecDeque::pop_front) else {
+            continue;
+        };
+        state.sending.insert(chat.clone());
+        let sender = state.sender.clone();
+        let myself = myself.clone();
+        reap(&mut state.tasks);
+        state.tasks.spawn(async move {
+            let delivery = deliver(&sender, outbound).await;
+            let returned = match delivery {
+                Delivery::Hold(outbound) => Some(outbound),
+                Delivery::Sent | Delivery::Refused => None,
+            };
+            // If the actor is gone, the message stays unsent in the
+            // outbox and goes out after the restart.
+            let _ = myself.cast(WahaSessionMsg::SendOver {
+                chat_id: chat,
+                returned,
+            });
+        });
     }
 }
 
-/// Sends one message and settles its outbox row; gives it back when WAHA
-/// cannot take it now.
-async fn deliver(state: &mut WahaSessionState, outbound: Outbound) -> Result<(), Outbound> {
-    let session = &state.args.session;
-    match send(state, &outbound).await {
+/// Stops starting sends until `Resume`, which comes after a delay that
+/// grows while WAHA keeps refusing (or at once when it reports WORKING).
+fn hold(myself: &ActorRef<WahaSessionMsg>, state: &mut WahaSessionState) {
+    if state.holding {
+        return;
+    }
+    state.holding = true;
+    let delay = state
+        .sender
+        .args
+        .breaker
+        .wait()
+        .unwrap_or_default()
+        .max(state.hold_delay);
+    state.hold_delay = (state.hold_delay * 2).min(MAX_HOLD_DELAY);
+    myself.send_after(delay, || WahaSessionMsg::Resume);
+}
+
+/// Drops finished tasks, so the set holds only the running ones.
+fn reap(tasks: &mut JoinSet<()>) {
+    while tasks.try_join_next().is_some() {}
+}
+
+/// Sends one message and settles its outbox row.
+async fn deliver(sender: &Sender, outbound: Outbound) -> Delivery {
+    let args = &sender.args;
+    match send(sender, &outbound).await {
         Ok(()) => {
             ::metrics::counter!(metrics::MESSAGES_OUT, "kind" => outbound.content.kind())
                 .increment(1);
@@ -330,58 +422,63 @@ async fn deliver(state: &mut WahaSessionState, outbound: Outbound) -> Result<(),
                     .record(received_at.elapsed().as_secs_f64());
             }
             if let Some((tenant_id, id)) = outbound.outbox {
-                // Off the send path: the next message need not wait for this
-                // commit. If it is lost (crash, database error), the message is
+                // If this is lost (crash, database error), the message is
                 // resent after a restart under the same WhatsApp id, which
                 // WhatsApp treats as the same message.
-                let outbox = state.args.outbox.clone();
-                let session = session.clone();
-                while state.marking.try_join_next().is_some() {}
-                state.marking.spawn(async move {
-                    let marked = with_patience("mark an outbox message sent", || outbox.mark_sent(tenant_id, id)).await;
-                    if let Err(error) = marked {
-                        tracing::error!(%session, %error, id, "could not mark an outbox message sent");
-                    }
-                });
+                let marked = with_patience("mark an outbox message sent", || {
+                    args.outbox.mark_sent(tenant_id, id)
+                })
+                .await;
+                if let Err(error) = marked {
+                    tracing::error!(session = %args.session, %error, id, "could not mark an outbox message sent");
+                }
             }
-            Ok(())
+            Delivery::Sent
         }
         Err(NotSent::Refused(error)) => {
             record_failure(
-                session,
-                state.args.breaker.instance(),
+                &args.session,
+                args.breaker.instance(),
                 outbound.content.kind(),
                 &error,
             );
             if let Some((tenant_id, id)) = outbound.outbox
-                && let Err(store_error) = state
-                    .args
+                && let Err(store_error) = args
                     .outbox
                     .mark_failed(tenant_id, id, &error.to_string())
                     .await
             {
-                tracing::error!(%session, error = %store_error, id, "could not mark an outbox message failed");
+                tracing::error!(session = %args.session, error = %store_error, id, "could not mark an outbox message failed");
             }
-            Ok(())
+            Delivery::Refused
         }
-        Err(NotSent::Hold) => Err(outbound),
+        Err(NotSent::Hold) => Delivery::Hold(outbound),
     }
 }
 
-async fn send(state: &WahaSessionState, outbound: &Outbound) -> Result<(), NotSent> {
-    let settings = &state.args.settings;
-    let session = &state.args.session;
-    let client = &state.args.client;
-    let breaker = &state.args.breaker;
+/// Why a message could not go now.
+enum NotSent {
+    /// WAHA cannot take it now; keep it and try later.
+    Hold,
+    /// WAHA refused it for good.
+    Refused(WahaError),
+}
+
+async fn send(sender: &Sender, outbound: &Outbound) -> Result<(), NotSent> {
+    let args = &sender.args;
+    let settings = &args.settings;
+    let session = &args.session;
+    let client = &args.client;
+    let breaker = &args.breaker;
     if breaker.wait().is_some() {
         return Err(NotSent::Hold);
     }
-    state.limiter.until_ready().await;
+    sender.limiter.until_ready().await;
     let typing = settings
         .typing_per_char
         .saturating_mul(outbound.content.len() as u32)
         .min(settings.typing_max);
-    if !typing.is_zero() {
+    if outbound.show_typing && !typing.is_zero() {
         // Typing is cosmetic: a failure is logged and the reply still goes out.
         if let Err(error) = client.typing(session, &outbound.chat_id, true).await {
             record_failure(session, breaker.instance(), "startTyping", &error);

@@ -82,3 +82,91 @@ async fn replies_left_unsent_at_a_stop_are_sent_once_after_the_restart(backend: 
     assert_eq!(app.sent_to(customer).len(), 1, "sent exactly once");
 }
 on_both_backends!(replies_left_unsent_at_a_stop_are_sent_once_after_the_restart);
+
+/// Replies to different customers of one number are sent in parallel:
+/// the typing indicator of one chat starts while another chat's is still
+/// on. Each customer's own replies still go out in the order of their
+/// messages.
+async fn replies_to_different_customers_overlap_and_each_chat_stays_in_order(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |settings| {
+        settings.waha.typing_ms_per_char = 40;
+        settings.waha.typing_max_ms = 800;
+        settings.waha.messages_per_second = std::num::NonZeroU32::new(100).unwrap();
+        settings.waha.burst = std::num::NonZeroU32::new(100).unwrap();
+    })
+    .await;
+    let customers: Vec<String> = (0..4).map(|n| format!("1555123020{n}@c.us")).collect();
+    let greetings: Vec<String> = customers
+        .iter()
+        .map(|customer| {
+            app.sim
+                .inject_customer_message(SESSION, customer, "hi")
+                .unwrap()
+        })
+        .collect();
+    // Each greeting is stored before the second message is written, so the
+    // conversations see them in this order; the greetings' replies are
+    // still typing when the second replies queue behind them.
+    eventually(
+        "every greeting is stored",
+        Duration::from_secs(10),
+        || async {
+            let deliveries = app.sim.deliveries();
+            greetings
+                .iter()
+                .all(|id| {
+                    deliveries.iter().any(|d| {
+                        d.event == "message"
+                            && d.payload_id.as_ref() == Some(id)
+                            && d.status == Some(200)
+                    })
+                })
+                .then_some(())
+        },
+    )
+    .await;
+    for customer in &customers {
+        app.sim
+            .inject_customer_message(SESSION, customer, "cart")
+            .unwrap();
+    }
+    for customer in &customers {
+        app.driver
+            .wait_for_reply(&app.sim, customer, 2)
+            .await
+            .unwrap();
+    }
+
+    let calls = app.sim.sent();
+    let overlapping = customers.iter().any(|first| {
+        let started = calls
+            .iter()
+            .position(|c| &c.chat_id == first && c.kind == "typing_start");
+        let sent = calls
+            .iter()
+            .position(|c| &c.chat_id == first && c.kind == "text");
+        let (Some(started), Some(sent)) = (started, sent) else {
+            return false;
+        };
+        calls[started..sent]
+            .iter()
+            .any(|c| &c.chat_id != first && c.kind == "typing_start")
+    });
+    assert!(
+        overlapping,
+        "another chat's typing starts while one chat's is on: {:#?}",
+        calls
+            .iter()
+            .map(|c| format!("{} {}", c.chat_id, c.kind))
+            .collect::<Vec<_>>()
+    );
+    for customer in &customers {
+        let replies = app.sent_to(customer);
+        assert_eq!(replies.len(), 2, "{customer}: {replies:?}");
+        assert!(
+            replies[0].contains("Welcome"),
+            "{customer}: the greeting's reply comes first: {replies:?}"
+        );
+    }
+}
+on_both_backends!(replies_to_different_customers_overlap_and_each_chat_stays_in_order);
