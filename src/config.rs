@@ -287,6 +287,10 @@ pub struct IngressSettings {
     pub max_in_flight: usize,
     /// Most such messages for one tenant; past it, 429 for that tenant.
     pub max_in_flight_per_tenant: usize,
+    /// Most replies committed and not yet taken by WAHA; past it, 503.
+    pub max_waiting_replies: usize,
+    /// Most such replies of one tenant; past it, 429 for that tenant.
+    pub max_waiting_replies_per_tenant: usize,
 }
 
 impl Default for IngressSettings {
@@ -295,6 +299,8 @@ impl Default for IngressSettings {
         Self {
             max_in_flight: defaults.max_in_flight,
             max_in_flight_per_tenant: defaults.max_in_flight_per_tenant,
+            max_waiting_replies: defaults.max_waiting_replies,
+            max_waiting_replies_per_tenant: defaults.max_waiting_replies_per_tenant,
         }
     }
 }
@@ -454,6 +460,8 @@ impl Settings {
             call_timeout: Duration::from_secs(5),
             max_in_flight: self.ingress.max_in_flight,
             max_in_flight_per_tenant: self.ingress.max_in_flight_per_tenant,
+            max_waiting_replies: self.ingress.max_waiting_replies,
+            max_waiting_replies_per_tenant: self.ingress.max_waiting_replies_per_tenant,
             inbox_batch_max: self.inbox.batch_max,
             inbox_batch_delay: Duration::from_micros(self.inbox.batch_delay_us),
             waha: WahaSettings {

@@ -36,7 +36,7 @@ pub mod waha_session;
 pub mod waha_specs;
 
 pub use inbound::{InboundMedia, InboundMessage};
-pub use ingress::{InFlightPermit, IngressBudget, Overload};
+pub use ingress::{BudgetLimits, InFlightPermit, IngressBudget, Overload, ReplyTicket};
 pub use ports::{
     Appended, Charge, ConversationStore, EventStore, InboxEvent, InboxStore, MediaStore,
     NewInboxEvent, NewMedia, NewOutboxMessage, NewTenantEvent, OrderStore, OutboundContent,

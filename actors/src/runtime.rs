@@ -13,7 +13,7 @@ use wabot_plugins::OrderStatus;
 use crate::fleet::{FleetArgs, FleetCommand, FleetMsg};
 use crate::inbound::InboundMessage;
 use crate::inbox_writer::{InboxWriterArgs, InboxWriterMsg};
-use crate::ingress::{InFlightPermit, IngressBudget, Overload};
+use crate::ingress::{BudgetLimits, InFlightPermit, IngressBudget, Overload};
 use crate::metrics;
 use crate::ports::Ports;
 use crate::ports::{Appended, InboxEvent, NewInboxEvent};
@@ -63,7 +63,12 @@ impl Runtime {
         metrics::describe();
         metrics::register_zero_series();
         let args_timeout = settings.call_timeout;
-        let budget = IngressBudget::new(settings.max_in_flight, settings.max_in_flight_per_tenant);
+        let budget = IngressBudget::new(BudgetLimits {
+            in_flight: settings.max_in_flight,
+            in_flight_per_tenant: settings.max_in_flight_per_tenant,
+            waiting_replies: settings.max_waiting_replies,
+            waiting_replies_per_tenant: settings.max_waiting_replies_per_tenant,
+        });
         let registry = SessionRegistry::default();
         let index = TenantIndex::default();
         let writer = WriterSlot::default();

@@ -14,6 +14,11 @@ pub struct RuntimeSettings {
     pub max_in_flight: usize,
     /// Most such messages for one tenant.
     pub max_in_flight_per_tenant: usize,
+    /// Replies committed and not yet taken by WAHA, server-wide; past it,
+    /// new messages are refused (503).
+    pub max_waiting_replies: usize,
+    /// The same per tenant (429).
+    pub max_waiting_replies_per_tenant: usize,
     /// Most inbox events written in one transaction.
     pub inbox_batch_max: usize,
     /// Longest an inbox event waits for others to share its transaction.
@@ -56,6 +61,8 @@ impl Default for RuntimeSettings {
             call_timeout: Duration::from_secs(5),
             max_in_flight: 10_000,
             max_in_flight_per_tenant: 1_000,
+            max_waiting_replies: 20_000,
+            max_waiting_replies_per_tenant: 2_000,
             inbox_batch_max: 256,
             inbox_batch_delay: Duration::from_millis(2),
             waha: WahaSettings::default(),

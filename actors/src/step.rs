@@ -42,7 +42,9 @@ pub struct StepOutcome<'a> {
     pub inbox_id: Option<i64>,
     /// When the message arrived, for the reply latency.
     pub received_at: Option<Instant>,
-    /// The message's in-flight permit, shared by its replies until sent.
+    /// The message's in-flight permit: its replies take tickets of the
+    /// waiting-replies budget from it; the permit itself is returned once
+    /// the step is durable.
     pub permit: Option<Arc<InFlightPermit>>,
     /// Usage to record with the step.
     pub charge: Option<Charge>,
@@ -88,7 +90,11 @@ pub async fn commit(
     for message in stored {
         send(
             args,
-            Outbound::from_outbox(message, step.received_at, step.permit.clone()),
+            Outbound::from_outbox(
+                message,
+                step.received_at,
+                step.permit.as_ref().map(|permit| permit.reply_ticket()),
+            ),
         );
     }
     Ok(())

@@ -29,7 +29,7 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::breaker::CircuitBreaker;
-use crate::ingress::InFlightPermit;
+use crate::ingress::ReplyTicket;
 use crate::metrics;
 use crate::ports::{OutboundContent, OutboxMessage, OutboxStore};
 use crate::settings::WahaSettings;
@@ -40,7 +40,7 @@ use crate::waha_client::{WahaClient, WahaError};
 const MAX_HOLD_DELAY: Duration = Duration::from_secs(30);
 
 /// A message for one customer.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Outbound {
     /// The customer's chat id.
     pub chat_id: String,
@@ -53,10 +53,10 @@ pub struct Outbound {
     pub wa_message_id: Option<String>,
     /// When the customer's triggering webhook arrived, if this is a reply.
     pub received_at: Option<Instant>,
-    /// The triggering message's share of the in-flight budget, kept until
-    /// its replies are sent, so replies WAHA cannot take yet hold the budget
-    /// (and the webhook answers 429/503) instead of piling up in memory.
-    pub permit: Option<Arc<InFlightPermit>>,
+    /// Its place in the budget of replies waiting for WAHA, kept until WAHA
+    /// takes it, so replies WAHA cannot take yet make the webhook answer
+    /// 429/503 instead of piling up in memory.
+    pub ticket: Option<ReplyTicket>,
     /// Whether the typing indicator is shown first (not for a resend: the
     /// customer may have seen it already).
     pub show_typing: bool,
@@ -67,7 +67,7 @@ impl Outbound {
     pub fn from_outbox(
         message: OutboxMessage,
         received_at: Option<Instant>,
-        permit: Option<Arc<InFlightPermit>>,
+        ticket: Option<ReplyTicket>,
     ) -> Self {
         Self {
             chat_id: message.chat_id,
@@ -75,7 +75,7 @@ impl Outbound {
             outbox: Some((message.tenant_id, message.id)),
             wa_message_id: Some(message.wa_message_id),
             received_at,
-            permit,
+            ticket,
             show_typing: true,
         }
     }
@@ -157,7 +157,7 @@ impl WahaSessionHandle {
             outbox: None,
             wa_message_id: None,
             received_at: None,
-            permit: None,
+            ticket: None,
             show_typing: true,
         })
     }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use waha_sim::SessionStatus;
 
-use crate::harness::{Backend, SESSION, TestApp, eventually, signed_message_event};
+use crate::harness::{Backend, SESSION, TestApp, error_code, eventually, signed_message_event};
 use crate::on_both_backends;
 
 /// Waits until exactly `count` outbox messages are unsent.
@@ -170,3 +170,64 @@ async fn replies_to_different_customers_overlap_and_each_chat_stays_in_order(bac
     }
 }
 on_both_backends!(replies_to_different_customers_overlap_and_each_chat_stays_in_order);
+
+/// A handled message leaves the in-flight budget once its step is durable;
+/// its replies that WAHA cannot take yet count against the budget of
+/// waiting replies, and a tenant at that budget is told to retry (429)
+/// until WAHA takes them.
+async fn replies_waha_cannot_take_hold_their_tenant_back_until_they_are_sent(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |settings| {
+        settings.ingress.max_in_flight_per_tenant = 1;
+        settings.ingress.max_waiting_replies_per_tenant = 2;
+    })
+    .await;
+    app.sim.fail_next_sends(u32::MAX, 503);
+    for customer in ["15551230301@c.us", "15551230302@c.us"] {
+        let (body, headers) = signed_message_event(SESSION, customer, "hi", false);
+        let (status, answer) = app.post_webhook(body, &headers).await;
+        assert_eq!(
+            status, 200,
+            "the one in-flight place is free again: {answer}"
+        );
+        eventually(
+            "the message is handled",
+            Duration::from_secs(10),
+            || async {
+                app.server
+                    .store
+                    .unprocessed()
+                    .await
+                    .unwrap()
+                    .is_empty()
+                    .then_some(())
+            },
+        )
+        .await;
+    }
+    wait_for_unsent(&app, 2).await;
+
+    let late = "15551230303@c.us";
+    let (body, headers) = signed_message_event(SESSION, late, "hi", false);
+    let (status, answer) = app.post_webhook(body.clone(), &headers).await;
+    assert_eq!(
+        (status, error_code(&answer)),
+        (429, "too_many_requests"),
+        "{answer}"
+    );
+    assert!(app.server.store.unprocessed().await.unwrap().is_empty());
+
+    app.sim.fail_next_sends(0, 503);
+    wait_for_unsent(&app, 0).await;
+    eventually(
+        "the tenant is accepted again",
+        Duration::from_secs(10),
+        || async {
+            let (status, _) = app.post_webhook(body.clone(), &headers).await;
+            (status == 200).then_some(())
+        },
+    )
+    .await;
+    let reply = app.driver.wait_for_reply(&app.sim, late, 1).await.unwrap();
+    assert!(reply.contains("Welcome"), "{reply}");
+}
+on_both_backends!(replies_waha_cannot_take_hold_their_tenant_back_until_they_are_sent);
