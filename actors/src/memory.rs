@@ -148,22 +148,27 @@ impl ConversationStore for MemoryStore {
             .transpose()
     }
 
-    async fn record_step(&self, step: Step<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
+    async fn record_steps(&self, steps: &[Step]) -> Result<Vec<Vec<OutboxMessage>>, StoreError> {
+        steps.iter().map(|step| self.record_one(step)).collect()
+    }
+}
+
+impl MemoryStore {
+    fn record_one(&self, step: &Step) -> Result<Vec<OutboxMessage>, StoreError> {
         self.steps.fetch_add(1, Ordering::SeqCst);
         if !self.retain {
             return Ok(Vec::new());
         }
         let snapshot = step
             .state
+            .as_ref()
             .map(serde_json::to_vec)
             .transpose()
             .map_err(corrupt)?;
         let mut tables = self.tables();
         if let Some(mut snapshot) = snapshot {
             snapshot.shrink_to_fit();
-            tables
-                .conversations
-                .insert(step.customer.to_owned(), snapshot);
+            tables.conversations.insert(step.customer.clone(), snapshot);
         }
         let stored: Vec<OutboxMessage> = step
             .outbox
@@ -172,8 +177,8 @@ impl ConversationStore for MemoryStore {
             .map(|message| OutboxMessage {
                 id: self.next_id(),
                 tenant_id: step.tenant_id,
-                session: step.session.to_owned(),
-                chat_id: step.customer.to_owned(),
+                session: step.session.clone(),
+                chat_id: step.customer.clone(),
                 content: message.content.clone(),
                 wa_message_id: message.wa_message_id.clone(),
             })

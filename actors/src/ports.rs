@@ -109,29 +109,38 @@ pub trait ConversationStore: Send + Sync {
         customer: &str,
     ) -> Result<Option<ConversationState>, StoreError>;
 
-    /// Records one handled step in one transaction: saves the new state (if
-    /// it changed), marks the inbox event that caused it as processed, and
-    /// puts its replies in the outbox. Returns the replies stored now; one
-    /// whose key is already in the outbox (a replayed step) is left out.
-    async fn record_step(&self, step: Step<'_>) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Records handled steps, all in one transaction, each as a whole: saves
+    /// its new state (if it changed), marks the inbox event that caused it
+    /// as processed, puts its replies in the outbox and counts its usage.
+    /// Returns, per step, the replies stored now in their order; one whose
+    /// key is already in the outbox (a replayed step) is left out.
+    async fn record_steps(&self, steps: &[Step]) -> Result<Vec<Vec<OutboxMessage>>, StoreError>;
+
+    /// [`ConversationStore::record_steps`] for one step.
+    async fn record_step(&self, step: &Step) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.record_steps(std::slice::from_ref(step))
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Backend("a step was recorded without an outcome".to_owned()))
+    }
 }
 
-/// One handled conversation step, as [`ConversationStore::record_step`]
+/// One handled conversation step, as [`ConversationStore::record_steps`]
 /// records it.
-#[derive(Debug, Clone, Copy)]
-pub struct Step<'a> {
+#[derive(Debug, Clone)]
+pub struct Step {
     /// Tenant.
     pub tenant_id: Uuid,
     /// The customer's chat id.
-    pub customer: &'a str,
+    pub customer: String,
     /// The tenant's WAHA session (where replies go).
-    pub session: &'a str,
+    pub session: String,
     /// The new state, if it changed.
-    pub state: Option<&'a ConversationState>,
+    pub state: Option<ConversationState>,
     /// The inbox event this step handled, if any.
     pub processed_inbox_id: Option<i64>,
     /// Replies to send.
-    pub outbox: &'a [NewOutboxMessage],
+    pub outbox: Vec<NewOutboxMessage>,
     /// Counted as usage if the step is new: its inbox event was not yet
     /// processed or, for a step without one, one of its replies is new.
     pub charge: Option<Charge>,

@@ -76,15 +76,15 @@ pub async fn commit(
     }
     let record = Step {
         tenant_id: args.tenant_id,
-        customer: args.customer,
-        session: args.session,
-        state: snapshot,
+        customer: args.customer.to_owned(),
+        session: args.session.to_owned(),
+        state: snapshot.cloned(),
         processed_inbox_id: step.inbox_id,
-        outbox: &outbox,
+        outbox,
         charge: step.charge,
     };
     let stored = with_patience("commit a conversation step", || {
-        args.ports.conversations.record_step(record)
+        args.ports.conversations.record_step(&record)
     })
     .await?;
     for message in stored {

@@ -2,19 +2,26 @@
 //! a new state, marks the inbox message handled, queues the replies and
 //! charges usage, all in one transaction.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
-use wabot_actors::{ConversationStore, OutboxMessage, Step, StoreError};
+use wabot_actors::{ConversationStore, NewOutboxMessage, OutboxMessage, Step, StoreError};
 use wabot_plugins::ConversationState;
 
-use super::outbox::OutboxRow;
-use super::sql::values_list;
+use super::database::Tx;
+use super::outbox::StoredReply;
+use super::sql::{values_list, values_list_from};
 use super::sql_store::SqlStore;
 
-/// The columns a step's outbox insert writes, in order.
+/// The columns a reply's insert writes, in order.
 const OUTBOX_COLUMNS: usize = 8;
+
+/// Replies per insert statement: 8 parameters each stays far below both
+/// backends' limits (SQLite 32,766, PostgreSQL 65,535).
+const MAX_REPLIES_PER_STATEMENT: usize = 1_000;
 
 /// The scale-out bucket (0..=255) of a conversation: FNV-1a of tenant and
 /// customer, stable across versions and machines.
@@ -45,92 +52,178 @@ impl ConversationStore for SqlStore {
         Ok(state.map(|json| json.0))
     }
 
-    async fn record_step(&self, step: Step<'_>) -> Result<Vec<OutboxMessage>, StoreError> {
+    /// One transaction for the whole batch, and a few statements whatever
+    /// its size: one upsert of the snapshots, one update of the inbox, one
+    /// insert of the replies, one upsert of the usage (per tenant and day,
+    /// not per message). It runs as platform work with `tenant_id` explicit
+    /// on every row, as the inbox writer does: a batch holds many tenants,
+    /// and switching the role per tenant would cost a statement each.
+    async fn record_steps(&self, steps: &[Step]) -> Result<Vec<Vec<OutboxMessage>>, StoreError> {
+        if steps.is_empty() {
+            return Ok(Vec::new());
+        }
         let now = Utc::now();
-        let bucket = bucket_of(step.tenant_id, step.customer);
-        let mut tx = self.db.tenant_tx(step.tenant_id).await?;
-        if let Some(state) = step.state {
-            tx.sql(
-                "INSERT INTO conversations (tenant_id, customer_phone, bucket, state, updated_at)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (tenant_id, customer_phone)
-                 DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            )
-            .bind(step.tenant_id)
-            .bind(step.customer)
-            .bind(bucket)
-            .bind(Json(state))
-            .bind(now)
-            .execute(&mut tx)
-            .await?;
-        }
-        let mut newly_processed = false;
-        if let Some(inbox_id) = step.processed_inbox_id {
-            newly_processed = tx
-                .sql(
-                    "UPDATE inbox SET processed_at = $3
-                     WHERE id = $1 AND tenant_id = $2 AND processed_at IS NULL",
-                )
-                .bind(inbox_id)
-                .bind(step.tenant_id)
-                .bind(now)
-                .execute(&mut tx)
-                .await?
-                > 0;
-        }
-        let mut stored = Vec::new();
-        if !step.outbox.is_empty() {
-            // The parameters are numbered by the code, so the text is safe
-            // whatever the replies hold.
-            let sql = format!(
-                "INSERT INTO outbox (tenant_id, session, chat_id, content, idempotency_key,
-                     wa_message_id, bucket, created_at)
-                 VALUES {}
-                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-                 RETURNING id, tenant_id, session, chat_id, content, wa_message_id",
-                values_list(step.outbox.len(), OUTBOX_COLUMNS)
-            );
-            let mut insert = tx.sql(sqlx::AssertSqlSafe(sql));
-            for message in step.outbox {
-                insert = insert
-                    .bind(step.tenant_id)
-                    .bind(step.session)
-                    .bind(step.customer)
-                    .bind(Json(&message.content))
-                    .bind(&message.idempotency_key)
-                    .bind(&message.wa_message_id)
-                    .bind(bucket)
-                    .bind(now);
-            }
-            stored = insert
-                .fetch_all_as::<OutboxRow>(&mut tx)
-                .await?
-                .into_iter()
-                .map(OutboxMessage::from)
-                .collect();
-            stored.sort_by_key(|m: &OutboxMessage| m.id);
-        }
-        let new_step = match step.processed_inbox_id {
-            Some(_) => newly_processed,
-            None => !stored.is_empty(),
-        };
-        if let Some(charge) = step.charge.filter(|_| new_step) {
-            tx.sql(
-                "INSERT INTO usage_logs (tenant_id, day, message_count, cost_micros)
-                 VALUES ($1, $2, 1, $3)
-                 ON CONFLICT (tenant_id, day) DO UPDATE
-                 SET message_count = usage_logs.message_count + 1,
-                     cost_micros = usage_logs.cost_micros + excluded.cost_micros",
-            )
-            .bind(step.tenant_id)
-            .bind(charge.day)
-            .bind(charge.cost_micros)
-            .execute(&mut tx)
-            .await?;
-        }
+        let mut tx = self.db.platform_tx().await?;
+        save_snapshots(&mut tx, steps, now).await?;
+        let processed = mark_processed(&mut tx, steps, now).await?;
+        let stored = insert_replies(&mut tx, steps, now).await?;
+        let new_steps: Vec<bool> = steps
+            .iter()
+            .zip(&stored)
+            .map(|(step, replies)| match step.processed_inbox_id {
+                Some(id) => processed.contains(&id),
+                None => !replies.is_empty(),
+            })
+            .collect();
+        charge_usage(&mut tx, steps, &new_steps).await?;
         tx.commit().await?;
         Ok(stored)
     }
+}
+
+/// Upserts the changed snapshots; a conversation in the batch twice keeps
+/// its later state.
+async fn save_snapshots(tx: &mut Tx, steps: &[Step], now: DateTime<Utc>) -> Result<(), StoreError> {
+    let mut latest: HashMap<(Uuid, &str), &ConversationState> = HashMap::new();
+    for step in steps {
+        if let Some(state) = &step.state {
+            latest.insert((step.tenant_id, step.customer.as_str()), state);
+        }
+    }
+    if latest.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO conversations (tenant_id, customer_phone, bucket, state, updated_at)
+         VALUES {}
+         ON CONFLICT (tenant_id, customer_phone)
+         DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        values_list(latest.len(), 5)
+    );
+    let mut upsert = tx.sql(sqlx::AssertSqlSafe(sql)).once();
+    for ((tenant_id, customer), state) in latest {
+        upsert = upsert
+            .bind(tenant_id)
+            .bind(customer)
+            .bind(bucket_of(tenant_id, customer))
+            .bind(Json(state))
+            .bind(now);
+    }
+    upsert.execute(&mut *tx).await.map(drop)
+}
+
+/// Marks the steps' inbox events processed; returns those that were not yet.
+async fn mark_processed(
+    tx: &mut Tx,
+    steps: &[Step],
+    now: DateTime<Utc>,
+) -> Result<HashSet<i64>, StoreError> {
+    let events: Vec<(i64, Uuid)> = steps
+        .iter()
+        .filter_map(|step| step.processed_inbox_id.map(|id| (id, step.tenant_id)))
+        .collect();
+    if events.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let sql = format!(
+        "UPDATE inbox SET processed_at = $1
+         WHERE processed_at IS NULL AND (id, tenant_id) IN (VALUES {})
+         RETURNING id",
+        values_list_from(events.len(), 2, 2)
+    );
+    let mut update = tx.sql(sqlx::AssertSqlSafe(sql)).once().bind(now);
+    for (id, tenant_id) in events {
+        update = update.bind(id).bind(tenant_id);
+    }
+    update
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| row.first::<i64>())
+        .collect()
+}
+
+/// Inserts every step's replies; returns, per step, those stored now, in
+/// the step's order.
+async fn insert_replies(
+    tx: &mut Tx,
+    steps: &[Step],
+    now: DateTime<Utc>,
+) -> Result<Vec<Vec<OutboxMessage>>, StoreError> {
+    let mut stored: Vec<Vec<OutboxMessage>> = vec![Vec::new(); steps.len()];
+    let replies: Vec<(usize, &Step, &NewOutboxMessage)> = steps
+        .iter()
+        .enumerate()
+        .flat_map(|(n, step)| step.outbox.iter().map(move |message| (n, step, message)))
+        .collect();
+    for chunk in replies.chunks(MAX_REPLIES_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO outbox (tenant_id, session, chat_id, content, idempotency_key,
+                 wa_message_id, bucket, created_at)
+             VALUES {}
+             ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+             RETURNING id, tenant_id, session, chat_id, content, wa_message_id, idempotency_key",
+            values_list(chunk.len(), OUTBOX_COLUMNS)
+        );
+        let mut insert = tx.sql(sqlx::AssertSqlSafe(sql)).once();
+        for (_, step, message) in chunk {
+            insert = insert
+                .bind(step.tenant_id)
+                .bind(&step.session)
+                .bind(&step.customer)
+                .bind(Json(&message.content))
+                .bind(&message.idempotency_key)
+                .bind(&message.wa_message_id)
+                .bind(bucket_of(step.tenant_id, &step.customer))
+                .bind(now);
+        }
+        let mut inserted: HashMap<(Uuid, String), OutboxMessage> = insert
+            .fetch_all_as::<StoredReply>(&mut *tx)
+            .await?
+            .into_iter()
+            .map(StoredReply::keyed)
+            .collect();
+        for (n, step, message) in chunk {
+            if let Some(reply) = inserted.remove(&(step.tenant_id, message.idempotency_key.clone()))
+            {
+                stored[*n].push(reply);
+            }
+        }
+    }
+    Ok(stored)
+}
+
+/// Adds the new steps' charges to the usage rows: one row per tenant and
+/// day, however many steps the batch holds.
+async fn charge_usage(tx: &mut Tx, steps: &[Step], new_steps: &[bool]) -> Result<(), StoreError> {
+    let mut usage: BTreeMap<(Uuid, NaiveDate), (i64, i64)> = BTreeMap::new();
+    for (step, _) in steps.iter().zip(new_steps).filter(|(_, new)| **new) {
+        if let Some(charge) = step.charge {
+            let entry = usage.entry((step.tenant_id, charge.day)).or_default();
+            entry.0 += 1;
+            entry.1 += charge.cost_micros;
+        }
+    }
+    if usage.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO usage_logs (tenant_id, day, message_count, cost_micros)
+         VALUES {}
+         ON CONFLICT (tenant_id, day) DO UPDATE
+         SET message_count = usage_logs.message_count + excluded.message_count,
+             cost_micros = usage_logs.cost_micros + excluded.cost_micros",
+        values_list(usage.len(), 4)
+    );
+    let mut upsert = tx.sql(sqlx::AssertSqlSafe(sql)).once();
+    for ((tenant_id, day), (messages, cost_micros)) in usage {
+        upsert = upsert
+            .bind(tenant_id)
+            .bind(day)
+            .bind(messages)
+            .bind(cost_micros);
+    }
+    upsert.execute(&mut *tx).await.map(drop)
 }
 
 #[cfg(test)]

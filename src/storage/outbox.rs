@@ -11,13 +11,30 @@ use super::sql_store::SqlStore;
 
 /// An `outbox` row as the sender reads it.
 #[derive(sqlx::FromRow)]
-pub(super) struct OutboxRow {
+struct OutboxRow {
     id: i64,
     tenant_id: Uuid,
     session: String,
     chat_id: String,
     content: Json<OutboundContent>,
     wa_message_id: String,
+}
+
+/// A reply as its insert returns it: the message, and the key it was
+/// stored under.
+#[derive(sqlx::FromRow)]
+pub(super) struct StoredReply {
+    #[sqlx(flatten)]
+    message: OutboxRow,
+    idempotency_key: String,
+}
+
+impl StoredReply {
+    /// The reply's tenant and key, and the reply.
+    pub(super) fn keyed(self) -> ((Uuid, String), OutboxMessage) {
+        let message = OutboxMessage::from(self.message);
+        ((message.tenant_id, self.idempotency_key), message)
+    }
 }
 
 impl From<OutboxRow> for OutboxMessage {

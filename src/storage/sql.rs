@@ -118,6 +118,17 @@ impl Statement {
         self
     }
 
+    /// Keeps the statement out of the connection's statement cache: for SQL
+    /// built per call (bulk lists whose length varies), which would only
+    /// push the fixed statements out.
+    pub fn once(mut self) -> Self {
+        self.query = match self.query {
+            BackendQuery::Postgres(q) => BackendQuery::Postgres(q.persistent(false)),
+            BackendQuery::Sqlite(q) => BackendQuery::Sqlite(q.persistent(false)),
+        };
+        self
+    }
+
     /// Adds the next parameter.
     pub fn bind<'t, T: Param<'t>>(mut self, value: T) -> Self {
         self.query = match self.query {
@@ -392,6 +403,11 @@ fn conflict_message(detail: &str) -> String {
 /// The `VALUES` list of a bulk insert of `rows` rows of `columns`
 /// parameters each: `($1, $2), ($3, $4)`.
 pub fn values_list(rows: usize, columns: usize) -> String {
+    values_list_from(rows, columns, 1)
+}
+
+/// [`values_list`] whose first parameter is `$first`.
+pub fn values_list_from(rows: usize, columns: usize, first: usize) -> String {
     let mut list = String::with_capacity(rows * columns * 5);
     for row in 0..rows {
         if row > 0 {
@@ -403,7 +419,7 @@ pub fn values_list(rows: usize, columns: usize) -> String {
                 list.push_str(", ");
             }
             list.push('$');
-            list.push_str(&(row * columns + column + 1).to_string());
+            list.push_str(&(first + row * columns + column).to_string());
         }
         list.push(')');
     }
@@ -418,5 +434,6 @@ mod tests {
     fn values_lists_number_parameters_row_by_row() {
         assert_eq!(values_list(1, 2), "($1, $2)");
         assert_eq!(values_list(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_list_from(2, 2, 3), "($3, $4), ($5, $6)");
     }
 }

@@ -183,13 +183,13 @@ async fn usage_rows_count_each_step_once(backend: Backend) {
     ] {
         let outbox = [notice(key)];
         store
-            .record_step(Step {
+            .record_step(&Step {
                 tenant_id,
-                customer: "15550100301@c.us",
-                session: "rows",
+                customer: "15550100301@c.us".into(),
+                session: "rows".into(),
                 state: None,
                 processed_inbox_id: None,
-                outbox: &outbox,
+                outbox: outbox.to_vec(),
                 charge: Some(charge),
             })
             .await
@@ -211,13 +211,13 @@ async fn usage_rows_count_each_step_once(backend: Backend) {
     };
     for _ in 0..2 {
         store
-            .record_step(Step {
+            .record_step(&Step {
                 tenant_id,
-                customer: "15550100301@c.us",
-                session: "rows",
+                customer: "15550100301@c.us".into(),
+                session: "rows".into(),
                 state: None,
                 processed_inbox_id: Some(inbox_id),
-                outbox: &[],
+                outbox: Vec::new(),
                 charge: Some(Charge {
                     day: today,
                     cost_micros: 0,

@@ -60,13 +60,13 @@ async fn tenant(store: &SqlStore, instance: Uuid, n: u8) -> Uuid {
         .await
         .unwrap();
     store
-        .record_step(Step {
+        .record_step(&Step {
             tenant_id: tenant.id,
-            customer: "15551234567@c.us",
-            session: "shop",
-            state: Some(&ShopBot::RESTAURANT.initial_state()),
+            customer: "15551234567@c.us".into(),
+            session: "shop".into(),
+            state: Some(ShopBot::RESTAURANT.initial_state()),
             processed_inbox_id: None,
-            outbox: &[],
+            outbox: Vec::new(),
             charge: None,
         })
         .await
