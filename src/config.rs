@@ -269,12 +269,15 @@ impl WebhookSettings {
 pub struct ConversationSettings {
     /// Seconds without a message before a conversation is saved and stopped.
     pub idle_timeout_secs: u64,
+    /// Most conversation steps committed in one transaction.
+    pub step_batch_max: usize,
 }
 
 impl Default for ConversationSettings {
     fn default() -> Self {
         Self {
             idle_timeout_secs: 300,
+            step_batch_max: RuntimeSettings::default().step_batch_max,
         }
     }
 }
@@ -457,6 +460,7 @@ impl Settings {
         let waha = &self.waha;
         RuntimeSettings {
             conversation_idle: Duration::from_secs(self.conversations.idle_timeout_secs.max(1)),
+            step_batch_max: self.conversations.step_batch_max.max(1),
             call_timeout: Duration::from_secs(5),
             max_in_flight: self.ingress.max_in_flight,
             max_in_flight_per_tenant: self.ingress.max_in_flight_per_tenant,

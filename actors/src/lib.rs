@@ -27,6 +27,7 @@ pub mod runtime;
 pub mod settings;
 pub mod shard;
 pub mod step;
+pub mod step_writer;
 pub mod storage_retry;
 pub mod tenant;
 pub mod tenant_messages;

@@ -27,6 +27,8 @@ pub const PASSIVATIONS: &str = "wabot_conversations_passivated_total";
 pub const ORDERS_PLACED: &str = "wabot_orders_placed_total";
 /// Events per inbox transaction (group commit batch size).
 pub const INBOX_BATCH_SIZE: &str = "wabot_inbox_batch_size";
+/// Histogram: conversation steps per step-writer transaction.
+pub const STEP_BATCH_SIZE: &str = "wabot_step_batch_size";
 /// 1 while the circuit breaker of a WAHA `waha_instance` is open.
 pub const BREAKER_OPEN: &str = "wabot_waha_breaker_open";
 /// Outbox messages waiting in session actors for WAHA to take them.
@@ -156,6 +158,7 @@ pub fn describe() {
     describe_counter!(PASSIVATIONS, "Conversations saved and stopped when idle");
     describe_counter!(ORDERS_PLACED, "Orders placed by customers");
     describe_histogram!(INBOX_BATCH_SIZE, "Events per inbox transaction");
+    describe_histogram!(STEP_BATCH_SIZE, "Conversation steps per transaction");
     describe_counter!(INBOX_REPLAYED, "Inbox events replayed at start-up");
     describe_gauge!(
         BREAKER_OPEN,

@@ -20,6 +20,7 @@ use crate::ports::{Appended, InboxEvent, NewInboxEvent};
 use crate::registry::{PluginCatalog, SessionRegistry, WriterSlot};
 use crate::root::{Root, RootArgs, RootMsg};
 use crate::settings::RuntimeSettings;
+use crate::step_writer::StepWriter;
 use crate::tenant::TenantMsg;
 use crate::tenants::{TenantIndex, TenantsArgs, TenantsMsg};
 pub use crate::waha_specs::{WahaInstanceSpec, WahaSessionSpec};
@@ -69,6 +70,13 @@ impl Runtime {
             waiting_replies: settings.max_waiting_replies,
             waiting_replies_per_tenant: settings.max_waiting_replies_per_tenant,
         });
+        // Every step of every conversation goes through one writer, which
+        // commits the steps waiting together in one transaction.
+        let mut ports = ports;
+        ports.conversations = std::sync::Arc::new(StepWriter::start(
+            ports.conversations.clone(),
+            settings.step_batch_max,
+        ));
         let registry = SessionRegistry::default();
         let index = TenantIndex::default();
         let writer = WriterSlot::default();

@@ -23,6 +23,8 @@ pub struct RuntimeSettings {
     pub inbox_batch_max: usize,
     /// Longest an inbox event waits for others to share its transaction.
     pub inbox_batch_delay: Duration,
+    /// Most conversation steps per transaction of the step writer.
+    pub step_batch_max: usize,
     /// How sessions talk to WAHA.
     pub waha: WahaSettings,
 }
@@ -65,6 +67,7 @@ impl Default for RuntimeSettings {
             max_waiting_replies_per_tenant: 2_000,
             inbox_batch_max: 256,
             inbox_batch_delay: Duration::from_millis(2),
+            step_batch_max: 256,
             waha: WahaSettings::default(),
         }
     }
