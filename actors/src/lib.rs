@@ -10,10 +10,12 @@
 //! reached through the [`ports`] traits, so this crate never knows which
 //! database it writes to. [`Runtime`] is the handle the HTTP layer uses.
 
+pub mod batcher;
 pub mod breaker;
 pub mod children;
 pub mod conversation;
 pub mod fleet;
+pub mod hot_path;
 pub mod inbound;
 pub mod inbox_writer;
 pub mod ingress;
@@ -27,7 +29,6 @@ pub mod runtime;
 pub mod settings;
 pub mod shard;
 pub mod step;
-pub mod step_writer;
 pub mod storage_retry;
 pub mod tenant;
 pub mod tenant_messages;
@@ -41,8 +42,8 @@ pub use ingress::{BudgetLimits, InFlightPermit, IngressBudget, Overload, ReplyTi
 pub use ports::{
     Appended, Charge, ConversationStore, EventStore, InboxEvent, InboxStore, MediaStore,
     NewInboxEvent, NewMedia, NewOutboxMessage, NewTenantEvent, OrderStore, OutboundContent,
-    OutboxMessage, OutboxStore, PlacedOrder, Ports, Quota, Step, StoreError, TenantDirectory,
-    TenantProfile,
+    OutboxMessage, OutboxStore, PlacedOrder, Ports, Quota, SentMark, Step, StoreError,
+    TenantDirectory, TenantProfile,
 };
 pub use registry::PluginCatalog;
 pub use runtime::{Runtime, RuntimeError, WahaInstanceSpec, WahaSessionSpec};

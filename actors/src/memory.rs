@@ -14,7 +14,7 @@ use wabot_plugins::{ConversationState, OrderDraft};
 
 use crate::ports::{
     Appended, ConversationStore, EventStore, InboxEvent, InboxStore, MediaStore, NewInboxEvent,
-    NewMedia, NewTenantEvent, OrderStore, OutboxMessage, OutboxStore, PlacedOrder, Step,
+    NewMedia, NewTenantEvent, OrderStore, OutboxMessage, OutboxStore, PlacedOrder, SentMark, Step,
     StoreError, TenantDirectory, TenantProfile,
 };
 
@@ -269,7 +269,7 @@ impl InboxStore for MemoryStore {
 /// Messages are sent at once here: nothing stays unsent.
 #[async_trait]
 impl OutboxStore for MemoryStore {
-    async fn mark_sent(&self, _tenant_id: Uuid, _id: i64) -> Result<(), StoreError> {
+    async fn mark_sent(&self, _sent: &[SentMark]) -> Result<(), StoreError> {
         Ok(())
     }
 

@@ -29,6 +29,8 @@ pub const ORDERS_PLACED: &str = "wabot_orders_placed_total";
 pub const INBOX_BATCH_SIZE: &str = "wabot_inbox_batch_size";
 /// Histogram: conversation steps per step-writer transaction.
 pub const STEP_BATCH_SIZE: &str = "wabot_step_batch_size";
+/// Histogram: "sent" marks per outbox-marker transaction.
+pub const SENT_MARK_BATCH_SIZE: &str = "wabot_sent_mark_batch_size";
 /// 1 while the circuit breaker of a WAHA `waha_instance` is open.
 pub const BREAKER_OPEN: &str = "wabot_waha_breaker_open";
 /// Outbox messages waiting in session actors for WAHA to take them.
@@ -159,6 +161,7 @@ pub fn describe() {
     describe_counter!(ORDERS_PLACED, "Orders placed by customers");
     describe_histogram!(INBOX_BATCH_SIZE, "Events per inbox transaction");
     describe_histogram!(STEP_BATCH_SIZE, "Conversation steps per transaction");
+    describe_histogram!(SENT_MARK_BATCH_SIZE, "Sent marks per transaction");
     describe_counter!(INBOX_REPLAYED, "Inbox events replayed at start-up");
     describe_gauge!(
         BREAKER_OPEN,

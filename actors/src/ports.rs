@@ -212,11 +212,20 @@ pub struct OutboxMessage {
     pub wa_message_id: String,
 }
 
+/// An outbox message WAHA accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentMark {
+    /// Its tenant.
+    pub tenant_id: Uuid,
+    /// Its outbox id.
+    pub id: i64,
+}
+
 /// The outbox.
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
-    /// WAHA accepted the message: never send it again.
-    async fn mark_sent(&self, tenant_id: Uuid, id: i64) -> Result<(), StoreError>;
+    /// WAHA accepted these messages: never send them again (one transaction).
+    async fn mark_sent(&self, sent: &[SentMark]) -> Result<(), StoreError>;
 
     /// WAHA refused the message for good: keep the reason, stop trying.
     async fn mark_failed(&self, tenant_id: Uuid, id: i64, error: &str) -> Result<(), StoreError>;

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use wabot_plugins::OrderStatus;
 
 use crate::fleet::{FleetArgs, FleetCommand, FleetMsg};
+use crate::hot_path::{OutboxMarker, StepWriter};
 use crate::inbound::InboundMessage;
 use crate::inbox_writer::{InboxWriterArgs, InboxWriterMsg};
 use crate::ingress::{BudgetLimits, InFlightPermit, IngressBudget, Overload};
@@ -20,7 +21,6 @@ use crate::ports::{Appended, InboxEvent, NewInboxEvent};
 use crate::registry::{PluginCatalog, SessionRegistry, WriterSlot};
 use crate::root::{Root, RootArgs, RootMsg};
 use crate::settings::RuntimeSettings;
-use crate::step_writer::StepWriter;
 use crate::tenant::TenantMsg;
 use crate::tenants::{TenantIndex, TenantsArgs, TenantsMsg};
 pub use crate::waha_specs::{WahaInstanceSpec, WahaSessionSpec};
@@ -70,11 +70,16 @@ impl Runtime {
             waiting_replies: settings.max_waiting_replies,
             waiting_replies_per_tenant: settings.max_waiting_replies_per_tenant,
         });
-        // Every step of every conversation goes through one writer, which
-        // commits the steps waiting together in one transaction.
+        // Every step of every conversation, and every "sent" mark, goes
+        // through one writer, which commits those waiting together in one
+        // transaction.
         let mut ports = ports;
         ports.conversations = std::sync::Arc::new(StepWriter::start(
             ports.conversations.clone(),
+            settings.step_batch_max,
+        ));
+        ports.outbox = std::sync::Arc::new(OutboxMarker::start(
+            ports.outbox.clone(),
             settings.step_batch_max,
         ));
         let registry = SessionRegistry::default();

@@ -31,7 +31,7 @@ use uuid::Uuid;
 use crate::breaker::CircuitBreaker;
 use crate::ingress::ReplyTicket;
 use crate::metrics;
-use crate::ports::{OutboundContent, OutboxMessage, OutboxStore};
+use crate::ports::{OutboundContent, OutboxMessage, OutboxStore, SentMark};
 use crate::settings::WahaSettings;
 use crate::storage_retry::with_patience;
 use crate::waha_client::{WahaClient, WahaError};
@@ -372,17 +372,23 @@ fn start_sends(myself: &ActorRef<WahaSessionMsg>, state: &mut WahaSessionState) 
         let myself = myself.clone();
         reap(&mut state.tasks);
         state.tasks.spawn(async move {
+            let row = outbound.outbox;
             let delivery = deliver(&sender, outbound).await;
+            let sent = matches!(delivery, Delivery::Sent);
             let returned = match delivery {
                 Delivery::Hold(outbound) => Some(outbound),
                 Delivery::Sent | Delivery::Refused => None,
             };
-            // If the actor is gone, the message stays unsent in the
-            // outbox and goes out after the restart.
+            // The chat's next reply need not wait for the mark's commit. If
+            // the actor is gone, the message stays unsent in the outbox and
+            // goes out after the restart.
             let _ = myself.cast(WahaSessionMsg::SendOver {
                 chat_id: chat,
                 returned,
             });
+            if let (true, Some((tenant_id, id))) = (sent, row) {
+                mark_sent(&sender, tenant_id, id).await;
+            }
         });
     }
 }
@@ -410,7 +416,22 @@ fn reap(tasks: &mut JoinSet<()>) {
     while tasks.try_join_next().is_some() {}
 }
 
-/// Sends one message and settles its outbox row.
+/// Marks an outbox message sent. If this is lost (crash, database error),
+/// the message is resent after a restart under the same WhatsApp id, which
+/// WhatsApp treats as the same message.
+async fn mark_sent(sender: &Sender, tenant_id: Uuid, id: i64) {
+    let args = &sender.args;
+    let mark = [SentMark { tenant_id, id }];
+    let marked = with_patience("mark an outbox message sent", || {
+        args.outbox.mark_sent(&mark)
+    })
+    .await;
+    if let Err(error) = marked {
+        tracing::error!(session = %args.session, %error, id, "could not mark an outbox message sent");
+    }
+}
+
+/// Sends one message; records a final refusal on its outbox row.
 async fn deliver(sender: &Sender, outbound: Outbound) -> Delivery {
     let args = &sender.args;
     match send(sender, &outbound).await {
@@ -420,18 +441,6 @@ async fn deliver(sender: &Sender, outbound: Outbound) -> Delivery {
             if let Some(received_at) = outbound.received_at {
                 ::metrics::histogram!(metrics::REPLY_LATENCY)
                     .record(received_at.elapsed().as_secs_f64());
-            }
-            if let Some((tenant_id, id)) = outbound.outbox {
-                // If this is lost (crash, database error), the message is
-                // resent after a restart under the same WhatsApp id, which
-                // WhatsApp treats as the same message.
-                let marked = with_patience("mark an outbox message sent", || {
-                    args.outbox.mark_sent(tenant_id, id)
-                })
-                .await;
-                if let Err(error) = marked {
-                    tracing::error!(session = %args.session, %error, id, "could not mark an outbox message sent");
-                }
             }
             Delivery::Sent
         }

@@ -5,8 +5,9 @@ use async_trait::async_trait;
 use chrono::Utc;
 use sqlx::types::Json;
 use uuid::Uuid;
-use wabot_actors::{OutboundContent, OutboxMessage, OutboxStore, StoreError};
+use wabot_actors::{OutboundContent, OutboxMessage, OutboxStore, SentMark, StoreError};
 
+use super::sql::values_list_from;
 use super::sql_store::SqlStore;
 
 /// An `outbox` row as the sender reads it.
@@ -52,15 +53,23 @@ impl From<OutboxRow> for OutboxMessage {
 
 #[async_trait]
 impl OutboxStore for SqlStore {
-    async fn mark_sent(&self, tenant_id: Uuid, id: i64) -> Result<(), StoreError> {
-        self.db
-            .sql("UPDATE outbox SET sent_at = $3 WHERE id = $1 AND tenant_id = $2")
-            .bind(id)
-            .bind(tenant_id)
-            .bind(Utc::now())
-            .execute(&self.db)
-            .await
-            .map(drop)
+    async fn mark_sent(&self, sent: &[SentMark]) -> Result<(), StoreError> {
+        if sent.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "UPDATE outbox SET sent_at = $1 WHERE (id, tenant_id) IN (VALUES {})",
+            values_list_from(sent.len(), 2, 2)
+        );
+        let mut update = self
+            .db
+            .sql(sqlx::AssertSqlSafe(sql))
+            .once()
+            .bind(Utc::now());
+        for mark in sent {
+            update = update.bind(mark.id).bind(mark.tenant_id);
+        }
+        update.execute(&self.db).await.map(drop)
     }
 
     async fn mark_failed(&self, tenant_id: Uuid, id: i64, error: &str) -> Result<(), StoreError> {
