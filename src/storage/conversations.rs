@@ -13,7 +13,6 @@ use wabot_plugins::ConversationState;
 
 use super::database::Tx;
 use super::outbox::StoredReply;
-use super::sql::{values_list, values_list_from};
 use super::sql_store::SqlStore;
 
 /// The columns a reply's insert writes, in order.
@@ -98,7 +97,7 @@ async fn save_snapshots(tx: &mut Tx, steps: &[Step], now: DateTime<Utc>) -> Resu
          VALUES {}
          ON CONFLICT (tenant_id, customer_phone)
          DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-        values_list(latest.len(), 5)
+        tx.backend().placeholders().rows(latest.len(), 5)
     );
     let mut upsert = tx.sql(sqlx::AssertSqlSafe(sql)).once();
     for ((tenant_id, customer), state) in latest {
@@ -125,11 +124,13 @@ async fn mark_processed(
     if events.is_empty() {
         return Ok(HashSet::new());
     }
+    let mut placeholders = tx.backend().placeholders();
     let sql = format!(
-        "UPDATE inbox SET processed_at = $1
+        "UPDATE inbox SET processed_at = {}
          WHERE processed_at IS NULL AND (id, tenant_id) IN (VALUES {})
          RETURNING id",
-        values_list_from(events.len(), 2, 2)
+        placeholders.one(),
+        placeholders.rows(events.len(), 2)
     );
     let mut update = tx.sql(sqlx::AssertSqlSafe(sql)).once().bind(now);
     for (id, tenant_id) in events {
@@ -163,7 +164,9 @@ async fn insert_replies(
              VALUES {}
              ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
              RETURNING id, tenant_id, session, chat_id, content, wa_message_id, idempotency_key",
-            values_list(chunk.len(), OUTBOX_COLUMNS)
+            tx.backend()
+                .placeholders()
+                .rows(chunk.len(), OUTBOX_COLUMNS)
         );
         let mut insert = tx.sql(sqlx::AssertSqlSafe(sql)).once();
         for (_, step, message) in chunk {
@@ -213,7 +216,7 @@ async fn charge_usage(tx: &mut Tx, steps: &[Step], new_steps: &[bool]) -> Result
          ON CONFLICT (tenant_id, day) DO UPDATE
          SET message_count = usage_logs.message_count + excluded.message_count,
              cost_micros = usage_logs.cost_micros + excluded.cost_micros",
-        values_list(usage.len(), 4)
+        tx.backend().placeholders().rows(usage.len(), 4)
     );
     let mut upsert = tx.sql(sqlx::AssertSqlSafe(sql)).once();
     for ((tenant_id, day), (messages, cost_micros)) in usage {

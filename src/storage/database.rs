@@ -110,12 +110,17 @@ impl Database {
 }
 
 impl Tx {
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Postgres(_) => Backend::Postgres,
+            Tx::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
     /// A statement to run in this transaction.
     pub fn sql(&self, sql: impl SqlSafeStr) -> Statement {
-        match self {
-            Tx::Postgres(_) => Backend::Postgres.statement(sql),
-            Tx::Sqlite(_) => Backend::Sqlite.statement(sql),
-        }
+        self.backend().statement(sql)
     }
 
     /// Commits.

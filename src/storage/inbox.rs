@@ -10,7 +10,7 @@ use uuid::Uuid;
 use wabot_actors::{Appended, InboxEvent, InboxStore, NewInboxEvent, StoreError};
 
 use super::conversations::bucket_of;
-use super::sql::{backend, values_list};
+use super::sql::backend;
 use super::sql_store::SqlStore;
 
 /// The columns an append writes, in order.
@@ -96,10 +96,17 @@ impl InboxStore for SqlStore {
              VALUES {}
              ON CONFLICT (session, message_id) DO NOTHING
              RETURNING id, session, message_id",
-            values_list(events.len(), APPEND_COLUMNS)
+            self.db
+                .backend()
+                .placeholders()
+                .rows(events.len(), APPEND_COLUMNS)
         );
         let now = Utc::now();
-        let mut insert = self.db.sql(sqlx::AssertSqlSafe(sql)).about("inbox event");
+        let mut insert = self
+            .db
+            .sql(sqlx::AssertSqlSafe(sql))
+            .once()
+            .about("inbox event");
         for event in events {
             insert = insert
                 .bind(event.tenant_id)

@@ -7,7 +7,6 @@ use sqlx::types::Json;
 use uuid::Uuid;
 use wabot_actors::{OutboundContent, OutboxMessage, OutboxStore, SentMark, StoreError};
 
-use super::sql::values_list_from;
 use super::sql_store::SqlStore;
 
 /// An `outbox` row as the sender reads it.
@@ -57,9 +56,11 @@ impl OutboxStore for SqlStore {
         if sent.is_empty() {
             return Ok(());
         }
+        let mut placeholders = self.db.backend().placeholders();
         let sql = format!(
-            "UPDATE outbox SET sent_at = $1 WHERE (id, tenant_id) IN (VALUES {})",
-            values_list_from(sent.len(), 2, 2)
+            "UPDATE outbox SET sent_at = {} WHERE (id, tenant_id) IN (VALUES {})",
+            placeholders.one(),
+            placeholders.rows(sent.len(), 2)
         );
         let mut update = self
             .db
