@@ -1,12 +1,16 @@
 //! The load generator behind `wabot-load`. Customers are closed loops: each
 //! writes a line, waits for the answer, writes the next. The same customers
-//! run twice in one run:
-//! - against wabot, where the answer is the bot's reply;
+//! run three times in one run:
 //! - against a bare axum JSON echo server, where the answer is the webhook's
-//!   2xx.
+//!   2xx;
+//! - against a bare relay, which acknowledges the webhook and makes the
+//!   WAHA calls wabot makes for one message (`sendSeen`, then `sendText`)
+//!   and nothing else: no database, no actors. It is the ceiling of a
+//!   message's two HTTP exchanges on this machine;
+//! - against wabot, where the answer is the bot's reply.
 //!
-//! wabot's throughput is reported as a ratio to the echo's, so figures
-//! compare across noisy machines.
+//! wabot's throughput is reported as a ratio to both, so figures compare
+//! across noisy machines.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -167,8 +171,12 @@ pub struct LoadReport {
     pub wabot: TargetResult,
     /// Against the bare echo server, same customers.
     pub echo: TargetResult,
+    /// Against the bare relay, same customers.
+    pub relay: TargetResult,
     /// wabot's messages/s divided by the echo's.
     pub throughput_ratio: f64,
+    /// wabot's messages/s divided by the relay's.
+    pub relay_ratio: f64,
 }
 
 /// A bare axum server that parses each JSON body and returns it.
@@ -187,10 +195,91 @@ pub async fn start_echo_server() -> std::io::Result<SocketAddr> {
     Ok(addr)
 }
 
+/// What the relay needs to answer through WAHA.
+#[derive(Clone)]
+struct Relay {
+    client: reqwest::Client,
+    waha_url: String,
+    api_key: String,
+    /// Bounds the answers in flight, as any real server must (wabot's
+    /// sessions bound theirs): unbounded, thousands of customers open
+    /// thousands of connections and the machine runs out of sockets.
+    in_flight: Arc<tokio::sync::Semaphore>,
+}
+
+/// Answers the relay has in flight at most.
+const RELAY_IN_FLIGHT: usize = 256;
+
+/// A bare axum server that acknowledges each webhook at once, then makes
+/// the WAHA calls wabot makes for one message: `sendSeen` and `sendText`.
+async fn start_relay_server(waha_url: String, api_key: String) -> std::io::Result<SocketAddr> {
+    let relay = Relay {
+        client: reqwest::Client::new(),
+        waha_url,
+        api_key,
+        in_flight: Arc::new(tokio::sync::Semaphore::new(RELAY_IN_FLIGHT)),
+    };
+    let app = axum::Router::new()
+        .route("/relay", post(relay_message))
+        .with_state(relay);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "relay server stopped");
+        }
+    });
+    Ok(addr)
+}
+
+async fn relay_message(
+    axum::extract::State(relay): axum::extract::State<Relay>,
+    Json(event): Json<Value>,
+) -> Json<Value> {
+    let session = event["session"].as_str().unwrap_or_default().to_owned();
+    let chat_id = event["payload"]["from"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let message_id = event["payload"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    tokio::spawn(async move {
+        let Ok(_permit) = relay.in_flight.clone().acquire_owned().await else {
+            return;
+        };
+        let calls = [
+            (
+                "sendSeen",
+                json!({"session": session, "chatId": chat_id, "messageIds": [message_id]}),
+            ),
+            (
+                "sendText",
+                json!({"session": session, "chatId": chat_id, "text": "ok"}),
+            ),
+        ];
+        for (call, body) in calls {
+            let sent = relay
+                .client
+                .post(format!("{}/api/{call}", relay.waha_url))
+                .header("X-Api-Key", &relay.api_key)
+                .json(&body)
+                .send()
+                .await;
+            if let Err(error) = sent {
+                tracing::warn!(%error, call, "relay call failed");
+            }
+        }
+    });
+    Json(json!({"status": "ok"}))
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Target {
     Wabot,
     Echo,
+    Relay,
 }
 
 impl Target {
@@ -199,6 +288,16 @@ impl Target {
         match self {
             Target::Wabot => "load-",
             Target::Echo => "echo-",
+            Target::Relay => "relay-",
+        }
+    }
+
+    /// Its name in progress lines.
+    fn label(self) -> &'static str {
+        match self {
+            Target::Wabot => "wabot",
+            Target::Echo => "echo ",
+            Target::Relay => "relay",
         }
     }
 }
@@ -249,34 +348,63 @@ pub async fn run(plan: &LoadPlan, server_url: &str, token: &str) -> anyhow::Resu
     let customers = customers(plan);
     let (sim, wabot_sessions, run_id) = set_up_tenants(plan.tenants, server_url, token).await?;
     let echo = start_echo_server().await?;
-    let mut echo_sessions = Vec::with_capacity(plan.tenants);
-    for tenant in 0..plan.tenants {
-        let webhook = WebhookConfig::signed(
-            format!("http://{echo}/echo"),
-            &["message"],
-            "echo-secret-0123456789",
-        );
-        let session = format!("echo-{tenant}-{run_id}");
-        sim.create_session(&session, vec![webhook], None, true)?;
-        sim.pair(&session, "15550002222", "Echo", Duration::from_secs(10))
-            .await?;
-        echo_sessions.push(session);
-    }
+    let echo_sessions = baseline_sessions(
+        &sim,
+        plan.tenants,
+        &format!("http://{echo}/echo"),
+        Target::Echo,
+        &run_id,
+    )
+    .await?;
+    let relay = start_relay_server(sim.base_url(), sim.api_key().to_owned()).await?;
+    let relay_sessions = baseline_sessions(
+        &sim,
+        plan.tenants,
+        &format!("http://{relay}/relay"),
+        Target::Relay,
+        &run_id,
+    )
+    .await?;
     let echo_result = run_target(&sim, &customers, plan, Target::Echo, &echo_sessions).await;
+    let relay_result = run_target(&sim, &customers, plan, Target::Relay, &relay_sessions).await;
     let wabot_result = run_target(&sim, &customers, plan, Target::Wabot, &wabot_sessions).await;
-    let throughput_ratio = if echo_result.messages_per_second > 0.0 {
-        wabot_result.messages_per_second / echo_result.messages_per_second
-    } else {
-        0.0
+    let ratio = |baseline: &TargetResult| {
+        if baseline.messages_per_second > 0.0 {
+            wabot_result.messages_per_second / baseline.messages_per_second
+        } else {
+            0.0
+        }
     };
     Ok(LoadReport {
         scenario: plan.scenario,
         tenants: plan.tenants,
         customers: customers.len(),
+        throughput_ratio: ratio(&echo_result),
+        relay_ratio: ratio(&relay_result),
         wabot: wabot_result,
         echo: echo_result,
-        throughput_ratio,
+        relay: relay_result,
     })
+}
+
+/// One paired simulator session per tenant whose webhooks go to `url`.
+async fn baseline_sessions(
+    sim: &Simulator,
+    tenants: usize,
+    url: &str,
+    target: Target,
+    run_id: &str,
+) -> anyhow::Result<Vec<String>> {
+    let mut sessions = Vec::with_capacity(tenants);
+    for tenant in 0..tenants {
+        let webhook = WebhookConfig::signed(url, &["message"], "baseline-secret-0123456789");
+        let session = format!("{}{tenant}-{run_id}", target.prefix());
+        sim.create_session(&session, vec![webhook], None, true)?;
+        sim.pair(&session, "15550002222", "Baseline", Duration::from_secs(10))
+            .await?;
+        sessions.push(session);
+    }
+    Ok(sessions)
 }
 
 /// A short random id, to keep names unique across runs on one server.
@@ -302,11 +430,7 @@ async fn run_target(
     let started = Instant::now();
     let progress = {
         let answered = answered.clone();
-        let label = if target == Target::Wabot {
-            "wabot"
-        } else {
-            "echo "
-        };
+        let label = target.label();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -331,6 +455,8 @@ async fn run_target(
             tokio::spawn(async move {
                 let mut latencies = Vec::with_capacity(lines.len());
                 let mut lost = 0;
+                // Answers of an earlier target to the same chat count apart.
+                let answered_before = sim.sent_count_to(&chat_id);
                 for (n, line) in lines.iter().enumerate() {
                     let sent = Instant::now();
                     let Ok(id) = sim.inject_customer_message(&session, &chat_id, line) else {
@@ -338,8 +464,9 @@ async fn run_target(
                         continue;
                     };
                     let ok = match target {
-                        Target::Wabot => {
-                            sim.wait_for_messages_to(&chat_id, n + 1, timeout).await > n
+                        Target::Wabot | Target::Relay => {
+                            let answers = answered_before + n + 1;
+                            sim.wait_for_messages_to(&chat_id, answers, timeout).await >= answers
                         }
                         Target::Echo => sim.wait_for_delivered(&id, timeout).await.is_some(),
                     };
@@ -380,7 +507,11 @@ async fn run_target(
             .map(|c| {
                 let replies = sent
                     .iter()
-                    .filter(|r| r.chat_id == c.chat_id && (r.kind == "text" || r.kind == "image"))
+                    .filter(|r| {
+                        r.chat_id == c.chat_id
+                            && r.session.starts_with(target.prefix())
+                            && (r.kind == "text" || r.kind == "image")
+                    })
                     .count();
                 replies.saturating_sub(c.lines.len())
             })
@@ -440,13 +571,15 @@ impl LoadReport {
             )
         };
         let mut text = format!(
-            "## wabot-load: {:?}, {} tenants, {} customers\n\n| target | messages | s | msg/s | ack p50/p99/p999 ms | answer p50/p99/p999 ms | webhook errors | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|\n{}\n{}\n\nThroughput ratio wabot / echo: **{:.3}**\n",
+            "## wabot-load: {:?}, {} tenants, {} customers\n\n| target | messages | s | msg/s | ack p50/p99/p999 ms | answer p50/p99/p999 ms | webhook errors | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|\n{}\n{}\n{}\n\nThroughput ratio wabot / echo: **{:.3}**; wabot / relay: **{:.3}**\n",
             self.scenario,
             self.tenants,
             self.customers,
             row("wabot", &self.wabot),
+            row("bare relay", &self.relay),
             row("axum echo", &self.echo),
-            self.throughput_ratio
+            self.throughput_ratio,
+            self.relay_ratio
         );
         if let (Some(noisy), Some(others)) = (
             &self.wabot.answer_noisy_tenant,
@@ -604,11 +737,12 @@ pub async fn run_rate(
 }
 
 impl LoadReport {
-    /// The message-to-answer latency of both targets as an SVG bar chart
+    /// The message-to-answer latency of every target as an SVG bar chart
     /// (share of messages per latency bucket).
     pub fn latency_svg(&self) -> String {
         let series = [
             ("wabot", "#d9480f", &self.wabot.answer),
+            ("bare relay", "#2f9e44", &self.relay.answer),
             ("axum echo", "#1971c2", &self.echo.answer),
         ];
         let buckets = BUCKET_BOUNDS_MS.len() + 1;
@@ -624,17 +758,18 @@ impl LoadReport {
             for (bucket, count) in latency.histogram.iter().enumerate() {
                 let share = *count as f64 / total;
                 let bar = share * (height - bottom - 30.0);
-                let x = left + bucket as f64 * slot + index as f64 * slot / 2.0 + 2.0;
+                let bar_width = slot / series.len() as f64;
+                let x = left + bucket as f64 * slot + index as f64 * bar_width + 1.0;
                 let y = height - bottom - bar;
                 svg.push_str(&format!(
                     "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{bar:.1}\" fill=\"{colour}\"/>\n",
-                    slot / 2.0 - 3.0
+                    bar_width - 2.0
                 ));
             }
             svg.push_str(&format!(
                 "<rect x=\"{}\" y=\"24\" width=\"10\" height=\"10\" fill=\"{colour}\"/><text x=\"{}\" y=\"33\">{name}</text>\n",
-                width - 170.0 + index as f64 * 85.0,
-                width - 156.0 + index as f64 * 85.0
+                width - 255.0 + index as f64 * 85.0,
+                width - 241.0 + index as f64 * 85.0
             ));
         }
         for bucket in 0..buckets {
