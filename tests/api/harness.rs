@@ -220,6 +220,24 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Waits until every stored customer message is handled.
+    pub async fn wait_until_handled(&self) {
+        eventually(
+            "every stored customer message is handled",
+            Duration::from_secs(10),
+            || async {
+                self.server
+                    .store
+                    .unprocessed()
+                    .await
+                    .unwrap()
+                    .is_empty()
+                    .then_some(())
+            },
+        )
+        .await;
+    }
+
     /// Texts (and captions) the simulator was asked to send to `customer`.
     pub fn sent_to(&self, customer: &str) -> Vec<String> {
         self.sim

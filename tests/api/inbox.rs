@@ -6,7 +6,7 @@ use serde_json::json;
 use wabot_actors::{Appended, NewInboxEvent};
 use wabot_plugins::{OrderDraft, OrderLine};
 
-use crate::harness::{Backend, SESSION, TestApp, eventually, signed_message_event};
+use crate::harness::{Backend, SESSION, TestApp, signed_message_event};
 use crate::on_both_backends;
 
 async fn a_redelivered_message_is_acknowledged_and_answered_once(backend: Backend) {
@@ -66,20 +66,7 @@ async fn stored_but_unprocessed_messages_are_replayed_at_start_up(backend: Backe
         .await
         .unwrap();
     assert!(cart.contains("2 x Margherita"), "replayed in order: {cart}");
-    eventually(
-        "replayed events are marked processed",
-        std::time::Duration::from_secs(10),
-        || async {
-            app.server
-                .store
-                .unprocessed()
-                .await
-                .unwrap()
-                .is_empty()
-                .then_some(())
-        },
-    )
-    .await;
+    app.wait_until_handled().await;
 }
 on_both_backends!(stored_but_unprocessed_messages_are_replayed_at_start_up);
 

@@ -189,20 +189,7 @@ async fn replies_waha_cannot_take_hold_their_tenant_back_until_they_are_sent(bac
             status, 200,
             "the one in-flight place is free again: {answer}"
         );
-        eventually(
-            "the message is handled",
-            Duration::from_secs(10),
-            || async {
-                app.server
-                    .store
-                    .unprocessed()
-                    .await
-                    .unwrap()
-                    .is_empty()
-                    .then_some(())
-            },
-        )
-        .await;
+        app.wait_until_handled().await;
     }
     wait_for_unsent(&app, 2).await;
 
