@@ -649,7 +649,12 @@ tiramisu,Tiramisu,,5.00,Desserts,,
 /// `wabot serve` as a child process on a fixed port.
 pub struct ChildServer {
     child: tokio::process::Child,
+    /// Its log (info and above), printed if the test fails while it runs.
+    log: std::path::PathBuf,
 }
+
+/// Lines of a child server's log shown when a test fails.
+const CHILD_LOG_TAIL: usize = 80;
 
 impl ChildServer {
     /// Starts it on `database_url` at `port`, with the fault tests'
@@ -661,6 +666,11 @@ impl ChildServer {
     /// [`ChildServer::start`] with more `WABOT_*` variables.
     pub async fn start_with(database_url: &str, port: u16, env: &[(&str, &str)]) -> Self {
         waha_sim::install_tls_provider();
+        let log = std::env::temp_dir().join(format!(
+            "wabot-test-child-{port}-{}.log",
+            Uuid::new_v4().simple()
+        ));
+        let log_file = std::fs::File::create(&log).expect("create the child's log file");
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_wabot"))
             .arg("serve")
             .envs(env.iter().copied())
@@ -672,8 +682,8 @@ impl ChildServer {
             .env("WABOT_WAHA__BACKOFF_BASE_MS", "20")
             .env("WABOT_WAHA__BACKOFF_MAX_MS", "200")
             .env("WABOT_WAHA__BREAKER_COOLDOWN_SECS", "1")
-            .env("WABOT_LOG__LEVEL", "warn")
-            .stdout(Stdio::null())
+            .env("WABOT_LOG__LEVEL", "info")
+            .stdout(log_file)
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
@@ -687,7 +697,7 @@ impl ChildServer {
             assert!(Instant::now() < deadline, "the server did not come up");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Self { child }
+        Self { child, log }
     }
 
     /// Its process id.
@@ -715,6 +725,25 @@ impl ChildServer {
                 .expect("exit status")
                 .success()
         );
+    }
+}
+
+impl Drop for ChildServer {
+    /// Removes its log; if the test is failing, prints the log's end first,
+    /// so a failure in CI says what the server saw.
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Ok(text) = std::fs::read_to_string(&self.log)
+        {
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(CHILD_LOG_TAIL)..];
+            eprintln!(
+                "--- last {} lines of the wabot child's log ---\n{}",
+                tail.len(),
+                tail.join("\n")
+            );
+        }
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
